@@ -1,0 +1,33 @@
+package org.imagineflash.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/** The {@code imagine-flash} command line. */
+@Command(name = "imagine-flash", mixinStandardHelpOptions = true, version = "imagine-flash 0.1.0",
+        description = "Class-conditional diffusion on Fashion-MNIST, Imagine Flash distillation and real-time serving.",
+        subcommands = {TrainTeacherCommand.class})
+public final class Main implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    /** A CommandLine with the project's error handling; tests use it to run commands in-process. */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setParameterExceptionHandler(new ErrorHandler.Params());
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        int code = commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true)).execute(args);
+        System.exit(code);
+    }
+}

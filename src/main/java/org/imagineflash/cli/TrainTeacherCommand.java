@@ -1,0 +1,88 @@
+package org.imagineflash.cli;
+
+import org.imagineflash.data.ImageFolder;
+import org.imagineflash.data.FashionMnist;
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.Provenance;
+import org.imagineflash.model.UNetConfig;
+import org.imagineflash.train.TeacherTraining;
+import org.imagineflash.train.TrainOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code imagine-flash train-teacher}: trains the class-conditional diffusion teacher. */
+@Command(name = "train-teacher", mixinStandardHelpOptions = true,
+        description = "Train a class-conditional diffusion UNet (the teacher) on Fashion-MNIST or a PNG image folder.")
+public final class TrainTeacherCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    Verbose verbose;
+    @Mixin
+    ScheduleOptions schedule;
+    @Option(names = "--data", description = "Fashion-MNIST directory (default: $IMAGINE_FLASH_DATA, then /usr/share/datasets/fashion-mnist)")
+    Path data;
+    @Option(names = "--image-folder", description = "train on PNG images instead: one sub-folder per class")
+    Path imageFolder;
+    @Option(names = "--out", required = true, description = "model directory to write")
+    Path out;
+    @Option(names = "--steps", defaultValue = "6000") long steps;
+    @Option(names = "--batch-size", defaultValue = "64") int batchSize;
+    @Option(names = "--lr", defaultValue = "1e-3") double lr;
+    @Option(names = "--lr-schedule", defaultValue = "cosine", description = "cosine | constant") String lrSchedule;
+    @Option(names = "--warmup", defaultValue = "200") long warmup;
+    @Option(names = "--weight-decay", defaultValue = "0.0") double weightDecay;
+    @Option(names = "--ema-decay", defaultValue = "0.999") double emaDecay;
+    @Option(names = "--label-dropout", defaultValue = "0.1", description = "null-class probability for CFG") double labelDropout;
+    @Option(names = "--prediction", defaultValue = "eps", description = "eps | v | x0") String prediction;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--checkpoint-every", defaultValue = "250") long checkpointEvery;
+    @Option(names = "--checkpoint-dir", description = "default: runs/<out name>") Path checkpointDir;
+    @Option(names = "--resume", description = "continue from the checkpoint") boolean resume;
+    @Option(names = "--base-channels", defaultValue = "32") int baseChannels;
+    @Option(names = "--channel-mults", defaultValue = "1,2,2", split = ",") int[] channelMults;
+    @Option(names = "--res-blocks", defaultValue = "1") int resBlocks;
+    @Option(names = "--attention", defaultValue = "7", split = ",", description = "resolutions with self-attention") int[] attention;
+
+    @Override
+    public Integer call() throws Exception {
+        Engines.configure();
+        String commit = Provenance.currentGitCommit();
+        TrainOptions opts = new TrainOptions(steps, batchSize, lr, lrSchedule, warmup, weightDecay, emaDecay, labelDropout, seed, checkpointEvery);
+        LabeledImages images;
+        String dataDesc;
+        if (imageFolder != null) {
+            images = ImageFolder.load(imageFolder);
+            dataDesc = "image folder " + imageFolder.toAbsolutePath();
+        } else {
+            images = FashionMnist.load(data, FashionMnist.Split.TRAIN);
+            dataDesc = "Fashion-MNIST train split (" + images.size() + " images) from " + FashionMnist.locate(data);
+        }
+        UNetConfig unet = new UNetConfig(images.height(), 1, baseChannels, channelMults, resBlocks, attention,
+                images.numClasses(), 8, 4);
+        ModelConfig config = new ModelConfig(ModelConfig.TEACHER, unet, schedule.toConfig(), Parameterization.parse(prediction), null);
+        Path ckpt = checkpointDir != null ? checkpointDir : Path.of("runs", out.getFileName().toString());
+        TeacherTraining.Result r = new TeacherTraining(config, opts).run(images, ckpt, resume, System.err);
+        try (var ema = r.ema()) {
+            String cmd = "imagine-flash train-teacher " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+            int n = r.losses().size();
+            double tail = r.losses().subList(Math.max(0, n - 100), n).stream().mapToDouble(Float::doubleValue).average().orElse(Double.NaN);
+            ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(),
+                    Map.of("parameters", ema.parameterCount(), "finalLossMean100", tail, "options", opts)));
+            spec.commandLine().getOut().printf("wrote %s: %d parameters, %d steps, %.0f s, loss (last 100) %.4f%n",
+                    out, ema.parameterCount(), r.steps(), r.wallSeconds(), tail);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,131 @@
+package org.imagineflash.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import org.imagineflash.schedule.NoiseSchedule;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A UNet together with its noise schedule and parameterization: turns the raw network into {@link Denoiser}s.
+ * Owns the NDManager of its parameters; close it when done.
+ */
+public final class DiffusionModel implements AutoCloseable {
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final UNet unet;
+    private final NoiseSchedule schedule;
+
+    private DiffusionModel(ModelConfig config, NDManager manager, UNet unet) {
+        this.config = config;
+        this.manager = manager;
+        this.unet = unet;
+        this.schedule = new NoiseSchedule(config.schedule());
+    }
+
+    /** A freshly initialised model; the engine's RNG is seeded with {@code seed} so the weights are reproducible. */
+    public static DiffusionModel create(ModelConfig config, long seed) {
+        NDManager m = NDManager.newBaseManager();
+        Engine.getInstance().setRandomSeed((int) seed);
+        UNet net = new UNet(config.unet());
+        UNetConfig u = config.unet();
+        net.initialize(m, DataType.FLOAT32, new Shape(1, u.inChannels(), u.imageSize(), u.imageSize()), new Shape(1), new Shape(1));
+        return new DiffusionModel(config, m, net);
+    }
+
+    /** A copy with the same weights (and a new config, e.g. a student's). */
+    public DiffusionModel copy(ModelConfig newConfig) {
+        if (!newConfig.unet().equals(config.unet())) {
+            throw new IllegalArgumentException("architecture mismatch: " + newConfig.unet() + " vs " + config.unet());
+        }
+        DiffusionModel c = create(newConfig, 0);
+        c.copyWeightsFrom(this);
+        return c;
+    }
+
+    /** Copies all parameter values from a model of the same architecture. */
+    public void copyWeightsFrom(DiffusionModel other) {
+        List<Parameter> src = other.parameters();
+        List<Parameter> dst = parameters();
+        for (int i = 0; i < dst.size(); i++) {
+            dst.get(i).getArray().set(src.get(i).getArray().toByteBuffer());
+        }
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public UNet unet() {
+        return unet;
+    }
+
+    public NoiseSchedule schedule() {
+        return schedule;
+    }
+
+    public Parameterization parameterization() {
+        return config.parameterization();
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** Parameters in a fixed order (the block's own order). */
+    public List<Parameter> parameters() {
+        List<Parameter> list = new ArrayList<>();
+        for (Pair<String, Parameter> p : unet.getParameters()) {
+            list.add(p.getValue());
+        }
+        return list;
+    }
+
+    public long parameterCount() {
+        return parameters().stream().mapToLong(p -> p.getArray().size()).sum();
+    }
+
+    /**
+     * The raw network output F(x_t, t, c).
+     *
+     * @param x (B, C, H, W)
+     * @param t (B) timesteps (float)
+     * @param labels (B) class indices, {@link UNetConfig#nullClass()} for unconditional
+     */
+    public NDArray forward(NDArray x, NDArray t, NDArray labels, boolean training) {
+        return unet.forward(new ParameterStore(x.getManager(), false), new NDList(x, t, labels), training).head();
+    }
+
+    /**
+     * A denoiser conditioned on {@code labels}; with {@code cfg} ≠ 1, classifier-free guidance
+     * (Ho &amp; Salimans 2022) is applied around it.
+     */
+    public Denoiser denoiser(NDArray labels, double cfg) {
+        Denoiser conditional = (x, t) -> predict(x, t, labels);
+        if (cfg == 1.0) {
+            return conditional;
+        }
+        NDArray nullLabels = labels.getManager().full(labels.getShape(), config.unet().nullClass(), labels.getDataType());
+        return ClassifierFreeGuidance.batched(this, labels, nullLabels, cfg);
+    }
+
+    /** (x̂_0, ε̂) for labels at a (possibly fractional) timestep t shared by the batch. */
+    public Prediction predict(NDArray x, double t, NDArray labels) {
+        NDArray tt = x.getManager().full(new Shape(x.getShape().get(0)), (float) t);
+        double[] as = schedule.alphaSigmaAt(t);
+        return parameterization().toPrediction(forward(x, tt, labels, false), x, as[0], as[1]);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

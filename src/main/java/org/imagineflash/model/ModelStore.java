@@ -1,0 +1,178 @@
+package org.imagineflash.model;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A model directory: {@code config.json} (a {@link ModelConfig}), {@code weights.params} (DJL's parameter format)
+ * and {@code provenance.json}. Saving writes a sibling temporary directory and renames it into place, so a crash
+ * never leaves a half-written model.
+ */
+public final class ModelStore {
+    public static final String CONFIG = "config.json";
+    public static final String WEIGHTS = "weights.params";
+    public static final String PROVENANCE = "provenance.json";
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private ModelStore() {
+    }
+
+    public static void save(DiffusionModel model, Path dir, Provenance provenance) throws IOException {
+        writeDirAtomically(dir, tmp -> {
+            JSON.writeValue(tmp.resolve(CONFIG).toFile(), model.config());
+            writeWeights(model, tmp.resolve(WEIGHTS));
+            JSON.writeValue(tmp.resolve(PROVENANCE).toFile(), provenance);
+        });
+    }
+
+    public static void writeWeights(DiffusionModel model, Path file) throws IOException {
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
+            model.unet().saveParameters(out);
+        }
+    }
+
+    /** Reads a model directory; every problem is an IOException with a one-line message. */
+    public static DiffusionModel load(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("model directory not found: " + dir);
+        }
+        ModelConfig config = readConfig(dir);
+        Path weights = dir.resolve(WEIGHTS);
+        if (!Files.isRegularFile(weights)) {
+            throw new IOException(dir + ": missing " + WEIGHTS);
+        }
+        DiffusionModel model = DiffusionModel.create(config, 0);
+        try {
+            readWeights(model, weights);
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
+    public static ModelConfig readConfig(Path dir) throws IOException {
+        Path cfg = dir.resolve(CONFIG);
+        if (!Files.isRegularFile(cfg)) {
+            throw new IOException(dir + " is not a model directory (no " + CONFIG + ")");
+        }
+        try {
+            return JSON.readValue(cfg.toFile(), ModelConfig.class);
+        } catch (IOException e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            String msg = root instanceof IllegalArgumentException ? root.getMessage() : (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage());
+            throw new IOException(cfg + ": invalid model config: " + msg);
+        }
+    }
+
+    /** Loads parameters and checks every shape against the architecture in config.json. */
+    public static void readWeights(DiffusionModel model, Path file) throws IOException {
+        List<Shape> expected = new ArrayList<>();
+        for (Parameter p : model.parameters()) {
+            expected.add(p.getArray().getShape());
+        }
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            model.unet().loadParameters(model.manager(), in);
+            if (in.read() != -1) {
+                throw new IOException(file + ": trailing bytes after the weights (weights do not match config.json)");
+            }
+        } catch (MalformedModelException | RuntimeException | java.io.EOFException e) {
+            throw new IOException(file + ": corrupt weights or weights that do not match config.json (" + oneLine(e) + ")");
+        }
+        List<Parameter> params = model.parameters();
+        for (int i = 0; i < params.size(); i++) {
+            Shape got = params.get(i).getArray().getShape();
+            if (!got.equals(expected.get(i))) {
+                throw new IOException(file + ": parameter " + params.get(i).getName() + " has shape " + got
+                        + " but config.json's architecture needs " + expected.get(i));
+            }
+        }
+    }
+
+    public static Provenance readProvenance(Path dir) throws IOException {
+        return JSON.readValue(dir.resolve(PROVENANCE).toFile(), Provenance.class);
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return m.lines().findFirst().orElse(m);
+    }
+
+    /** Something that fills a directory. */
+    @FunctionalInterface
+    public interface DirWriter {
+        void write(Path tmp) throws IOException;
+    }
+
+    /** Fills a temporary sibling of {@code dir}, then swaps it into place. */
+    public static void writeDirAtomically(Path dir, DirWriter writer) throws IOException {
+        Path abs = dir.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        Path tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".tmp");
+        try {
+            writer.write(tmp);
+            Path old = null;
+            if (Files.exists(abs)) {
+                old = abs.resolveSibling("." + abs.getFileName() + ".old" + System.nanoTime());
+                Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
+            }
+            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+            if (old != null) {
+                deleteRecursively(old);
+            }
+        } finally {
+            if (Files.exists(tmp)) {
+                deleteRecursively(tmp);
+            }
+        }
+    }
+
+    public static void deleteRecursively(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+
+    /** Writes JSON atomically. */
+    public static void writeJson(Path file, Object value) throws IOException {
+        Path abs = file.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+        try {
+            try (OutputStream o = Files.newOutputStream(tmp)) {
+                JSON.writeValue(o, value);
+            }
+            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package org.imagineflash.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * Class-conditional UNet (Ho et al. 2020; Dhariwal &amp; Nichol 2021): sinusoidal timestep embedding + learned
+ * class embedding (with a null class for classifier-free guidance), residual blocks with GroupNorm + SiLU,
+ * self-attention at chosen resolutions, skip connections by concatenation.
+ *
+ * <p>Inputs: x (B, C, H, W), t (B) float timesteps, labels (B) int class indices (numClasses = null class).
+ * Output: the raw network output (B, C, H, W), interpreted by a {@link Parameterization}.
+ */
+public final class UNet extends AbstractBlock {
+    private final UNetConfig config;
+    private final Linear timeMlp1;
+    private final Linear timeMlp2;
+    private final Linear classEmbedding;
+    private final Conv2d convIn;
+    private final List<Block> down = new ArrayList<>();
+    private final List<Block> mid = new ArrayList<>();
+    private final List<Block> up = new ArrayList<>();
+    private final GroupNorm normOut;
+    private final Conv2d convOut;
+
+    public UNet(UNetConfig c) {
+        super((byte) 1);
+        this.config = c;
+        int emb = c.embDim();
+        timeMlp1 = addChildBlock("time1", Linear.builder().setUnits(emb).build());
+        timeMlp2 = addChildBlock("time2", Linear.builder().setUnits(emb).build());
+        classEmbedding = addChildBlock("class", Linear.builder().setUnits(emb).optBias(false).build());
+        convIn = addChildBlock("in", ResBlock.conv3(c.baseChannels()));
+
+        List<Integer> skipChannels = new ArrayList<>();
+        skipChannels.add(c.baseChannels());
+        int ch = c.baseChannels();
+        int res = c.imageSize();
+        int[] mults = c.channelMults();
+        for (int level = 0; level < mults.length; level++) {
+            int out = c.baseChannels() * mults[level];
+            for (int r = 0; r < c.numResBlocks(); r++) {
+                down.add(addChildBlock("d" + level + "r" + r, new ResBlock(ch, out, emb, c.groups())));
+                ch = out;
+                if (c.attentionAt(res)) {
+                    down.add(addChildBlock("d" + level + "a" + r, new SelfAttention(ch, c.heads(), c.groups())));
+                }
+                skipChannels.add(ch);
+            }
+            if (level < mults.length - 1) {
+                down.add(addChildBlock("d" + level + "down", new Resample(ch, Resample.Kind.DOWN)));
+                skipChannels.add(ch);
+                res /= 2;
+            }
+        }
+        mid.add(addChildBlock("m1", new ResBlock(ch, ch, emb, c.groups())));
+        mid.add(addChildBlock("ma", new SelfAttention(ch, c.heads(), c.groups())));
+        mid.add(addChildBlock("m2", new ResBlock(ch, ch, emb, c.groups())));
+        for (int level = mults.length - 1; level >= 0; level--) {
+            int out = c.baseChannels() * mults[level];
+            for (int r = 0; r <= c.numResBlocks(); r++) {
+                int skip = skipChannels.remove(skipChannels.size() - 1);
+                up.add(addChildBlock("u" + level + "r" + r, new ResBlock(ch + skip, out, emb, c.groups())));
+                ch = out;
+                if (c.attentionAt(res)) {
+                    up.add(addChildBlock("u" + level + "a" + r, new SelfAttention(ch, c.heads(), c.groups())));
+                }
+            }
+            if (level > 0) {
+                up.add(addChildBlock("u" + level + "up", new Resample(ch, Resample.Kind.UP)));
+                res *= 2;
+            }
+        }
+        normOut = addChildBlock("normOut", new GroupNorm(c.groups(), ch));
+        convOut = addChildBlock("out", ResBlock.conv3(c.inChannels()));
+    }
+
+    public UNetConfig config() {
+        return config;
+    }
+
+    /** Sinusoidal embedding of t (Vaswani et al. 2017): [sin(t·f_i), cos(t·f_i)], f_i = 10000^(−i/half). (B) → (B, dim). */
+    static NDArray timestepEmbedding(NDArray t, int dim) {
+        int half = dim / 2;
+        float[] f = new float[half];
+        for (int i = 0; i < half; i++) {
+            f[i] = (float) Math.exp(-Math.log(10000) * i / half);
+        }
+        NDArray args = t.reshape(-1, 1).mul(t.getManager().create(f).reshape(1, half)); // (B, half)
+        return args.sin().concat(args.cos(), 1);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0);                                  // (B, C, H, W)
+        NDArray t = inputs.get(1).toType(DataType.FLOAT32, false);  // (B)
+        NDArray labels = inputs.get(2);                             // (B)
+        NDArray temb = timestepEmbedding(t, config.baseChannels());
+        temb = timeMlp1.forward(ps, new NDList(temb), training).head();
+        temb = timeMlp2.forward(ps, new NDList(ResBlock.silu(temb)), training).head();
+        NDArray onehot = labels.toType(DataType.INT32, false).oneHot(config.numClasses() + 1); // (B, K+1)
+        NDArray emb = temb.add(classEmbedding.forward(ps, new NDList(onehot), training).head()); // (B, E)
+
+        NDArray h = convIn.forward(ps, new NDList(x), training).head();
+        Deque<NDArray> skips = new ArrayDeque<>();
+        skips.push(h);
+        for (Block b : down) {
+            h = apply(b, ps, h, emb, training);
+            if (takesSkip(b)) {
+                skips.push(h);
+            }
+        }
+        for (Block b : mid) {
+            h = apply(b, ps, h, emb, training);
+        }
+        for (Block b : up) {
+            if (b instanceof ResBlock) {
+                h = NDArrays.concat(new NDList(h, skips.pop()), 1);
+            }
+            h = apply(b, ps, h, emb, training);
+        }
+        h = ResBlock.silu(normOut.forward(ps, new NDList(h), training).head());
+        return new NDList(convOut.forward(ps, new NDList(h), training).head());
+    }
+
+    /** A skip is taken after each residual block (after its attention, if any) and after each downsample. */
+    private boolean takesSkip(Block b) {
+        int i = down.indexOf(b);
+        return !(b instanceof ResBlock) || i + 1 >= down.size() || !(down.get(i + 1) instanceof SelfAttention);
+    }
+
+    private static NDArray apply(Block b, ParameterStore ps, NDArray h, NDArray emb, boolean training) {
+        NDList in = b instanceof ResBlock ? new NDList(h, emb) : new NDList(h);
+        return b.forward(ps, in, training).head();
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        UNetConfig c = config;
+        long b = 1;
+        int emb = c.embDim();
+        timeMlp1.initialize(manager, dataType, new Shape(b, c.baseChannels()));
+        timeMlp2.initialize(manager, dataType, new Shape(b, emb));
+        classEmbedding.initialize(manager, dataType, new Shape(b, c.numClasses() + 1));
+        convIn.initialize(manager, dataType, new Shape(b, c.inChannels(), c.imageSize(), c.imageSize()));
+        int ch = c.baseChannels();
+        int res = c.imageSize();
+        List<Integer> skipChannels = new ArrayList<>();
+        skipChannels.add(ch);
+        for (Block blk : down) {
+            Shape in = new Shape(b, ch, res, res);
+            blk.initialize(manager, dataType, in, new Shape(b, emb));
+            Shape out = blk.getOutputShapes(new Shape[] {in, new Shape(b, emb)})[0];
+            ch = (int) out.get(1);
+            if (blk instanceof Resample) {
+                res /= 2;
+            }
+            if (takesSkip(blk)) {
+                skipChannels.add(ch);
+            }
+        }
+        for (Block blk : mid) {
+            blk.initialize(manager, dataType, new Shape(b, ch, res, res), new Shape(b, emb));
+        }
+        for (Block blk : up) {
+            int inCh = blk instanceof ResBlock ? ch + skipChannels.remove(skipChannels.size() - 1) : ch;
+            Shape in = new Shape(b, inCh, res, res);
+            blk.initialize(manager, dataType, in, new Shape(b, emb));
+            ch = (int) blk.getOutputShapes(new Shape[] {in, new Shape(b, emb)})[0].get(1);
+            if (blk instanceof Resample) {
+                res *= 2;
+            }
+        }
+        normOut.initialize(manager, dataType, new Shape(b, ch, res, res));
+        convOut.initialize(manager, dataType, new Shape(b, ch, res, res));
+    }
+}

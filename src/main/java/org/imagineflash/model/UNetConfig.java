@@ -1,0 +1,103 @@
+package org.imagineflash.model;
+
+import java.util.Arrays;
+
+/**
+ * Architecture of the {@link UNet}, validated; saved as part of config.json next to the weights.
+ *
+ * @param imageSize H = W of the input
+ * @param inChannels image channels (1 for grayscale)
+ * @param baseChannels channels of the first level
+ * @param channelMults channel multiplier per resolution level (each level after the first halves H and W)
+ * @param numResBlocks residual blocks per level on the way down (one more on the way up)
+ * @param attentionResolutions resolutions (H) at which self-attention follows each residual block
+ * @param numClasses number of real classes; index numClasses is the null class for classifier-free guidance
+ * @param groups GroupNorm groups
+ * @param heads attention heads
+ */
+public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] channelMults, int numResBlocks,
+                         int[] attentionResolutions, int numClasses, int groups, int heads) {
+    public UNetConfig {
+        if (imageSize < 4) {
+            throw new IllegalArgumentException("imageSize must be ≥ 4, got " + imageSize);
+        }
+        if (inChannels < 1) {
+            throw new IllegalArgumentException("inChannels must be ≥ 1, got " + inChannels);
+        }
+        if (baseChannels < 1) {
+            throw new IllegalArgumentException("baseChannels must be ≥ 1, got " + baseChannels);
+        }
+        if (channelMults == null || channelMults.length == 0) {
+            throw new IllegalArgumentException("channelMults must list at least one level");
+        }
+        int size = imageSize;
+        for (int i = 0; i < channelMults.length; i++) {
+            if (channelMults[i] < 1) {
+                throw new IllegalArgumentException("channelMults must be ≥ 1, got " + Arrays.toString(channelMults));
+            }
+            if ((baseChannels * channelMults[i]) % groups != 0) {
+                throw new IllegalArgumentException("channels " + baseChannels * channelMults[i] + " of level " + i
+                        + " are not divisible by groups=" + groups);
+            }
+            if (i < channelMults.length - 1) {
+                if (size % 2 != 0) {
+                    throw new IllegalArgumentException("imageSize " + imageSize + " cannot be halved "
+                            + (channelMults.length - 1) + " times (channelMults " + Arrays.toString(channelMults) + ")");
+                }
+                size /= 2;
+            }
+        }
+        if (numResBlocks < 1) {
+            throw new IllegalArgumentException("numResBlocks must be ≥ 1, got " + numResBlocks);
+        }
+        if (attentionResolutions == null) {
+            attentionResolutions = new int[0];
+        }
+        if (numClasses < 1) {
+            throw new IllegalArgumentException("numClasses must be ≥ 1, got " + numClasses);
+        }
+        if (groups < 1 || baseChannels % groups != 0) {
+            throw new IllegalArgumentException("groups must divide baseChannels (" + baseChannels + "), got " + groups);
+        }
+        if (heads < 1) {
+            throw new IllegalArgumentException("heads must be ≥ 1, got " + heads);
+        }
+    }
+
+    /** The shipped teacher's architecture: base 32, multipliers 1,2,2, attention at 7×7. */
+    public static UNetConfig fashionMnist() {
+        return new UNetConfig(28, 1, 32, new int[] {1, 2, 2}, 2, new int[] {7}, 10, 8, 4);
+    }
+
+    public int nullClass() {
+        return numClasses;
+    }
+
+    public int embDim() {
+        return 4 * baseChannels;
+    }
+
+    public boolean attentionAt(int resolution) {
+        return Arrays.stream(attentionResolutions).anyMatch(r -> r == resolution);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof UNetConfig c && imageSize == c.imageSize && inChannels == c.inChannels
+                && baseChannels == c.baseChannels && Arrays.equals(channelMults, c.channelMults)
+                && numResBlocks == c.numResBlocks && Arrays.equals(attentionResolutions, c.attentionResolutions)
+                && numClasses == c.numClasses && groups == c.groups && heads == c.heads;
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(channelMults) * 31 + imageSize * 7 + baseChannels + numResBlocks * 13;
+    }
+
+    @Override
+    public String toString() {
+        return "UNetConfig[imageSize=" + imageSize + ", base=" + baseChannels + ", mults=" + Arrays.toString(channelMults)
+                + ", resBlocks=" + numResBlocks + ", attention=" + Arrays.toString(attentionResolutions)
+                + ", classes=" + numClasses + "]";
+    }
+}

@@ -1,0 +1,61 @@
+package org.imagineflash.train;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelStore;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A resumable training state: raw weights, EMA weights, optimizer moments and a JSON map (step, RNG seed, wall time,
+ * the run's options). Written into a temporary directory and renamed, so an interrupted save leaves the previous
+ * checkpoint intact.
+ */
+public final class Checkpoint {
+    public static final String STATE = "state.json";
+
+    private Checkpoint() {
+    }
+
+    public static void save(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Map<String, Object> state,
+                            Extra extra) throws IOException {
+        ModelStore.writeDirAtomically(dir, tmp -> {
+            ModelStore.writeWeights(model, tmp.resolve("model.params"));
+            ModelStore.writeWeights(ema, tmp.resolve("ema.params"));
+            opt.save(tmp.resolve("adam.bin"));
+            if (extra != null) {
+                extra.save(tmp);
+            }
+            ModelStore.JSON.writeValue(tmp.resolve(STATE).toFile(), state);
+        });
+    }
+
+    /** Restores weights and optimizer; returns the saved state map. */
+    public static Map<String, Object> load(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Extra extra)
+            throws IOException {
+        if (!Files.isRegularFile(dir.resolve(STATE))) {
+            throw new IOException("no checkpoint to resume in " + dir + " (missing " + STATE + ")");
+        }
+        ModelStore.readWeights(model, dir.resolve("model.params"));
+        ModelStore.readWeights(ema, dir.resolve("ema.params"));
+        opt.load(dir.resolve("adam.bin"));
+        if (extra != null) {
+            extra.load(dir);
+        }
+        return ModelStore.JSON.readValue(dir.resolve(STATE).toFile(), new TypeReference<Map<String, Object>>() { });
+    }
+
+    public static boolean exists(Path dir) {
+        return Files.isRegularFile(dir.resolve(STATE));
+    }
+
+    /** Additional state a method saves with the checkpoint (e.g. a discriminator and its optimizer). */
+    public interface Extra {
+        void save(Path dir) throws IOException;
+
+        void load(Path dir) throws IOException;
+    }
+}

@@ -1,0 +1,133 @@
+package org.imagineflash.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.NoiseLevels;
+import org.imagineflash.model.Parameterization;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Denoising score matching (Ho et al. 2020, Algorithm 1) with label dropout for classifier-free guidance:
+ * t ~ U{0..T−1}, ε ~ N(0, I), x_t = α_t x_0 + σ_t ε, loss = ‖F(x_t, t, c) − target‖² where the target is ε, v or x_0
+ * ({@link Parameterization#target}). AdamW, warm-up + cosine LR, EMA weights, checkpoints that resume exactly.
+ */
+public final class TeacherTraining {
+    private final ModelConfig modelConfig;
+    private final TrainOptions opt;
+
+    public TeacherTraining(ModelConfig modelConfig, TrainOptions options) {
+        this.modelConfig = modelConfig;
+        this.opt = options;
+    }
+
+    /** Losses per step (of this run) and the final EMA model (owned by the caller). */
+    public record Result(DiffusionModel ema, List<Float> losses, double wallSeconds, long steps) {
+    }
+
+    public Result run(LabeledImages data, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        if (data.height() != modelConfig.unet().imageSize() || data.width() != modelConfig.unet().imageSize()) {
+            throw new IllegalArgumentException("data images are " + data.height() + "×" + data.width()
+                    + " but the model expects " + modelConfig.unet().imageSize() + "×" + modelConfig.unet().imageSize());
+        }
+        if (data.numClasses() > modelConfig.unet().numClasses()) {
+            throw new IllegalArgumentException("data has " + data.numClasses() + " classes, model " + modelConfig.unet().numClasses());
+        }
+        DiffusionModel model = DiffusionModel.create(modelConfig, opt.seed());
+        DiffusionModel ema = model.copy(modelConfig);
+        AdamW adam = AdamW.standard(model.parameters(), (float) opt.weightDecay());
+        Ema emaUpdate = new Ema(model.parameters(), ema.parameters(), opt.emaDecay());
+        LrSchedule lr = new LrSchedule(opt.lrSchedule(), opt.lr(), opt.warmup(), opt.steps());
+        long start = 0;
+        double priorWall = 0;
+        if (resume) {
+            Map<String, Object> st = Checkpoint.load(checkpointDir, model, ema, adam, null);
+            start = ((Number) st.get("step")).longValue();
+            priorWall = ((Number) st.get("wallSeconds")).doubleValue();
+            if (((Number) st.get("seed")).longValue() != opt.seed()) {
+                throw new IllegalArgumentException("--seed " + opt.seed() + " differs from the checkpoint's seed " + st.get("seed"));
+            }
+        }
+        List<Float> losses = new ArrayList<>();
+        long t0 = System.nanoTime();
+        int hw = data.height() * data.width();
+        int b = opt.batchSize();
+        NoiseLevels levels = new NoiseLevels(model.schedule());
+        try (ProgressBar pb = progress("train-teacher", opt.steps(), start, progressOut)) {
+            for (long step = start; step < opt.steps(); step++) {
+                SplittableRandom r = Seeds.stream(opt.seed(), step, 1);
+                float[] x0 = new float[b * hw];
+                int[] labels = new int[b];
+                int[] t = new int[b];
+                for (int i = 0; i < b; i++) {
+                    int idx = r.nextInt(data.size());
+                    data.copyScaled(idx, x0, i * hw);
+                    labels[i] = r.nextDouble() < opt.labelDropout() ? modelConfig.unet().nullClass() : data.labels()[idx];
+                    t[i] = r.nextInt(model.schedule().numTrainTimesteps());
+                }
+                float[] noise = Seeds.gaussian(r, b * hw);
+                float loss;
+                try (NDManager sub = model.manager().newSubManager()) {
+                    Shape shape = new Shape(b, 1, data.height(), data.width());
+                    NDArray x0a = sub.create(x0, shape);
+                    NDArray eps = sub.create(noise, shape);
+                    NDArray alpha = levels.alphas(sub, t);
+                    NDArray sigma = levels.sigmas(sub, t);
+                    NDArray xt = x0a.mul(alpha).add(eps.mul(sigma));
+                    NDArray target = modelConfig.parameterization().target(x0a, eps, alpha, sigma);
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray out = model.forward(xt, levels.timesteps(sub, t), sub.create(labels), true);
+                        NDArray l = out.sub(target).square().mean();
+                        gc.backward(l);
+                        loss = l.getFloat();
+                    }
+                    adam.step((float) lr.at(step));
+                    emaUpdate.update(step);
+                }
+                losses.add(loss);
+                pb.stepTo(step + 1);
+                pb.setExtraMessage(String.format("loss %.4f lr %.2e", loss, lr.at(step)));
+                boolean last = step + 1 == opt.steps();
+                if (checkpointDir != null && (last || (opt.checkpointEvery() > 0 && (step + 1) % opt.checkpointEvery() == 0))) {
+                    Map<String, Object> st = new LinkedHashMap<>();
+                    st.put("step", step + 1);
+                    st.put("seed", opt.seed());
+                    st.put("wallSeconds", priorWall + (System.nanoTime() - t0) / 1e9);
+                    st.put("lastLoss", loss);
+                    Checkpoint.save(checkpointDir, model, ema, adam, st, null);
+                }
+            }
+        }
+        double wall = priorWall + (System.nanoTime() - t0) / 1e9;
+        model.close();
+        return new Result(ema, losses, wall, opt.steps());
+    }
+
+    static ProgressBar progress(String name, long max, long start, PrintStream out) {
+        ProgressBarBuilder pbb = new ProgressBarBuilder().setTaskName(name).setInitialMax(max).startsFrom(start, java.time.Duration.ZERO)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(2000).showSpeed()
+                .setMaxRenderedLength(120);
+        if (out != null) {
+            pbb.setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(out));
+        } else {
+            pbb.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(s -> { }));
+        }
+        return pbb.build();
+    }
+}

@@ -96,6 +96,7 @@ public final class NoiseSchedule {
     /** k-diffusion sigma s_t = √((1 − ᾱ_t)/ᾱ_t), computed in float32 as diffusers does. */
     public float kSigma(int t) {
         float ab = alphasCumprod[t];
+        ab = Math.max(ab, 0x1p-24f); // diffusers clamps a zero terminal ᾱ to 2^-24 for sigma-space solvers
         return (float) Math.sqrt((1f - ab) / ab);
     }
 

@@ -1,0 +1,29 @@
+package org.imagineflash.cli;
+
+import org.imagineflash.sampling.SamplerOptions;
+import org.imagineflash.schedule.TimestepSpacing;
+import picocli.CommandLine.Option;
+
+/** Sampler options shared by sample, eval and schedule (picocli mixin); defaults are diffusers'. */
+public final class SamplerOptionsMixin {
+    @Option(names = "--spacing", description = "linspace | leading | trailing (default: the sampler's diffusers default)")
+    String spacing;
+    @Option(names = "--steps-offset", defaultValue = "0") int stepsOffset;
+    @Option(names = "--eta", defaultValue = "0.0", description = "DDIM η") double eta;
+    @Option(names = "--clip-sample", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "clip x̂0 to ±1 in DDIM/DDPM (default: true)") boolean clipSample;
+    @Option(names = "--clip-sample-range", defaultValue = "1.0") double clipSampleRange;
+    @Option(names = "--set-alpha-to-one", defaultValue = "true", negatable = true, fallbackValue = "true") boolean setAlphaToOne;
+    @Option(names = "--lower-order-final", defaultValue = "true", negatable = true, fallbackValue = "true") boolean lowerOrderFinal;
+    @Option(names = "--final-sigmas-type", defaultValue = "zero", description = "zero | sigma (DPM-Solver++, Euler)") String finalSigmasType;
+    @Option(names = "--original-inference-steps", defaultValue = "50", description = "LCM/TCD skipping base") int originalInferenceSteps;
+    @Option(names = "--gamma", defaultValue = "0.3", description = "TCD γ") double gamma;
+
+    SamplerOptions toOptions(int steps) {
+        if (!finalSigmasType.equals("zero") && !finalSigmasType.equals("sigma")) {
+            throw new IllegalArgumentException("--final-sigmas-type must be zero or sigma, got " + finalSigmasType);
+        }
+        return new SamplerOptions(steps, spacing == null ? null : TimestepSpacing.parse(spacing), stepsOffset, eta, clipSample,
+                clipSampleRange, setAlphaToOne, lowerOrderFinal, finalSigmasType.equals("zero"), originalInferenceSteps, gamma, null, false);
+    }
+}

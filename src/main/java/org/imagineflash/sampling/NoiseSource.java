@@ -1,0 +1,34 @@
+package org.imagineflash.sampling;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.imagineflash.train.Seeds;
+
+import java.util.SplittableRandom;
+
+/** Standard normal noise from a seeded Java RNG: the same seed gives the same noise on every machine. */
+public final class NoiseSource {
+    private final SplittableRandom rng;
+
+    public NoiseSource(long seed) {
+        this.rng = Seeds.stream(seed, 0, 7);
+    }
+
+    public NDArray next(NDManager m, Shape shape) {
+        return m.create(Seeds.gaussian(rng, (int) shape.size()), shape);
+    }
+
+    /** Per-image noise: image i of a batch gets the stream of seed + i, so a batch equals its images one by one. */
+    public static NDArray perImage(NDManager m, long seed, int count, Shape imageShape) {
+        int n = (int) imageShape.size();
+        float[] all = new float[count * n];
+        for (int i = 0; i < count; i++) {
+            System.arraycopy(Seeds.gaussian(Seeds.stream(seed + i, 0, 11), n), 0, all, i * n, n);
+        }
+        long[] dims = new long[imageShape.dimension() + 1];
+        dims[0] = count;
+        System.arraycopy(imageShape.getShape(), 0, dims, 1, imageShape.dimension());
+        return m.create(all, new Shape(dims));
+    }
+}

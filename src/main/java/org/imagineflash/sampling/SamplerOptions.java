@@ -1,0 +1,74 @@
+package org.imagineflash.sampling;
+
+import org.imagineflash.schedule.TimestepSpacing;
+
+/**
+ * Options of every sampler, validated; names follow diffusers' scheduler configs.
+ *
+ * @param steps number of inference steps N
+ * @param spacing timestep spacing (diffusers' {@code timestep_spacing})
+ * @param stepsOffset {@code steps_offset} (leading spacing)
+ * @param eta DDIM η (0 = deterministic)
+ * @param clipSample clip x̂_0 to ±clipSampleRange (DDIM, DDPM)
+ * @param clipSampleRange the clipping range
+ * @param setAlphaToOne DDIM: ᾱ_prev = 1 after the last step (else ᾱ_0)
+ * @param lowerOrderFinal DPM-Solver++: first-order final step when N &lt; 15
+ * @param finalSigmaZero DPM-Solver++/Euler: the last sigma is 0 ({@code final_sigmas_type="zero"}) rather than σ_0
+ * @param originalInferenceSteps LCM/TCD: the skipping schedule's base (50 → skip k = T/50)
+ * @param gamma TCD γ (its {@code eta}), 0..1
+ * @param timesteps explicit descending timesteps (student sampler), or null
+ * @param noiseCorrection Imagine Flash noise correction at t = T (student sampler)
+ */
+public record SamplerOptions(int steps, TimestepSpacing spacing, int stepsOffset, double eta, boolean clipSample,
+                             double clipSampleRange, boolean setAlphaToOne, boolean lowerOrderFinal,
+                             boolean finalSigmaZero, int originalInferenceSteps, double gamma, int[] timesteps,
+                             boolean noiseCorrection) {
+    public SamplerOptions {
+        if (steps < 1) {
+            throw new IllegalArgumentException("--steps must be ≥ 1, got " + steps);
+        }
+        if (steps > 1000) {
+            throw new IllegalArgumentException("--steps must be ≤ 1000, got " + steps);
+        }
+        if (!(eta >= 0 && eta <= 1)) {
+            throw new IllegalArgumentException("--eta must be in [0, 1], got " + eta);
+        }
+        if (!(gamma >= 0 && gamma <= 1)) {
+            throw new IllegalArgumentException("--gamma must be in [0, 1], got " + gamma);
+        }
+        if (!(clipSampleRange > 0)) {
+            throw new IllegalArgumentException("--clip-sample-range must be > 0, got " + clipSampleRange);
+        }
+        if (originalInferenceSteps < 1) {
+            throw new IllegalArgumentException("--original-inference-steps must be ≥ 1, got " + originalInferenceSteps);
+        }
+        if (stepsOffset < 0) {
+            throw new IllegalArgumentException("--steps-offset must be ≥ 0, got " + stepsOffset);
+        }
+    }
+
+    /** diffusers' defaults for the given number of steps. */
+    public static SamplerOptions defaults(int steps) {
+        return new SamplerOptions(steps, null, 0, 0.0, true, 1.0, true, true, true, 50, 0.3, null, false);
+    }
+
+    public SamplerOptions withSpacing(TimestepSpacing s) {
+        return new SamplerOptions(steps, s, stepsOffset, eta, clipSample, clipSampleRange, setAlphaToOne, lowerOrderFinal,
+                finalSigmaZero, originalInferenceSteps, gamma, timesteps, noiseCorrection);
+    }
+
+    public SamplerOptions withClipSample(boolean c) {
+        return new SamplerOptions(steps, spacing, stepsOffset, eta, c, clipSampleRange, setAlphaToOne, lowerOrderFinal,
+                finalSigmaZero, originalInferenceSteps, gamma, timesteps, noiseCorrection);
+    }
+
+    public SamplerOptions withTimesteps(int[] ts, boolean nc) {
+        return new SamplerOptions(ts.length, spacing, stepsOffset, eta, clipSample, clipSampleRange, setAlphaToOne,
+                lowerOrderFinal, finalSigmaZero, originalInferenceSteps, gamma, ts, nc);
+    }
+
+    /** The spacing, or the sampler family's diffusers default when none was given. */
+    public TimestepSpacing spacingOr(TimestepSpacing dflt) {
+        return spacing == null ? dflt : spacing;
+    }
+}

@@ -8,7 +8,7 @@ import java.io.PrintWriter;
 /** The {@code imagine-flash} command line. */
 @Command(name = "imagine-flash", mixinStandardHelpOptions = true, version = "imagine-flash 0.1.0",
         description = "Class-conditional diffusion on Fashion-MNIST, Imagine Flash distillation and real-time serving.",
-        subcommands = {TrainTeacherCommand.class, ScheduleCommand.class})
+        subcommands = {DemoCommand.class, SampleCommand.class, TrainTeacherCommand.class, ScheduleCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

@@ -56,7 +56,8 @@ public final class DiffusionModel implements AutoCloseable {
         List<Parameter> src = other.parameters();
         List<Parameter> dst = parameters();
         for (int i = 0; i < dst.size(); i++) {
-            dst.get(i).getArray().set(src.get(i).getArray().toByteBuffer());
+            // via the Java heap: NDArray.copyTo would make dst share src's memory (torch set_ on src's buffer)
+            dst.get(i).getArray().set(java.nio.FloatBuffer.wrap(src.get(i).getArray().toFloatArray()));
         }
     }
 
@@ -119,9 +120,18 @@ public final class DiffusionModel implements AutoCloseable {
 
     /** (x̂_0, ε̂) for labels at a (possibly fractional) timestep t shared by the batch. */
     public Prediction predict(NDArray x, double t, NDArray labels) {
-        NDArray tt = x.getManager().full(new Shape(x.getShape().get(0)), (float) t);
-        double[] as = schedule.alphaSigmaAt(t);
-        return parameterization().toPrediction(forward(x, tt, labels, false), x, as[0], as[1]);
+        NDManager parent = x.getManager();
+        // the network's activations live in a per-call scope; only x̂_0 and ε̂ survive (bounded memory over many steps)
+        try (NDManager scope = parent.newSubManager()) {
+            NDArray xs = x.duplicate();
+            xs.attach(scope);
+            NDArray tt = scope.full(new Shape(x.getShape().get(0)), (float) t);
+            double[] as = schedule.alphaSigmaAt(t);
+            Prediction p = parameterization().toPrediction(forward(xs, tt, labels, false), xs, as[0], as[1]);
+            p.x0().attach(parent);
+            p.eps().attach(parent);
+            return p;
+        }
     }
 
     @Override

@@ -28,6 +28,7 @@ public record ModelConfig(String kind, UNetConfig unet, ScheduleConfig schedule,
         }
     }
 
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isStudent() {
         return student != null;
     }

@@ -1,7 +1,5 @@
 package org.imagineflash.model;
 
-import ai.djl.MalformedModelException;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,6 +28,7 @@ public final class ModelStore {
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "weights.params";
     public static final String PROVENANCE = "provenance.json";
+    private static final int MAGIC = 0x49465731; // "IFW1"
     public static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -47,7 +46,13 @@ public final class ModelStore {
 
     public static void writeWeights(DiffusionModel model, Path file) throws IOException {
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
-            model.unet().saveParameters(out);
+            out.writeInt(MAGIC);
+            List<Parameter> params = model.parameters();
+            out.writeInt(params.size());
+            for (Parameter p : params) {
+                out.writeUTF(p.getName());
+                Tensors.write(out, p.getArray());
+            }
         }
     }
 
@@ -77,7 +82,11 @@ public final class ModelStore {
             throw new IOException(dir + " is not a model directory (no " + CONFIG + ")");
         }
         try {
-            return JSON.readValue(cfg.toFile(), ModelConfig.class);
+            com.fasterxml.jackson.databind.node.ObjectNode node = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(cfg.toFile());
+            if (node.has("student") && node.get("student").isBoolean()) {
+                node.remove("student"); // files written before isStudent() was excluded from JSON carry "student": false
+            }
+            return JSON.treeToValue(node, ModelConfig.class);
         } catch (IOException e) {
             Throwable root = e;
             while (root.getCause() != null) {
@@ -88,27 +97,32 @@ public final class ModelStore {
         }
     }
 
-    /** Loads parameters and checks every shape against the architecture in config.json. */
+    /**
+     * Loads parameters (name, shape, float32 values, in the block's order) into the model's own tensors, checking
+     * every name and shape against the architecture in config.json.
+     */
     public static void readWeights(DiffusionModel model, Path file) throws IOException {
-        List<Shape> expected = new ArrayList<>();
-        for (Parameter p : model.parameters()) {
-            expected.add(p.getArray().getShape());
-        }
+        List<Parameter> params = model.parameters();
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-            model.unet().loadParameters(model.manager(), in);
+            if (in.readInt() != MAGIC) {
+                throw new IOException(file + ": not an imagine-flash weights file (bad magic)");
+            }
+            int n = in.readInt();
+            if (n != params.size()) {
+                throw new IOException(file + ": has " + n + " parameters but config.json's architecture has " + params.size());
+            }
+            for (Parameter p : params) {
+                String name = in.readUTF();
+                if (!name.equals(p.getName())) {
+                    throw new IOException(file + ": parameter '" + name + "' where config.json's architecture has '" + p.getName() + "'");
+                }
+                Tensors.readInto(in, p.getArray(), file + ": parameter " + name);
+            }
             if (in.read() != -1) {
                 throw new IOException(file + ": trailing bytes after the weights (weights do not match config.json)");
             }
-        } catch (MalformedModelException | RuntimeException | java.io.EOFException e) {
-            throw new IOException(file + ": corrupt weights or weights that do not match config.json (" + oneLine(e) + ")");
-        }
-        List<Parameter> params = model.parameters();
-        for (int i = 0; i < params.size(); i++) {
-            Shape got = params.get(i).getArray().getShape();
-            if (!got.equals(expected.get(i))) {
-                throw new IOException(file + ": parameter " + params.get(i).getName() + " has shape " + got
-                        + " but config.json's architecture needs " + expected.get(i));
-            }
+        } catch (java.io.EOFException | java.io.UTFDataFormatException e) {
+            throw new IOException(file + ": corrupt weights (truncated)");
         }
     }
 

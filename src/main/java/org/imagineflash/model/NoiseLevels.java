@@ -17,7 +17,7 @@ public final class NoiseLevels {
         for (int i = 0; i < t.length; i++) {
             a[i] = (float) schedule.alpha(t[i]);
         }
-        return m.create(a).reshape(-1, 1, 1, 1);
+        return Tensors.floats(m, a).reshape(-1, 1, 1, 1);
     }
 
     public NDArray sigmas(NDManager m, int[] t) {
@@ -25,7 +25,7 @@ public final class NoiseLevels {
         for (int i = 0; i < t.length; i++) {
             s[i] = (float) schedule.sigma(t[i]);
         }
-        return m.create(s).reshape(-1, 1, 1, 1);
+        return Tensors.floats(m, s).reshape(-1, 1, 1, 1);
     }
 
     public NDArray timesteps(NDManager m, int[] t) {
@@ -33,6 +33,6 @@ public final class NoiseLevels {
         for (int i = 0; i < t.length; i++) {
             f[i] = t[i];
         }
-        return m.create(f);
+        return Tensors.floats(m, f);
     }
 }

@@ -45,7 +45,9 @@ public final class SelfAttention extends AbstractBlock {
         NDArray q = r.get(":,0").reshape(b * heads, d, n);
         NDArray k = r.get(":,1").reshape(b * heads, d, n);
         NDArray v = r.get(":,2").reshape(b * heads, d, n);
-        NDArray attn = q.transpose(0, 2, 1).matMul(k).mul(1.0 / Math.sqrt(d)).softmax(-1); // (B·h, N, N)
+        // the 1/√d scale is a PyTorch-owned tensor: a Java scalar would be saved for backward in freed memory (see Tensors)
+        NDArray scale = Tensors.floats(x.getManager(), new float[] {(float) (1.0 / Math.sqrt(d))});
+        NDArray attn = q.transpose(0, 2, 1).matMul(k).mul(scale).softmax(-1); // (B·h, N, N)
         NDArray o = v.matMul(attn.transpose(0, 2, 1)).reshape(b, channels, s.get(2), s.get(3)); // (B, C, H, W)
         return new NDList(x.add(proj.forward(ps, new NDList(o), training).head()));
     }

@@ -102,7 +102,7 @@ public final class UNet extends AbstractBlock {
         for (int i = 0; i < half; i++) {
             f[i] = (float) Math.exp(-Math.log(10000) * i / half);
         }
-        NDArray args = t.reshape(-1, 1).mul(t.getManager().create(f).reshape(1, half)); // (B, half)
+        NDArray args = t.reshape(-1, 1).mul(Tensors.floats(t.getManager(), f).reshape(1, half)); // (B, half)
         return args.sin().concat(args.cos(), 1);
     }
 

@@ -1,5 +1,6 @@
 package org.imagineflash.sampling;
 
+import org.imagineflash.model.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -16,7 +17,7 @@ public final class NoiseSource {
     }
 
     public NDArray next(NDManager m, Shape shape) {
-        return m.create(Seeds.gaussian(rng, (int) shape.size()), shape);
+        return Tensors.floats(m, Seeds.gaussian(rng, (int) shape.size()), shape);
     }
 
     /** Per-image noise: image i of a batch gets the stream of seed + i, so a batch equals its images one by one. */
@@ -29,6 +30,6 @@ public final class NoiseSource {
         long[] dims = new long[imageShape.dimension() + 1];
         dims[0] = count;
         System.arraycopy(imageShape.getShape(), 0, dims, 1, imageShape.dimension());
-        return m.create(all, new Shape(dims));
+        return Tensors.floats(m, all, new Shape(dims));
     }
 }

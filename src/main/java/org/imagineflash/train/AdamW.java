@@ -2,6 +2,12 @@ package org.imagineflash.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import org.imagineflash.model.Tensors;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 
@@ -66,28 +72,31 @@ public final class AdamW {
         return updates;
     }
 
+    /** Writes the update count and both moments (see {@link Tensors} for why not NDList decoding). */
     public void save(Path file) throws IOException {
-        NDList all = new NDList();
-        all.add(manager.create(new long[] {updates}));
-        for (int i = 0; i < mean.length; i++) {
-            all.add(mean[i]);
-            all.add(var[i]);
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
+            out.writeLong(updates);
+            out.writeInt(mean.length);
+            for (int i = 0; i < mean.length; i++) {
+                Tensors.write(out, mean[i]);
+                Tensors.write(out, var[i]);
+            }
         }
-        Files.write(file, all.encode());
-        all.get(0).close();
     }
 
     public void load(Path file) throws IOException {
-        try (NDManager tmp = manager.newSubManager()) {
-            NDList all = NDList.decode(tmp, Files.readAllBytes(file));
-            if (all.size() != 1 + 2 * mean.length) {
-                throw new IOException(file + ": optimizer state has " + all.size() + " arrays, expected " + (1 + 2 * mean.length));
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            updates = in.readLong();
+            int n = in.readInt();
+            if (n != mean.length) {
+                throw new IOException(file + ": optimizer state has " + n + " parameters, expected " + mean.length);
             }
-            updates = all.get(0).toLongArray()[0];
-            for (int i = 0; i < mean.length; i++) {
-                mean[i].set(all.get(1 + 2 * i).toByteBuffer());
-                var[i].set(all.get(2 + 2 * i).toByteBuffer());
+            for (int i = 0; i < n; i++) {
+                Tensors.readInto(in, mean[i], "adam mean " + i);
+                Tensors.readInto(in, var[i], "adam variance " + i);
             }
+        } catch (java.io.EOFException e) {
+            throw new IOException(file + ": truncated optimizer state");
         }
     }
 }

@@ -1,5 +1,6 @@
 package org.imagineflash.train;
 
+import org.imagineflash.model.Tensors;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -85,14 +86,14 @@ public final class TeacherTraining {
                 float loss;
                 try (NDManager sub = model.manager().newSubManager()) {
                     Shape shape = new Shape(b, 1, data.height(), data.width());
-                    NDArray x0a = sub.create(x0, shape);
-                    NDArray eps = sub.create(noise, shape);
+                    NDArray x0a = Tensors.floats(sub, x0, shape);
+                    NDArray eps = Tensors.floats(sub, noise, shape);
                     NDArray alpha = levels.alphas(sub, t);
                     NDArray sigma = levels.sigmas(sub, t);
                     NDArray xt = x0a.mul(alpha).add(eps.mul(sigma));
                     NDArray target = modelConfig.parameterization().target(x0a, eps, alpha, sigma);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = model.forward(xt, levels.timesteps(sub, t), sub.create(labels), true);
+                        NDArray out = model.forward(xt, levels.timesteps(sub, t), Tensors.ints(sub, labels), true);
                         NDArray l = out.sub(target).square().mean();
                         gc.backward(l);
                         loss = l.getFloat();

@@ -1,0 +1,92 @@
+package org.imagineflash.cli;
+
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Provenance;
+import org.imagineflash.model.TinyModels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CliTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void tinyModel() throws Exception {
+        model = dir.resolve("tiny");
+        try (DiffusionModel m = DiffusionModel.create(TinyModels.teacher(), 1)) {
+            ModelStore.save(m, model, Provenance.of("test", 1, "none", 0, 0, Map.of()));
+        }
+    }
+
+    @Test
+    void helpListsEveryCommand() {
+        Run r = run("--help");
+        assertEquals(0, r.code());
+        for (String c : new String[] {"demo", "sample", "train-teacher", "schedule"}) {
+            assertTrue(r.out().contains(c), c);
+        }
+    }
+
+    @Test
+    void sampleWritesGridAndIdx() throws Exception {
+        Path png = dir.resolve("g.png");
+        Run r = run("sample", "--model", model.toString(), "--class", "2", "--n", "3", "--steps", "2", "--out", png.toString(),
+                "--idx", dir.resolve("s").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.size(png) > 0);
+        assertEquals(16 + 3 * 64, Files.size(dir.resolve("s-images-idx3-ubyte")));
+        assertEquals(8 + 3, Files.size(dir.resolve("s-labels-idx1-ubyte")));
+    }
+
+    @Test
+    void badInputIsOneLineAndNonZero() {
+        Path png = dir.resolve("never.png");
+        String[][] cases = {
+                {"sample", "--model", model.toString(), "--prompt", "giraffe", "--out", png.toString()},
+                {"sample", "--model", dir.resolve("missing").toString(), "--prompt", "bag", "--out", png.toString()},
+                {"sample", "--model", model.toString(), "--class", "1", "--steps", "0", "--out", png.toString()},
+                {"sample", "--model", model.toString(), "--class", "1", "--cfg", "-2", "--out", png.toString()},
+                {"sample", "--model", model.toString(), "--class", "1", "--sampler", "nope", "--out", png.toString()},
+                {"schedule", "--beta-schedule", "cubic"},
+        };
+        for (String[] c : cases) {
+            Run r = run(c);
+            assertTrue(r.code() != 0, String.join(" ", c));
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().startsWith("error: "), r.err());
+            assertFalse(r.err().contains("Exception"), r.err());
+        }
+        assertFalse(Files.exists(png));
+        assertEquals(2, run("sample", "--bogus").code());
+    }
+
+    @Test
+    void conformanceCommandPrintsDiffusersFigures() {
+        Run r = run("schedule", "--conformance", "--sampler", "ddim", "--steps", "10");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("{\"sum\":172.006"), r.out());
+    }
+}

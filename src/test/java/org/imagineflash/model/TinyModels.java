@@ -1,0 +1,38 @@
+package org.imagineflash.model;
+
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.schedule.ScheduleConfig;
+
+/** Small architectures and synthetic data for fast tests. */
+public final class TinyModels {
+    private TinyModels() {
+    }
+
+    public static UNetConfig unet() {
+        return new UNetConfig(8, 1, 8, new int[] {1, 2}, 1, new int[] {4}, 3, 4, 2);
+    }
+
+    public static ModelConfig teacher() {
+        return new ModelConfig(ModelConfig.TEACHER, unet(), ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
+    }
+
+    /** Three classes of 8×8 images: a bright left half, a bright right half, a bright square in the middle. */
+    public static LabeledImages shapes(int perClass) {
+        int n = 3 * perClass;
+        byte[] px = new byte[n * 64];
+        int[] labels = new int[n];
+        java.util.Random r = new java.util.Random(1);
+        for (int i = 0; i < n; i++) {
+            int k = i % 3;
+            labels[i] = k;
+            for (int y = 0; y < 8; y++) {
+                for (int x = 0; x < 8; x++) {
+                    boolean on = k == 0 ? x < 4 : k == 1 ? x >= 4 : (x >= 2 && x < 6 && y >= 2 && y < 6);
+                    int v = on ? 220 + r.nextInt(30) : r.nextInt(30);
+                    px[i * 64 + y * 8 + x] = (byte) v;
+                }
+            }
+        }
+        return new LabeledImages(px, labels, 8, 8, 3);
+    }
+}

@@ -1,0 +1,62 @@
+package org.imagineflash.train;
+
+import ai.djl.nn.Parameter;
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.TinyModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class TeacherTrainingTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void checkpointRestoresWeightsEmaAndOptimizerExactly() throws IOException {
+        try (DiffusionModel m = DiffusionModel.create(TinyModels.teacher(), 1);
+             DiffusionModel e = DiffusionModel.create(TinyModels.teacher(), 2);
+             DiffusionModel m2 = DiffusionModel.create(TinyModels.teacher(), 3);
+             DiffusionModel e2 = DiffusionModel.create(TinyModels.teacher(), 4)) {
+            AdamW opt = AdamW.standard(m.parameters(), 0f);
+            AdamW opt2 = AdamW.standard(m2.parameters(), 0f);
+            Checkpoint.save(dir.resolve("ck"), m, e, opt, Map.of("step", 5, "seed", 1, "wallSeconds", 1.5), null);
+            Map<String, Object> st = Checkpoint.load(dir.resolve("ck"), m2, e2, opt2, null);
+            assertEquals(5, ((Number) st.get("step")).intValue());
+            assertArrayEquals(weights(m), weights(m2));
+            assertArrayEquals(weights(e), weights(e2));
+        }
+    }
+
+    @Test
+    void resumeWithoutCheckpointIsAClearError() {
+        IOException ex = assertThrows(IOException.class, () -> new TeacherTraining(TinyModels.teacher(),
+                new TrainOptions(2, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0)).run(TinyModels.shapes(2), dir.resolve("none"), true, null));
+        assertEquals(true, ex.getMessage().contains("no checkpoint"));
+    }
+
+    @Test
+    void optionsAreValidatedWithTheFlagName() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new TrainOptions(0, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0));
+        assertEquals(true, e.getMessage().contains("--steps"));
+        assertThrows(IllegalArgumentException.class, () -> new TrainOptions(5, 4, 1e-3, "linear", 0, 0, 0.9, 0.1, 0, 0));
+    }
+
+    static float[] weights(DiffusionModel m) {
+        float[] all = new float[(int) m.parameterCount()];
+        int off = 0;
+        for (Parameter p : m.parameters()) {
+            float[] f = p.getArray().toFloatArray();
+            System.arraycopy(f, 0, all, off, f.length);
+            off += f.length;
+        }
+        return all;
+    }
+}

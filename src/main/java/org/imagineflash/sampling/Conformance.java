@@ -2,7 +2,6 @@ package org.imagineflash.sampling;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.Parameterization;
 import org.imagineflash.schedule.NoiseSchedule;
@@ -39,7 +38,4 @@ public final class Conformance {
         }
     }
 
-    static Shape shape() {
-        return new Shape(4, 3, 8, 8);
-    }
 }

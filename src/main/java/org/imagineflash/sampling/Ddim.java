@@ -16,15 +16,14 @@ import org.imagineflash.schedule.TimestepSpacing;
  * </pre>
  * Note that, as in diffusers, prev = t − T//N for every spacing.
  */
-public final class Ddim implements Sampler {
+public final class Ddim extends IntegerTimestepSampler {
     private final NoiseSchedule schedule;
     private final SamplerOptions opt;
-    private final int[] ts;
 
     public Ddim(NoiseSchedule schedule, SamplerOptions opt) {
+        super(opt.spacingOr(TimestepSpacing.LEADING).timesteps(schedule.numTrainTimesteps(), opt.steps(), opt.stepsOffset()));
         this.schedule = schedule;
         this.opt = opt;
-        this.ts = opt.spacingOr(TimestepSpacing.LEADING).timesteps(schedule.numTrainTimesteps(), opt.steps(), opt.stepsOffset());
     }
 
     @Override
@@ -48,13 +47,4 @@ public final class Ddim implements Sampler {
         return x;
     }
 
-    @Override
-    public int nfe() {
-        return ts.length;
-    }
-
-    @Override
-    public double[] timesteps() {
-        return java.util.Arrays.stream(ts).asDoubleStream().toArray();
-    }
 }

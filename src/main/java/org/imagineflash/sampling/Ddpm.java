@@ -15,15 +15,14 @@ import org.imagineflash.schedule.TimestepSpacing;
  *   x_prev        μ̃ + √β̃_t·z,  β̃_t = (1−ᾱ_prev)/(1−ᾱ_t)·β_t' (clamped ≥ 1e-20), no noise at t = 0
  * </pre>
  */
-public final class Ddpm implements Sampler {
+public final class Ddpm extends IntegerTimestepSampler {
     private final NoiseSchedule schedule;
     private final SamplerOptions opt;
-    private final int[] ts;
 
     public Ddpm(NoiseSchedule schedule, SamplerOptions opt) {
+        super(opt.spacingOr(TimestepSpacing.LEADING).timesteps(schedule.numTrainTimesteps(), opt.steps(), opt.stepsOffset()));
         this.schedule = schedule;
         this.opt = opt;
-        this.ts = opt.spacingOr(TimestepSpacing.LEADING).timesteps(schedule.numTrainTimesteps(), opt.steps(), opt.stepsOffset());
     }
 
     @Override
@@ -50,13 +49,4 @@ public final class Ddpm implements Sampler {
         return x;
     }
 
-    @Override
-    public int nfe() {
-        return ts.length;
-    }
-
-    @Override
-    public double[] timesteps() {
-        return java.util.Arrays.stream(ts).asDoubleStream().toArray();
-    }
 }

@@ -43,11 +43,8 @@ public final class DpmSolverPlusPlus2M implements Sampler {
                     ts[i] = (steps - i) * ratio + opt.stepsOffset();
                 }
             }
-            case TRAILING -> ts[0] = -1;
+            case TRAILING -> System.arraycopy(TimestepSpacing.TRAILING.timesteps(n, steps, 0), 0, ts, 0, steps);
             default -> throw new IllegalStateException();
-        }
-        if (sp == TimestepSpacing.TRAILING) {
-            System.arraycopy(TimestepSpacing.TRAILING.timesteps(n, steps, 0), 0, ts, 0, steps);
         }
         double[] s = new double[steps + 1];
         for (int i = 0; i < steps; i++) {

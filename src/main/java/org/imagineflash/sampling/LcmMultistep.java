@@ -16,15 +16,14 @@ import org.imagineflash.schedule.NoiseSchedule;
  *   x_next      √ᾱ_next·denoised + √(1−ᾱ_next)·z   (the last step returns denoised)
  * </pre>
  */
-public final class LcmMultistep implements Sampler {
+public final class LcmMultistep extends IntegerTimestepSampler {
     static final double SIGMA_DATA = 0.5;
     static final double TIMESTEP_SCALING = 10.0;
     private final NoiseSchedule schedule;
-    private final int[] ts;
 
     public LcmMultistep(NoiseSchedule schedule, SamplerOptions opt) {
+        super(skippingTimesteps(schedule.numTrainTimesteps(), opt.originalInferenceSteps(), opt.steps()));
         this.schedule = schedule;
-        this.ts = skippingTimesteps(schedule.numTrainTimesteps(), opt.originalInferenceSteps(), opt.steps());
     }
 
     /** LCM/TCD timesteps (diffusers' set_timesteps with strength 1). */
@@ -76,13 +75,4 @@ public final class LcmMultistep implements Sampler {
         return x;
     }
 
-    @Override
-    public int nfe() {
-        return ts.length;
-    }
-
-    @Override
-    public double[] timesteps() {
-        return java.util.Arrays.stream(ts).asDoubleStream().toArray();
-    }
 }

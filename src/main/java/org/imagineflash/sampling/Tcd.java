@@ -15,15 +15,14 @@ import org.imagineflash.schedule.NoiseSchedule;
  *   x_next      √(ᾱ_next/ᾱ_s)·x_s + √(1 − ᾱ_next/ᾱ_s)·z  (forward to t_next; not on the last step or when γ = 0)
  * </pre>
  */
-public final class Tcd implements Sampler {
+public final class Tcd extends IntegerTimestepSampler {
     private final NoiseSchedule schedule;
     private final SamplerOptions opt;
-    private final int[] ts;
 
     public Tcd(NoiseSchedule schedule, SamplerOptions opt) {
+        super(LcmMultistep.skippingTimesteps(schedule.numTrainTimesteps(), opt.originalInferenceSteps(), opt.steps()));
         this.schedule = schedule;
         this.opt = opt;
-        this.ts = LcmMultistep.skippingTimesteps(schedule.numTrainTimesteps(), opt.originalInferenceSteps(), opt.steps());
     }
 
     @Override
@@ -47,13 +46,4 @@ public final class Tcd implements Sampler {
         return x;
     }
 
-    @Override
-    public int nfe() {
-        return ts.length;
-    }
-
-    @Override
-    public double[] timesteps() {
-        return java.util.Arrays.stream(ts).asDoubleStream().toArray();
-    }
 }

@@ -46,5 +46,4 @@ public final class Ddim extends IntegerTimestepSampler {
         }
         return x;
     }
-
 }

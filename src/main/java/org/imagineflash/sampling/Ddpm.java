@@ -48,5 +48,4 @@ public final class Ddpm extends IntegerTimestepSampler {
         }
         return x;
     }
-
 }

@@ -74,5 +74,4 @@ public final class LcmMultistep extends IntegerTimestepSampler {
         }
         return x;
     }
-
 }

@@ -45,5 +45,4 @@ public final class Tcd extends IntegerTimestepSampler {
         }
         return x;
     }
-
 }

@@ -129,7 +129,19 @@ public final class Generator implements AutoCloseable {
     }
 
     /** Generates one image per label; image i starts from the noise of seed + i. */
-    public synchronized Images generate(int[] labels, long seed, Options o) {
+    public Images generate(int[] labels, long seed, Options o) {
+        long[] seeds = new long[labels.length];
+        for (int i = 0; i < seeds.length; i++) {
+            seeds[i] = seed + i;
+        }
+        return generate(labels, seeds, o);
+    }
+
+    /** Generates one image per label, image i from the noise of seeds[i] (one batched pass for many requests). */
+    public synchronized Images generate(int[] labels, long[] seeds, Options o) {
+        if (seeds.length != labels.length) {
+            throw new IllegalArgumentException(seeds.length + " seeds for " + labels.length + " labels");
+        }
         int k = model.config().unet().numClasses();
         for (int l : labels) {
             if (l < 0 || l >= k) {
@@ -141,13 +153,38 @@ public final class Generator implements AutoCloseable {
         long t0 = System.nanoTime();
         byte[] out;
         try (NDManager sub = model.manager().newSubManager()) {
-            NDArray xT = NoiseSource.perImage(sub, seed, labels.length, new Shape(model.config().unet().inChannels(), size, size));
+            NDArray xT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
             Denoiser d = model.denoiser(Tensors.ints(sub, labels), o.cfg());
-            NDArray x0 = sampler.sample(d, xT, new NoiseSource(seed ^ 0x5DEECE66DL));
+            NDArray x0 = sampler.sample(d, xT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
             out = toBytes(x0);
         }
         double ms = (System.nanoTime() - t0) / 1e6;
         return new Images(out, labels.clone(), size, size, ms, sampler.nfe());
+    }
+
+    /**
+     * Generates in batches of at most {@code batch} images (bounded memory); image i still starts from the noise of
+     * seed + i, so the result equals one big batch.
+     */
+    public Images generateBatched(int[] labels, long seed, Options o, int batch) {
+        byte[] all = null;
+        double ms = 0;
+        int nfe = 0;
+        int h = 0;
+        int w = 0;
+        for (int start = 0; start < labels.length; start += batch) {
+            int[] part = java.util.Arrays.copyOfRange(labels, start, Math.min(labels.length, start + batch));
+            Images im = generate(part, seed + start, o);
+            if (all == null) {
+                h = im.height();
+                w = im.width();
+                all = new byte[labels.length * h * w];
+            }
+            System.arraycopy(im.pixels(), 0, all, start * h * w, im.pixels().length);
+            ms += im.millis();
+            nfe = im.nfe();
+        }
+        return new Images(all == null ? new byte[0] : all, labels.clone(), h, w, ms, nfe);
     }
 
     /** x in [−1, 1] → uint8 with rounding and clamping. */

@@ -92,26 +92,7 @@ public final class SampleCommand implements Callable<Integer> {
         return new Generator.Options(s, st, c, so == null ? null : so.toOptions(st));
     }
 
-    /** Generates in batches of 64 (bounded memory), concatenating results. */
     static Generator.Images generateBatched(Generator g, int[] labels, long seed, Generator.Options o) {
-        int batch = 64;
-        byte[] all = null;
-        double ms = 0;
-        int nfe = 0;
-        int h = 0;
-        int w = 0;
-        for (int start = 0; start < labels.length; start += batch) {
-            int[] part = java.util.Arrays.copyOfRange(labels, start, Math.min(labels.length, start + batch));
-            Generator.Images im = g.generate(part, seed + start, o);
-            if (all == null) {
-                h = im.height();
-                w = im.width();
-                all = new byte[labels.length * h * w];
-            }
-            System.arraycopy(im.pixels(), 0, all, start * h * w, im.pixels().length);
-            ms += im.millis();
-            nfe = im.nfe();
-        }
-        return new Generator.Images(all, labels.clone(), h, w, ms, nfe);
+        return g.generateBatched(labels, seed, o, 64);
     }
 }

@@ -57,6 +57,25 @@ public final class Prompts {
         return k;
     }
 
+    /**
+     * The class of a complete prompt, or of a prefix whose completions all name one class ("snea" → sneaker), for
+     * generating while the user types; otherwise the same error as {@link #classOf}.
+     */
+    public static int classOfPartial(String prompt) {
+        try {
+            return classOf(prompt);
+        } catch (IllegalArgumentException e) {
+            if (prompt == null || prompt.isBlank()) {
+                throw e;
+            }
+            List<Integer> ks = complete(prompt.trim().replaceAll("\\s+", " ")).stream().map(SYNONYMS::get).distinct().toList();
+            if (ks.size() == 1) {
+                return ks.get(0);
+            }
+            throw e;
+        }
+    }
+
     /** Class names and synonyms that start with the typed prefix (for completion), canonical names first. */
     public static List<String> complete(String prefix) {
         String p = prefix == null ? "" : prefix.trim().toLowerCase(Locale.ROOT);

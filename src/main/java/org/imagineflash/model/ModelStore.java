@@ -126,7 +126,11 @@ public final class ModelStore {
         }
     }
 
+    /** The model's provenance, or null when the directory has none. */
     public static Provenance readProvenance(Path dir) throws IOException {
+        if (!Files.isRegularFile(dir.resolve(PROVENANCE))) {
+            return null;
+        }
         return JSON.readValue(dir.resolve(PROVENANCE).toFile(), Provenance.class);
     }
 

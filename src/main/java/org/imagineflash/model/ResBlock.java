@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -21,11 +20,11 @@ public final class ResBlock extends AbstractBlock {
     private final int outChannels;
     private final int embDim;
     private final GroupNorm norm1;
-    private final Conv2d conv1;
+    private final GemmConv2d conv1;
     private final Linear embProj;
     private final GroupNorm norm2;
-    private final Conv2d conv2;
-    private final Conv2d skip;
+    private final GemmConv2d conv2;
+    private final GemmConv2d skip;
 
     public ResBlock(int inChannels, int outChannels, int embDim, int groups) {
         super((byte) 1);
@@ -38,7 +37,7 @@ public final class ResBlock extends AbstractBlock {
         norm2 = addChildBlock("norm2", new GroupNorm(groups, outChannels));
         conv2 = addChildBlock("conv2", conv3(outChannels));
         skip = inChannels == outChannels ? null
-                : addChildBlock("skip", Conv2d.builder().setKernelShape(new Shape(1, 1)).setFilters(outChannels).build());
+                : addChildBlock("skip", new GemmConv2d(outChannels, 1, 1));
     }
 
     /** SiLU(x) = x·sigmoid(x) (swish with β = 1). */
@@ -46,8 +45,8 @@ public final class ResBlock extends AbstractBlock {
         return x.mul(Activation.sigmoid(x));
     }
 
-    static Conv2d conv3(int filters) {
-        return Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1)).setFilters(filters).build();
+    static GemmConv2d conv3(int filters) {
+        return new GemmConv2d(filters, 3, 1);
     }
 
     @Override

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -16,16 +15,12 @@ public final class Resample extends AbstractBlock {
     public enum Kind { DOWN, UP }
 
     private final Kind kind;
-    private final Conv2d conv;
+    private final GemmConv2d conv;
 
     public Resample(int channels, Kind kind) {
         super((byte) 1);
         this.kind = kind;
-        Conv2d.Builder b = Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1)).setFilters(channels);
-        if (kind == Kind.DOWN) {
-            b.optStride(new Shape(2, 2));
-        }
-        conv = addChildBlock("conv", b.build());
+        conv = addChildBlock("conv", new GemmConv2d(channels, 3, kind == Kind.DOWN ? 2 : 1));
     }
 
     @Override

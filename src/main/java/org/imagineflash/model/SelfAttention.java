@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -18,8 +17,8 @@ public final class SelfAttention extends AbstractBlock {
     private final int channels;
     private final int heads;
     private final GroupNorm norm;
-    private final Conv2d qkv;
-    private final Conv2d proj;
+    private final GemmConv2d qkv;
+    private final GemmConv2d proj;
 
     public SelfAttention(int channels, int heads, int groups) {
         super((byte) 1);
@@ -29,8 +28,8 @@ public final class SelfAttention extends AbstractBlock {
         this.channels = channels;
         this.heads = heads;
         norm = addChildBlock("norm", new GroupNorm(groups, channels));
-        qkv = addChildBlock("qkv", Conv2d.builder().setKernelShape(new Shape(1, 1)).setFilters(3 * channels).build());
-        proj = addChildBlock("proj", Conv2d.builder().setKernelShape(new Shape(1, 1)).setFilters(channels).build());
+        qkv = addChildBlock("qkv", new GemmConv2d(3 * channels, 1, 1));
+        proj = addChildBlock("proj", new GemmConv2d(channels, 1, 1));
     }
 
     @Override

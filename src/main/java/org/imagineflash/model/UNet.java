@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -32,12 +31,12 @@ public final class UNet extends AbstractBlock {
     private final Linear timeMlp1;
     private final Linear timeMlp2;
     private final Linear classEmbedding;
-    private final Conv2d convIn;
+    private final GemmConv2d convIn;
     private final List<Block> down = new ArrayList<>();
     private final List<Block> mid = new ArrayList<>();
     private final List<Block> up = new ArrayList<>();
     private final GroupNorm normOut;
-    private final Conv2d convOut;
+    private final GemmConv2d convOut;
 
     public UNet(UNetConfig c) {
         super((byte) 1);

@@ -62,7 +62,7 @@ public final class FewStepStudent implements Sampler {
         for (int i = from; i < to; i++) {
             Prediction p = model.predict(x, ts[i]);
             if (i == ts.length - 1) {
-                return p.x0();
+                return p.x0().clip(-1, 1);
             }
             x = step(p, x, xT, i);
         }
@@ -73,7 +73,8 @@ public final class FewStepStudent implements Sampler {
     public NDArray step(Prediction p, NDArray x, NDArray xT, int i) {
         int next = ts[i + 1];
         NDArray eps = noiseCorrection && i == 0 && ts[0] == schedule.numTrainTimesteps() - 1 ? xT : p.eps();
-        return p.x0().mul(schedule.alpha(next)).add(eps.mul(schedule.sigma(next)));
+        // x̂_0 is clipped to the data range [−1, 1] before re-noising (as DDPM/DDIM's clip_sample)
+        return p.x0().clip(-1, 1).mul(schedule.alpha(next)).add(eps.mul(schedule.sigma(next)));
     }
 
     public boolean noiseCorrection() {

@@ -20,16 +20,25 @@ public final class NoiseSource {
         return Tensors.floats(m, Seeds.gaussian(rng, (int) shape.size()), shape);
     }
 
-    /** Per-image noise: image i of a batch gets the stream of seed + i, so a batch equals its images one by one. */
-    public static NDArray perImage(NDManager m, long seed, int count, Shape imageShape) {
+    /** Per-image noise with an explicit seed per image (requests batched together keep their own seeds). */
+    public static NDArray perImage(NDManager m, long[] seeds, Shape imageShape) {
         int n = (int) imageShape.size();
-        float[] all = new float[count * n];
-        for (int i = 0; i < count; i++) {
-            System.arraycopy(Seeds.gaussian(Seeds.stream(seed + i, 0, 11), n), 0, all, i * n, n);
+        float[] all = new float[seeds.length * n];
+        for (int i = 0; i < seeds.length; i++) {
+            System.arraycopy(Seeds.gaussian(Seeds.stream(seeds[i], 0, 11), n), 0, all, i * n, n);
         }
         long[] dims = new long[imageShape.dimension() + 1];
-        dims[0] = count;
+        dims[0] = seeds.length;
         System.arraycopy(imageShape.getShape(), 0, dims, 1, imageShape.dimension());
         return Tensors.floats(m, all, new Shape(dims));
+    }
+
+    /** Per-image noise: image i of a batch gets the stream of seed + i, so a batch equals its images one by one. */
+    public static NDArray perImage(NDManager m, long seed, int count, Shape imageShape) {
+        long[] seeds = new long[count];
+        for (int i = 0; i < count; i++) {
+            seeds[i] = seed + i;
+        }
+        return perImage(m, seeds, imageShape);
     }
 }

@@ -120,7 +120,7 @@ public final class TeacherTraining {
         return new Result(ema, losses, wall, opt.steps());
     }
 
-    static ProgressBar progress(String name, long max, long start, PrintStream out) {
+    public static ProgressBar progress(String name, long max, long start, PrintStream out) {
         ProgressBarBuilder pbb = new ProgressBarBuilder().setTaskName(name).setInitialMax(max).startsFrom(start, java.time.Duration.ZERO)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(2000).showSpeed()
                 .setMaxRenderedLength(120);

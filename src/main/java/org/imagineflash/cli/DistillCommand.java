@@ -1,0 +1,146 @@
+package org.imagineflash.cli;
+
+import org.imagineflash.data.FashionMnist;
+import org.imagineflash.data.ImageFolder;
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.distill.DistillOptions;
+import org.imagineflash.distill.ImagineFlashDistillation;
+import org.imagineflash.distill.ShiftFunction;
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Provenance;
+import org.imagineflash.schedule.TimestepSpacing;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code imagine-flash distill}: distils a teacher into a few-step student. */
+@Command(name = "distill", mixinStandardHelpOptions = true,
+        description = {"Distil a teacher into a 1-8 step student.",
+                "--method imagine-flash: backward distillation + shifted reconstruction loss + noise correction",
+                "(+ an adversarial term with --adv-weight > 0). Each part has a switch for the ablation."})
+public final class DistillCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    Verbose verbose;
+    @Option(names = "--method", defaultValue = "imagine-flash", description = "imagine-flash") String method;
+    @Option(names = "--teacher", required = true, description = "teacher model directory") Path teacherDir;
+    @Option(names = "--out", required = true, description = "student model directory to write") Path out;
+    @Option(names = "--steps", defaultValue = "3", description = "student steps (trailing timesteps, e.g. 3 → 999,666,333)") int steps;
+    @Option(names = "--timesteps", split = ",", description = "explicit descending student timesteps (overrides --steps)") int[] timesteps;
+    @Option(names = "--inputs", defaultValue = "backward", description = "backward | forward") String inputs;
+    @Option(names = "--target", defaultValue = "srl", description = "srl | direct") String target;
+    @Option(names = "--shift", defaultValue = "identity", description = "γ: identity | affine:a,b | snr:s") String shift;
+    @Option(names = "--shift-jitter", description = "move t_Φ by ±1 step at random") boolean shiftJitter;
+    @Option(names = "--teacher-steps", defaultValue = "1", description = "k, teacher DDIM steps for the target") int teacherSteps;
+    @Option(names = "--cfg", defaultValue = "3", description = "guidance scale inside the teacher") double cfg;
+    @Option(names = "--noise-correction", defaultValue = "on", description = "on | off") String noiseCorrection;
+    @Option(names = "--adv-weight", defaultValue = "0", description = "λ of the adversarial term (0: none)") double advWeight;
+    @Option(names = "--iterations", defaultValue = "600") long iterations;
+    @Option(names = "--batch-size", defaultValue = "32") int batchSize;
+    @Option(names = "--lr", defaultValue = "1e-4") double lr;
+    @Option(names = "--disc-lr", defaultValue = "2e-4") double discLr;
+    @Option(names = "--ema-decay", defaultValue = "0.99") double emaDecay;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--checkpoint-every", defaultValue = "100") long checkpointEvery;
+    @Option(names = "--checkpoint-dir", description = "default: runs/<out name>") Path checkpointDir;
+    @Option(names = "--resume", description = "continue from the checkpoint") boolean resume;
+    @Option(names = "--data", description = "Fashion-MNIST directory (for --inputs forward and --adv-weight > 0)") Path data;
+    @Option(names = "--image-folder", description = "PNG image folder instead of Fashion-MNIST") Path imageFolder;
+
+    @Override
+    public Integer call() throws Exception {
+        Engines.configure();
+        if (!method.equals(ImagineFlashDistillation.METHOD)) {
+            throw new IllegalArgumentException("unknown --method '" + method + "' (known: imagine-flash)");
+        }
+        if (!noiseCorrection.equals("on") && !noiseCorrection.equals("off")) {
+            throw new IllegalArgumentException("--noise-correction must be on or off, got " + noiseCorrection);
+        }
+        if (out.toAbsolutePath().normalize().equals(teacherDir.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("--out must differ from --teacher");
+        }
+        String commit = Provenance.currentGitCommit();
+        DiffusionModel teacher = ModelStore.load(teacherDir);
+        try (teacher) {
+            if (teacher.config().isStudent()) {
+                throw new IllegalArgumentException(teacherDir + " is a distilled student, not a teacher");
+            }
+            int numTrain = teacher.schedule().numTrainTimesteps();
+            if (timesteps == null) {
+                if (steps < 1 || steps > 8) {
+                    throw new IllegalArgumentException("--steps must be in 1..8, got " + steps);
+                }
+                timesteps = TimestepSpacing.TRAILING.timesteps(numTrain, steps, 0);
+            }
+            if (cfg != 1.0) {
+                Object dropout = labelDropout(teacherDir);
+                if (dropout instanceof Number n && n.doubleValue() == 0) {
+                    throw new IllegalArgumentException("--cfg " + cfg + " needs a teacher trained with label dropout (a null class); "
+                            + teacherDir + " was trained with --label-dropout 0; use --cfg 1");
+                }
+            }
+            DistillOptions opts = new DistillOptions(timesteps, inputs, target, ShiftFunction.parse(shift, shiftJitter),
+                    teacherSteps, cfg, noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
+                    seed, checkpointEvery);
+            LabeledImages images = null;
+            String dataDesc = "none (backward distillation is data-free)";
+            if (inputs.equals("forward") || advWeight > 0) {
+                if (imageFolder != null) {
+                    images = ImageFolder.load(imageFolder);
+                    dataDesc = "image folder " + imageFolder.toAbsolutePath();
+                } else {
+                    images = FashionMnist.load(data, FashionMnist.Split.TRAIN);
+                    dataDesc = "Fashion-MNIST train split from " + FashionMnist.locate(data);
+                }
+            }
+            ImagineFlashDistillation run = new ImagineFlashDistillation(teacher, opts, images);
+            Path ckpt = checkpointDir != null ? checkpointDir : Path.of("runs", out.getFileName().toString());
+            ImagineFlashDistillation.Result r = run.run(ckpt, resume, System.err);
+            try (DiffusionModel ema = r.ema()) {
+                String cmd = "imagine-flash distill " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+                int n = r.losses().size();
+                double tail = r.losses().subList(Math.max(0, n - 100), n).stream().mapToDouble(l -> l[0]).average().orElse(Double.NaN);
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("method", method);
+                extra.put("teacher", teacherDir.toString());
+                Provenance tp = ModelStore.readProvenance(teacherDir);
+                extra.put("teacherCommit", tp == null ? null : tp.gitCommit());
+                extra.put("timesteps", Arrays.toString(timesteps));
+                extra.put("options", opts.toString());
+                extra.put("finalReconstructionLossMean100", tail);
+                ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(), extra));
+                spec.commandLine().getOut().printf("wrote %s: %s student %s, %d iterations, %.0f s (%.2f s/iteration), reconstruction loss (last 100) %.4f%n",
+                        out, method, Arrays.toString(timesteps), r.steps(), r.wallSeconds(), r.wallSeconds() / Math.max(1, r.steps() - 0), tail);
+            }
+        }
+        return 0;
+    }
+
+    private static Object labelDropout(Path teacherDir) {
+        try {
+            Path p = teacherDir.resolve(ModelStore.PROVENANCE);
+            if (!Files.isRegularFile(p)) {
+                return null;
+            }
+            Map<?, ?> prov = ModelStore.JSON.readValue(p.toFile(), Map.class);
+            Object extra = prov.get("extra");
+            if (extra instanceof Map<?, ?> e && e.get("options") instanceof Map<?, ?> o) {
+                return o.get("labelDropout");
+            }
+            return null;
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+}

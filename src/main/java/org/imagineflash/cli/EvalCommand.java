@@ -1,0 +1,123 @@
+package org.imagineflash.cli;
+
+import org.imagineflash.Generator;
+import org.imagineflash.data.IdxFile;
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.eval.DomainClassifier;
+import org.imagineflash.eval.Evaluation;
+import org.imagineflash.model.ModelStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code imagine-flash eval}: FD, precision/recall, adherence, per-class breakdown and speed of a model or an IDX file. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Evaluate a model (generating --n class-balanced images) or IDX files of images + labels:",
+                "Fréchet distance on the domain classifier's features vs the test split (FID analogue), precision/recall",
+                "(k=3), prompt adherence (classifier accuracy on the requested class), per-class breakdown, NFE and speed."})
+public final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    Verbose verbose;
+    @Mixin
+    SamplerOptionsMixin samplerOptions;
+    @Option(names = "--model", description = "model directory to sample from") Path model;
+    @Option(names = "--images", description = "IDX images (N×H×W uint8) to score instead of a model") Path images;
+    @Option(names = "--labels", description = "IDX labels (N) that go with --images") Path labels;
+    @Option(names = "--classifier", defaultValue = "models/classifier-fmnist") Path classifier;
+    @Option(names = "--sampler") String sampler;
+    @Option(names = "--steps") Integer steps;
+    @Option(names = "--cfg") Double cfg;
+    @Option(names = "--n", defaultValue = "2000") int n;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--no-speed", description = "skip the latency/throughput measurement") boolean noSpeed;
+    @Option(names = "--json", description = "print JSON") boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Engines.configure();
+        if ((model == null) == (images == null)) {
+            throw new IllegalArgumentException("give either --model or --images with --labels");
+        }
+        if (images != null && labels == null) {
+            throw new IllegalArgumentException("--images needs --labels");
+        }
+        if (n < 1 || n > 100_000) {
+            throw new IllegalArgumentException("--n must be in 1..100000, got " + n);
+        }
+        long t0 = System.nanoTime();
+        Map<String, Object> result = new LinkedHashMap<>();
+        try (DomainClassifier dc = DomainClassifier.load(classifier)) {
+            if (images != null) {
+                IdxFile im = IdxFile.read(images);
+                IdxFile lb = IdxFile.read(labels);
+                LabeledImages li = LabeledImages.fromIdx(im, lb, dc.config().numClasses(), images.toString());
+                if (li.height() != dc.config().imageSize() || li.width() != dc.config().imageSize()) {
+                    throw new IllegalArgumentException(images + ": images are " + li.height() + "×" + li.width()
+                            + ", the classifier needs " + dc.config().imageSize() + "×" + dc.config().imageSize());
+                }
+                result.put("source", images.toString());
+                result.putAll(Evaluation.score(dc, li.pixels(), li.labels()));
+            } else {
+                ModelStore.readConfig(model);
+                try (Generator g = Generator.load(model)) {
+                    Generator.Options o = SampleCommand.options(g, sampler, steps, cfg, samplerOptions);
+                    int[] lab = Evaluation.balancedLabels(n, dc.config().numClasses());
+                    if (n <= dc.config().featureDim()) {
+                        throw new IllegalArgumentException("--n must be above the feature dimension " + dc.config().featureDim()
+                                + " for a stable covariance, got " + n);
+                    }
+                    Generator.Images gen = g.generateBatched(lab, seed, o, 64);
+                    result.put("model", model.toString());
+                    result.put("kind", g.config().kind());
+                    result.put("sampler", o.sampler());
+                    result.put("steps", o.steps());
+                    result.put("cfg", o.cfg());
+                    result.put("nfe", gen.nfe() * (o.cfg() != 1.0 && !g.isStudent() ? 2 : 1));
+                    result.put("nfeNote", "network evaluations per image; guidance doubles the batch of each step");
+                    result.put("seed", seed);
+                    result.put("generationMsPerImage", gen.millis() / n);
+                    result.putAll(Evaluation.score(dc, gen.pixels(), lab));
+                    if (!noSpeed) {
+                        result.putAll(Evaluation.speed(g, o, 5));
+                    }
+                }
+            }
+        }
+        result.put("evalSeconds", (System.nanoTime() - t0) / 1e9);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(ModelStore.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+        } else {
+            print(out, result);
+        }
+        return 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    static void print(PrintWriter out, Map<String, Object> r) {
+        for (Map.Entry<String, Object> e : r.entrySet()) {
+            if (e.getKey().equals("perClass") || e.getKey().equals("nfeNote")) {
+                continue;
+            }
+            Object v = e.getValue();
+            out.printf("%-24s %s%n", e.getKey(), v instanceof Double d ? String.format("%.4f", d) : v);
+        }
+        out.printf("%n%-14s %6s %10s %8s%n", "class", "n", "adherence", "FD");
+        for (Map<String, Object> pc : (List<Map<String, Object>>) r.get("perClass")) {
+            Object fd = pc.get("fd");
+            out.printf("%-14s %6d %10.4f %8s%n", pc.get("name"), pc.get("n"), pc.get("adherence"),
+                    fd == null ? "-" : String.format("%.3f", (Double) fd));
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package org.imagineflash.cli;
+
+import org.imagineflash.model.ModelStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** {@code imagine-flash load-test}: concurrent requests against a running server on this machine. */
+@Command(name = "load-test", mixinStandardHelpOptions = true,
+        description = "Send N requests from C concurrent clients to a local server; print p50/p99 latency, throughput, errors.")
+public final class LoadTestCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    Verbose verbose;
+    @Option(names = "--port", defaultValue = "8080") int port;
+    @Option(names = "--requests", defaultValue = "500") int requests;
+    @Option(names = "--clients", defaultValue = "16") int clients;
+    @Option(names = "--model", description = "model name (default: the server's default)") String model;
+    @Option(names = "--max-seconds", defaultValue = "300", description = "stop sending after this long") int maxSeconds;
+    @Option(names = "--json") boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (requests < 1 || requests > 100_000 || clients < 1 || clients > 256 || maxSeconds < 1) {
+            throw new IllegalArgumentException("--requests 1..100000, --clients 1..256, --max-seconds ≥ 1");
+        }
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        URI uri = URI.create("http://127.0.0.1:" + port + "/api/generate"); // loopback only
+        String[] prompts = {"t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"};
+        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger errors = new AtomicInteger();
+        AtomicInteger rejected = new AtomicInteger();
+        AtomicInteger next = new AtomicInteger();
+        long deadline = System.nanoTime() + maxSeconds * 1_000_000_000L;
+        long t0 = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        List<Future<?>> fs = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            fs.add(pool.submit(() -> {
+                int i;
+                while ((i = next.getAndIncrement()) < requests && System.nanoTime() < deadline) {
+                    String body = "{\"prompt\":\"" + prompts[i % prompts.length] + "\",\"seed\":" + i
+                            + (model != null ? ",\"model\":\"" + model.replace("\"", "") + "\"" : "") + "}";
+                    long s = System.nanoTime();
+                    try {
+                        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
+                                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        if (r.statusCode() == 200) {
+                            latencies.add((System.nanoTime() - s) / 1e6);
+                        } else if (r.statusCode() == 429) {
+                            rejected.incrementAndGet();
+                        } else {
+                            errors.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        errors.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : fs) {
+            f.get();
+        }
+        pool.shutdown();
+        double wall = (System.nanoTime() - t0) / 1e9;
+        List<Double> sorted = new ArrayList<>(latencies);
+        Collections.sort(sorted);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("requests", sorted.size() + errors.get() + rejected.get());
+        r.put("ok", sorted.size());
+        r.put("errors", errors.get());
+        r.put("rejected429", rejected.get());
+        r.put("clients", clients);
+        r.put("wallSeconds", wall);
+        r.put("throughputPerSecond", sorted.size() / wall);
+        r.put("p50Ms", pct(sorted, 0.50));
+        r.put("p99Ms", pct(sorted, 0.99));
+        r.put("maxMs", sorted.isEmpty() ? null : sorted.get(sorted.size() - 1));
+        if (json) {
+            spec.commandLine().getOut().println(ModelStore.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
+        } else {
+            r.forEach((k, v) -> spec.commandLine().getOut().printf("%-20s %s%n", k, v instanceof Double d ? String.format("%.2f", d) : v));
+        }
+        return errors.get() == 0 ? 0 : 1;
+    }
+
+    static Double pct(List<Double> sorted, double p) {
+        if (sorted.isEmpty()) {
+            return null;
+        }
+        int i = (int) Math.ceil(p * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+    }
+}

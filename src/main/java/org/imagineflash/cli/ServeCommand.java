@@ -1,0 +1,52 @@
+package org.imagineflash.cli;
+
+import org.imagineflash.serve.GenerationServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code imagine-flash serve}: the HTTP API and the generate-as-you-type web page. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve the models over HTTP: POST /api/generate, GET /api/models, GET /health and a web page",
+                "at / that generates while you type."})
+public final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    Verbose verbose;
+    @Option(names = "--port", defaultValue = "8080") int port;
+    @Option(names = "--models", defaultValue = "models") Path models;
+    @Option(names = "--max-images", defaultValue = "8", description = "images per request") int maxImages;
+    @Option(names = "--max-steps", defaultValue = "50", description = "teacher steps per request") int maxSteps;
+    @Option(names = "--queue", defaultValue = "64", description = "requests that may wait; more get 429") int queue;
+    @Option(names = "--max-batch", defaultValue = "32", description = "images per batched forward pass") int maxBatch;
+
+    @Override
+    public Integer call() throws Exception {
+        Engines.configure();
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
+        }
+        if (maxImages < 1 || maxSteps < 1 || queue < 1 || maxBatch < 1) {
+            throw new IllegalArgumentException("--max-images, --max-steps, --queue and --max-batch must be ≥ 1");
+        }
+        GenerationServer server = new GenerationServer(models, new GenerationServer.Limits(maxImages, maxSteps, 100, queue, maxBatch, 4096));
+        server.start(port);
+        spec.commandLine().getOut().printf("serving %s on http://localhost:%d/ (default model %s); Ctrl-C stops%n",
+                models, server.port(), server.defaultModel());
+        spec.commandLine().getOut().flush();
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stop.countDown();
+        }));
+        stop.await();
+        return 0;
+    }
+}

@@ -1,0 +1,75 @@
+package org.imagineflash.distill;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import org.imagineflash.model.GemmConv2d;
+
+/**
+ * Class-conditional projection discriminator (Miyato &amp; Koyama 2018) on images: three stride-2 3×3 convolutions
+ * with leaky ReLU (28 → 14 → 7 → 4), global average pooling to h, then D(x, c) = w·h + b + ⟨embed(c), h⟩.
+ * Inputs: x (B, C, H, W) in [−1, 1], labels (B) int. Output: (B) real-valued scores (hinge loss).
+ */
+public final class Discriminator extends AbstractBlock {
+    private final int numClasses;
+    private final int width;
+    private final GemmConv2d c1;
+    private final GemmConv2d c2;
+    private final GemmConv2d c3;
+    private final Linear out;
+    private final Linear embed;
+
+    public Discriminator(int numClasses, int width) {
+        super((byte) 1);
+        this.numClasses = numClasses;
+        this.width = width;
+        c1 = addChildBlock("c1", new GemmConv2d(width, 3, 2));
+        c2 = addChildBlock("c2", new GemmConv2d(2 * width, 3, 2));
+        c3 = addChildBlock("c3", new GemmConv2d(2 * width, 3, 2));
+        out = addChildBlock("out", Linear.builder().setUnits(1).build());
+        embed = addChildBlock("embed", Linear.builder().setUnits(2 * width).optBias(false).build());
+    }
+
+    private static NDArray leaky(NDArray x) {
+        return Activation.leakyRelu(x, 0.2f);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0);
+        NDArray labels = inputs.get(1);
+        NDArray h = leaky(c1.forward(ps, new NDList(x), training).head());
+        h = leaky(c2.forward(ps, new NDList(h), training).head());
+        h = leaky(c3.forward(ps, new NDList(h), training).head());
+        h = h.mean(new int[] {2, 3}); // (B, 2w)
+        NDArray onehot = labels.toType(DataType.INT32, false).oneHot(numClasses);
+        NDArray e = embed.forward(ps, new NDList(onehot), training).head(); // (B, 2w)
+        NDArray score = out.forward(ps, new NDList(h), training).head().reshape(-1).add(e.mul(h).sum(new int[] {1}));
+        return new NDList(score);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {new Shape(inputShapes[0].get(0))};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape x = inputShapes[0];
+        long b = x.get(0);
+        c1.initialize(manager, dataType, x);
+        Shape s1 = c1.getOutputShapes(new Shape[] {x})[0];
+        c2.initialize(manager, dataType, new Shape(b, width, s1.get(2), s1.get(3)));
+        Shape s2 = c2.getOutputShapes(new Shape[] {new Shape(b, width, s1.get(2), s1.get(3))})[0];
+        c3.initialize(manager, dataType, s2);
+        out.initialize(manager, dataType, new Shape(b, 2L * width));
+        embed.initialize(manager, dataType, new Shape(b, numClasses));
+    }
+}

@@ -1,0 +1,101 @@
+// Generate-as-you-type client: debounced requests, stale answers dropped, timing and NFE shown per panel.
+(function () {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const prompt = $('prompt'), model = $('model'), model2 = $('model2'), steps = $('steps'), seed = $('seed'), n = $('n'),
+    compare = $('compare'), status = $('status');
+  const DEBOUNCE_MS = 150;
+  let models = [];
+  let timer = null;
+  const latest = { panel1: 0, panel2: 0 };     // request counter per panel: older answers are dropped
+  const inflight = { panel1: null, panel2: null };
+
+  function option(m) {
+    const o = document.createElement('option');
+    o.value = m.name;
+    o.textContent = m.name + ' (' + m.kind + ', ' + m.defaultSteps + ' steps, NFE ' + m.nfe + ')';
+    return o;
+  }
+
+  async function loadModels() {
+    const r = await fetch('/api/models');
+    models = await r.json();
+    for (const m of models) { model.appendChild(option(m)); model2.appendChild(option(m)); }
+    const def = models.find((m) => m.default) || models[0];
+    model.value = def.name;
+    const teacher = models.find((m) => m.kind === 'teacher');
+    model2.value = (teacher || models[models.length - 1]).name;
+    syncSteps();
+  }
+
+  function byName(name) { return models.find((m) => m.name === name); }
+
+  function syncSteps() {
+    const m = byName(model.value);
+    if (!m) return;
+    steps.max = m.maxSteps;
+    steps.value = m.defaultSteps;
+  }
+
+  async function suggest() {
+    const r = await fetch('/api/prompts?prefix=' + encodeURIComponent(prompt.value));
+    if (!r.ok) return;
+    const list = await r.json();
+    const dl = $('suggestions');
+    dl.innerHTML = '';
+    for (const s of list.slice(0, 12)) { const o = document.createElement('option'); o.value = s; dl.appendChild(o); }
+  }
+
+  async function request(panelId, modelName, stepsValue) {
+    const panel = $(panelId);
+    const id = ++latest[panelId];
+    if (inflight[panelId]) inflight[panelId].abort();
+    const ctrl = new AbortController();
+    inflight[panelId] = ctrl;
+    const body = { prompt: prompt.value, model: modelName, seed: Number(seed.value) || 0, n: Number(n.value) || 1 };
+    if (stepsValue) body.steps = Number(stepsValue);
+    let r;
+    try {
+      r = await fetch('/api/generate', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body), signal: ctrl.signal });
+    } catch (e) {
+      if (e.name !== 'AbortError') status.textContent = 'network error: ' + e.message;
+      return;
+    }
+    const data = await r.json();
+    if (id !== latest[panelId]) return; // a newer request was sent meanwhile: drop this answer
+    if (!r.ok) { status.textContent = data.error || ('error ' + r.status); return; }
+    status.textContent = '';
+    panel.querySelector('.title').textContent = data.className + ' — ' + data.model;
+    const box = panel.querySelector('.images');
+    box.innerHTML = '';
+    data.images.forEach((src, i) => {
+      const img = document.createElement('img');
+      img.src = src;
+      img.alt = data.className + ' #' + (data.seed + i);
+      img.dataset.className = data.className;
+      img.dataset.classIndex = data['class'];
+      box.appendChild(img);
+    });
+    panel.querySelector('.timing').textContent =
+      data.msPerImage.toFixed(1) + ' ms/image · NFE ' + data.nfe + ' · ' + data.steps + ' steps · ' + data.kind;
+    panel.dataset.model = data.model;
+  }
+
+  function refresh() {
+    if (!prompt.value.trim()) return;
+    request('panel1', model.value, steps.value);
+    $('panel2').hidden = !compare.checked;
+    if (compare.checked) request('panel2', model2.value, null);
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, DEBOUNCE_MS);
+  }
+
+  prompt.addEventListener('input', () => { suggest(); schedule(); });
+  model.addEventListener('change', () => { syncSteps(); schedule(); });
+  for (const el of [model2, steps, seed, n, compare]) el.addEventListener('change', schedule);
+  loadModels().then(schedule).catch((e) => { status.textContent = 'could not load models: ' + e.message; });
+})();

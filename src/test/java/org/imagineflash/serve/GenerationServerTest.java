@@ -1,0 +1,146 @@
+package org.imagineflash.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.imagineflash.model.ModelStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GenerationServerTest {
+    @TempDir
+    static Path dir;
+    static GenerationServer server;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new GenerationServer(ServeFixtures.models(dir), GenerationServer.Limits.defaults()).start(0);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static HttpResponse<String> post(String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/generate"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(HttpResponse<String> r) throws Exception {
+        return ModelStore.JSON.readTree(r.body());
+    }
+
+    @Test
+    void healthAndModels() throws Exception {
+        assertEquals(200, get("/health").statusCode());
+        JsonNode models = json(get("/api/models"));
+        assertEquals(2, models.size());
+        assertEquals("student-tiny", server.defaultModel());
+        assertEquals("student", models.get(0).get("kind").asText());
+        assertEquals(2, models.get(0).get("defaultSteps").asInt());
+        assertEquals("teacher", models.get(1).get("kind").asText());
+        assertEquals(50, models.get(1).get("nfe").asInt());
+    }
+
+    @Test
+    void generatesAPartialPromptDeterministically() throws Exception {
+        HttpResponse<String> r = post("{\"prompt\":\"snea\",\"seed\":3,\"n\":2}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode j = json(r);
+        assertEquals("sneaker", j.get("className").asText());
+        assertEquals(2, j.get("images").size());
+        assertEquals(2, j.get("nfe").asInt());
+        byte[] png = Base64.getDecoder().decode(j.get("images").get(0).asText().replace("data:image/png;base64,", ""));
+        BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
+        assertEquals(28, img.getWidth());
+        JsonNode again = json(post("{\"prompt\":\"sneaker\",\"seed\":3,\"n\":2}"));
+        assertEquals(j.get("images"), again.get("images"));
+        HttpResponse<byte[]> raw = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/generate"))
+                .header("Accept", "image/png").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"sneaker\",\"seed\":3}")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals("image/png", raw.headers().firstValue("Content-Type").orElse(""));
+        assertArrayEquals(png, raw.body());
+    }
+
+    @Test
+    void teacherWithStepsAndGuidance() throws Exception {
+        JsonNode j = json(post("{\"prompt\":\"bag\",\"model\":\"teacher-tiny\",\"steps\":3,\"cfg\":2}"));
+        assertEquals(6, j.get("nfe").asInt());
+        assertEquals("teacher", j.get("kind").asText());
+    }
+
+    @Test
+    void badRequestsGetOneLineJsonErrors() throws Exception {
+        String[][] cases = {
+            {"{bad", "400", "malformed JSON"},
+            {"[1,2]", "400", "JSON object"},
+            {"{}", "400", "prompt is required"},
+            {"{\"prompt\":\"spaceship\"}", "400", "unknown prompt"},
+            {"{\"prompt\":\"bag\",\"model\":\"nope\"}", "400", "unknown model"},
+            {"{\"prompt\":\"bag\",\"n\":9}", "400", "n must be in 1..8"},
+            {"{\"prompt\":\"bag\",\"steps\":3}", "400", "steps must be in 1..2"},
+            {"{\"prompt\":\"bag\",\"model\":\"teacher-tiny\",\"steps\":51}", "400", "steps must be in 1..50"},
+            {"{\"prompt\":\"bag\",\"seed\":\"x\"}", "400", "seed must be an integer"},
+            {"{\"prompt\":\"bag\",\"cfg\":3}", "400", "cfg must be 1"},
+            {"{\"prompt\":\"" + "a".repeat(101) + "\"}", "400", "longer than 100"},
+            {"{\"prompt\":\"" + "a".repeat(5000) + "\"}", "413", "too large"},
+        };
+        for (String[] c : cases) {
+            HttpResponse<String> r = post(c[0]);
+            assertEquals(Integer.parseInt(c[1]), r.statusCode(), c[0] + " → " + r.body());
+            String err = json(r).get("error").asText();
+            assertTrue(err.contains(c[2]), c[0] + " → " + err);
+            assertTrue(!err.contains("\n") && !err.contains("Exception"), err);
+        }
+        assertEquals(404, get("/api/nope").statusCode());
+        assertEquals(200, get("/health").statusCode()); // still serving
+    }
+
+    @Test
+    void overloadAnswers429AndKeepsServing() throws Exception {
+        Path d2 = dir.resolve("small-queue");
+        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d2), new GenerationServer.Limits(8, 50, 100, 1, 1, 4096)).start(0)) {
+            List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                fs.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/api/generate"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"coat\",\"model\":\"teacher-tiny\",\"steps\":20,\"seed\":" + i + "}")).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            int ok = 0;
+            int busy = 0;
+            for (CompletableFuture<HttpResponse<String>> f : fs) {
+                int code = f.get().statusCode();
+                ok += code == 200 ? 1 : 0;
+                busy += code == 429 ? 1 : 0;
+            }
+            assertEquals(12, ok + busy);
+            assertTrue(busy > 0, "expected some 429 with a queue of 1");
+            assertTrue(ok > 0);
+        }
+    }
+}

@@ -40,15 +40,16 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--timesteps", split = ",", description = "explicit descending student timesteps (overrides --steps)") int[] timesteps;
     @Option(names = "--inputs", defaultValue = "backward", description = "backward | forward") String inputs;
     @Option(names = "--target", defaultValue = "srl", description = "srl | direct") String target;
-    @Option(names = "--shift", defaultValue = "identity", description = "γ: identity | affine:a,b | snr:s") String shift;
+    @Option(names = "--shift", defaultValue = ImagineFlashDistillation.DEFAULT_SHIFT, description = "γ: identity | affine:a,b | snr:s") String shift;
+    @Option(names = "--srl-noise", defaultValue = "student", description = "fresh | student: noise that re-noises x̂_0 for the SRL") String srlNoise;
     @Option(names = "--shift-jitter", description = "move t_Φ by ±1 step at random") boolean shiftJitter;
-    @Option(names = "--teacher-steps", defaultValue = "1", description = "k, teacher DDIM steps for the target") int teacherSteps;
+    @Option(names = "--teacher-steps", defaultValue = "2", description = "k, teacher DDIM steps for the target") int teacherSteps;
     @Option(names = "--cfg", defaultValue = "3", description = "guidance scale inside the teacher") double cfg;
     @Option(names = "--noise-correction", defaultValue = "on", description = "on | off") String noiseCorrection;
     @Option(names = "--adv-weight", defaultValue = "0", description = "λ of the adversarial term (0: none)") double advWeight;
     @Option(names = "--iterations", defaultValue = "600") long iterations;
     @Option(names = "--batch-size", defaultValue = "32") int batchSize;
-    @Option(names = "--lr", defaultValue = "1e-4") double lr;
+    @Option(names = "--lr", defaultValue = "3e-4") double lr;
     @Option(names = "--disc-lr", defaultValue = "2e-4") double discLr;
     @Option(names = "--ema-decay", defaultValue = "0.99") double emaDecay;
     @Option(names = "--seed", defaultValue = "0") long seed;
@@ -91,7 +92,7 @@ public final class DistillCommand implements Callable<Integer> {
                 }
             }
             DistillOptions opts = new DistillOptions(timesteps, inputs, target, ShiftFunction.parse(shift, shiftJitter),
-                    teacherSteps, cfg, noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
+                    srlNoise, teacherSteps, cfg, noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
                     seed, checkpointEvery);
             LabeledImages images = null;
             String dataDesc = "none (backward distillation is data-free)";

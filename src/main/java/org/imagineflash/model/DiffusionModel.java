@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
@@ -13,6 +14,7 @@ import org.imagineflash.schedule.NoiseSchedule;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * A UNet together with its noise schedule and parameterization: turns the raw network into {@link Denoiser}s.
@@ -21,24 +23,34 @@ import java.util.List;
 public final class DiffusionModel implements AutoCloseable {
     private final ModelConfig config;
     private final NDManager manager;
-    private final UNet unet;
+    private final Block unet;
+    private final Function<UNetConfig, Block> networkFactory;
     private final NoiseSchedule schedule;
 
-    private DiffusionModel(ModelConfig config, NDManager manager, UNet unet) {
+    private DiffusionModel(ModelConfig config, NDManager manager, Block unet, Function<UNetConfig, Block> factory) {
         this.config = config;
         this.manager = manager;
         this.unet = unet;
+        this.networkFactory = factory;
         this.schedule = new NoiseSchedule(config.schedule());
     }
 
     /** A freshly initialised model; the engine's RNG is seeded with {@code seed} so the weights are reproducible. */
     public static DiffusionModel create(ModelConfig config, long seed) {
+        return create(config, seed, UNet::new);
+    }
+
+    /**
+     * A model whose network is built by {@code factory} (any block mapping (x, t, labels) to an output of x's shape);
+     * the UNet is the default. Tests use a small MLP on low-dimensional data.
+     */
+    public static DiffusionModel create(ModelConfig config, long seed, Function<UNetConfig, Block> factory) {
         NDManager m = NDManager.newBaseManager();
         Engine.getInstance().setRandomSeed((int) seed);
-        UNet net = new UNet(config.unet());
+        Block net = factory.apply(config.unet());
         UNetConfig u = config.unet();
         net.initialize(m, DataType.FLOAT32, new Shape(1, u.inChannels(), u.imageSize(), u.imageSize()), new Shape(1), new Shape(1));
-        return new DiffusionModel(config, m, net);
+        return new DiffusionModel(config, m, net, factory);
     }
 
     /** A copy with the same weights (and a new config, e.g. a student's). */
@@ -46,7 +58,7 @@ public final class DiffusionModel implements AutoCloseable {
         if (!newConfig.unet().equals(config.unet())) {
             throw new IllegalArgumentException("architecture mismatch: " + newConfig.unet() + " vs " + config.unet());
         }
-        DiffusionModel c = create(newConfig, 0);
+        DiffusionModel c = create(newConfig, 0, networkFactory);
         c.copyWeightsFrom(this);
         return c;
     }
@@ -65,7 +77,8 @@ public final class DiffusionModel implements AutoCloseable {
         return config;
     }
 
-    public UNet unet() {
+    /** The network (a {@link UNet} unless created with another factory). */
+    public Block network() {
         return unet;
     }
 

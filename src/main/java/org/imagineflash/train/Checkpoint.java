@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * A resumable training state: raw weights, EMA weights, optimizer moments and a JSON map (step, RNG seed, wall time,
- * the run's options). Written into a temporary directory and renamed, so an interrupted save leaves the previous
+ * A resumable training state: raw weights, EMA weights (as weights.params + config.json, so the directory is also a
+ * loadable model), optimizer moments and a JSON map (step, RNG seed, wall time, the run's options). Written into a temporary directory and renamed, so an interrupted save leaves the previous
  * checkpoint intact.
  */
 public final class Checkpoint {
@@ -24,7 +24,9 @@ public final class Checkpoint {
                             Extra extra) throws IOException {
         ModelStore.writeDirAtomically(dir, tmp -> {
             ModelStore.writeWeights(model, tmp.resolve("model.params"));
-            ModelStore.writeWeights(ema, tmp.resolve("ema.params"));
+            // the EMA weights with config.json make the checkpoint directory a loadable model (sample/eval mid-run)
+            ModelStore.writeWeights(ema, tmp.resolve(ModelStore.WEIGHTS));
+            ModelStore.JSON.writeValue(tmp.resolve(ModelStore.CONFIG).toFile(), ema.config());
             opt.save(tmp.resolve("adam.bin"));
             if (extra != null) {
                 extra.save(tmp);
@@ -40,7 +42,7 @@ public final class Checkpoint {
             throw new IOException("no checkpoint to resume in " + dir + " (missing " + STATE + ")");
         }
         ModelStore.readWeights(model, dir.resolve("model.params"));
-        ModelStore.readWeights(ema, dir.resolve("ema.params"));
+        ModelStore.readWeights(ema, dir.resolve(ModelStore.WEIGHTS));
         opt.load(dir.resolve("adam.bin"));
         if (extra != null) {
             extra.load(dir);

@@ -32,10 +32,18 @@ import java.util.SplittableRandom;
 public final class TeacherTraining {
     private final ModelConfig modelConfig;
     private final TrainOptions opt;
+    private final java.util.function.Function<org.imagineflash.model.UNetConfig, ai.djl.nn.Block> network;
 
     public TeacherTraining(ModelConfig modelConfig, TrainOptions options) {
+        this(modelConfig, options, org.imagineflash.model.UNet::new);
+    }
+
+    /** Training of a model whose network is built by {@code network} (see {@link DiffusionModel#create(ModelConfig, long, java.util.function.Function)}). */
+    public TeacherTraining(ModelConfig modelConfig, TrainOptions options,
+                           java.util.function.Function<org.imagineflash.model.UNetConfig, ai.djl.nn.Block> network) {
         this.modelConfig = modelConfig;
         this.opt = options;
+        this.network = network;
     }
 
     /** Losses per step (of this run) and the final EMA model (owned by the caller). */
@@ -50,7 +58,7 @@ public final class TeacherTraining {
         if (data.numClasses() > modelConfig.unet().numClasses()) {
             throw new IllegalArgumentException("data has " + data.numClasses() + " classes, model " + modelConfig.unet().numClasses());
         }
-        DiffusionModel model = DiffusionModel.create(modelConfig, opt.seed());
+        DiffusionModel model = DiffusionModel.create(modelConfig, opt.seed(), network);
         DiffusionModel ema = model.copy(modelConfig);
         AdamW adam = AdamW.standard(model.parameters(), (float) opt.weightDecay());
         Ema emaUpdate = new Ema(model.parameters(), ema.parameters(), opt.emaDecay());

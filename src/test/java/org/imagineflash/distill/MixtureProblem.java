@@ -1,0 +1,123 @@
+package org.imagineflash.distill;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.Tensors;
+import org.imagineflash.model.UNetConfig;
+import org.imagineflash.schedule.ScheduleConfig;
+
+import java.util.Random;
+
+/**
+ * A low-dimensional problem with a known data distribution: 16-D points (stored as 4×4 "images") from a
+ * class-conditional mixture of Gaussians — 3 classes, 2 modes each, σ = 0.08 — and a small MLP denoiser.
+ */
+final class MixtureProblem {
+    static final int CLASSES = 3;
+    static final double STD = 0.08;
+    static final double[][][] MODES = new double[CLASSES][2][16];
+
+    static {
+        Random r = new Random(42);
+        for (int c = 0; c < CLASSES; c++) {
+            for (int m = 0; m < 2; m++) {
+                for (int j = 0; j < 16; j++) {
+                    MODES[c][m][j] = r.nextBoolean() ? 0.6 : -0.6;
+                }
+            }
+        }
+    }
+
+    private MixtureProblem() {
+    }
+
+    static ModelConfig config() {
+        UNetConfig u = new UNetConfig(4, 1, 8, new int[] {1}, 1, new int[0], CLASSES, 4, 1);
+        return new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
+    }
+
+    /** n samples (bytes, as the data pipeline wants them), labels i mod 3. */
+    static LabeledImages data(int n, long seed) {
+        Random r = new Random(seed);
+        byte[] px = new byte[n * 16];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            int c = i % CLASSES;
+            labels[i] = c;
+            double[] mu = MODES[c][r.nextInt(2)];
+            for (int j = 0; j < 16; j++) {
+                double v = mu[j] + STD * r.nextGaussian();
+                px[i * 16 + j] = (byte) Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
+            }
+        }
+        return new LabeledImages(px, labels, 4, 4, CLASSES);
+    }
+
+    /** MLP: [x, sinusoidal(t), onehot(c)] → 256 → 256 → 16, SiLU. */
+    static final class Mlp extends AbstractBlock {
+        private final Linear l1 = Linear.builder().setUnits(256).build();
+        private final Linear l2 = Linear.builder().setUnits(256).build();
+        private final Linear l3 = Linear.builder().setUnits(16).build();
+
+        Mlp(UNetConfig ignored) {
+            super((byte) 1);
+            addChildBlock("l1", l1);
+            addChildBlock("l2", l2);
+            addChildBlock("l3", l3);
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
+            NDArray x = in.get(0);
+            long b = x.getShape().get(0);
+            NDArray t = in.get(1).toType(DataType.FLOAT32, false).reshape(-1, 1);
+            float[] f = new float[8];
+            for (int i = 0; i < 8; i++) {
+                f[i] = (float) Math.exp(-Math.log(1000) * i / 8);
+            }
+            NDArray args = t.mul(Tensors.floats(x.getManager(), f).reshape(1, 8));
+            NDArray onehot = in.get(2).toType(DataType.INT32, false).oneHot(CLASSES + 1).toType(DataType.FLOAT32, false);
+            NDArray h = NDArrayConcat.of(x.reshape(b, 16), args.sin(), args.cos(), onehot);
+            h = silu(l1.forward(ps, new NDList(h), training).head());
+            h = silu(l2.forward(ps, new NDList(h), training).head());
+            return new NDList(l3.forward(ps, new NDList(h), training).head().reshape(x.getShape()));
+        }
+
+        private static NDArray silu(NDArray x) {
+            return x.mul(Activation.sigmoid(x));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] s) {
+            return new Shape[] {s[0]};
+        }
+
+        @Override
+        protected void initializeChildBlocks(NDManager m, DataType dt, Shape... s) {
+            l1.initialize(m, dt, new Shape(1, 16 + 16 + CLASSES + 1));
+            l2.initialize(m, dt, new Shape(1, 256));
+            l3.initialize(m, dt, new Shape(1, 256));
+        }
+    }
+
+    /** Concatenation along the feature axis. */
+    static final class NDArrayConcat {
+        private NDArrayConcat() {
+        }
+
+        static NDArray of(NDArray... parts) {
+            return ai.djl.ndarray.NDArrays.concat(new NDList(parts), 1);
+        }
+    }
+}

@@ -48,7 +48,7 @@ public final class Discriminator extends AbstractBlock {
         NDArray h = leaky(c1.forward(ps, new NDList(x), training).head());
         h = leaky(c2.forward(ps, new NDList(h), training).head());
         h = leaky(c3.forward(ps, new NDList(h), training).head());
-        h = h.mean(new int[] {2, 3}); // (B, 2w)
+        h = h.mean(new int[] {3}).mean(new int[] {2}); // (B, 2w) (one axis at a time: the engine reduces one axis per call)
         NDArray onehot = labels.toType(DataType.INT32, false).oneHot(numClasses);
         NDArray e = embed.forward(ps, new NDList(onehot), training).head(); // (B, 2w)
         NDArray score = out.forward(ps, new NDList(h), training).head().reshape(-1).add(e.mul(h).sum(new int[] {1}));

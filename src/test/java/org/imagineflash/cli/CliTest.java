@@ -45,7 +45,8 @@ class CliTest {
     void helpListsEveryCommand() {
         Run r = run("--help");
         assertEquals(0, r.code());
-        for (String c : new String[] {"demo", "sample", "train-teacher", "schedule"}) {
+        for (String c : new String[] {"demo", "sample", "train-teacher", "distill", "train-classifier", "eval", "report",
+            "serve", "load-test", "benchmark", "schedule"}) {
             assertTrue(r.out().contains(c), c);
         }
     }
@@ -88,5 +89,51 @@ class CliTest {
         Run r = run("schedule", "--conformance", "--sampler", "ddim", "--steps", "10");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("{\"sum\":172.006"), r.out());
+    }
+
+    @Test
+    void distillRejectsBadInputWithOneLineAndWritesNothing() throws Exception {
+        Path out = dir.resolve("student-out");
+        String[][] cases = {
+            {"--timesteps", "500,600"},
+            {"--timesteps", "999,0"},
+            {"--steps", "0"},
+            {"--shift", "snr:0"},
+            {"--shift", "affine:5,0"},
+            {"--inputs", "sideways"},
+            {"--target", "both"},
+            {"--teacher-steps", "0"},
+            {"--noise-correction", "maybe"},
+            {"--srl-noise", "pink"},
+            {"--method", "magic"},
+        };
+        for (String[] c : cases) {
+            String[] args = new String[6 + c.length];
+            args[0] = "distill";
+            args[1] = "--teacher";
+            args[2] = model.toString();
+            args[3] = "--out";
+            args[4] = out.toString();
+            args[5] = "--iterations=1";
+            System.arraycopy(c, 0, args, 6, c.length);
+            Run r = run(args);
+            assertTrue(r.code() != 0, String.join(" ", c));
+            assertEquals(1, r.err().strip().lines().count(), String.join(" ", c) + " → " + r.err());
+            assertFalse(r.err().contains("Exception"), r.err());
+            assertFalse(Files.exists(out), String.join(" ", c));
+        }
+        // a student is not a teacher
+        Run r = run("distill", "--teacher", model.toString(), "--out", model.toString());
+        assertTrue(r.code() != 0 && r.err().contains("--out must differ"), r.err());
+        Run missing = run("distill", "--teacher", dir.resolve("nope").toString(), "--out", out.toString());
+        assertTrue(missing.code() != 0 && missing.err().strip().lines().count() == 1, missing.err());
+    }
+
+    @Test
+    void evalRejectsMissingClassifierAndBadArguments() {
+        Run r = run("eval", "--model", model.toString(), "--classifier", dir.resolve("none").toString(), "--n", "300");
+        assertTrue(r.code() != 0 && r.err().contains("not a classifier directory"), r.err());
+        Run both = run("eval", "--classifier", dir.toString());
+        assertTrue(both.code() != 0 && both.err().contains("either --model or --images"), both.err());
     }
 }

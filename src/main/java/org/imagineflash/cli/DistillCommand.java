@@ -109,7 +109,7 @@ public final class DistillCommand implements Callable<Integer> {
             Path ckpt = checkpointDir != null ? checkpointDir : Path.of("runs", out.getFileName().toString());
             ImagineFlashDistillation.Result r = run.run(ckpt, resume, System.err);
             try (DiffusionModel ema = r.ema()) {
-                String cmd = "imagine-flash distill " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+                String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
                 int n = r.losses().size();
                 double tail = r.losses().subList(Math.max(0, n - 100), n).stream().mapToDouble(l -> l[0]).average().orElse(Double.NaN);
                 Map<String, Object> extra = new LinkedHashMap<>();

@@ -78,7 +78,7 @@ public final class TrainClassifierCommand implements Callable<Integer> {
                         sub, subLabels, perClass));
                 double wall = (System.nanoTime() - t0) / 1e9;
                 Map<String, Object> prov = new LinkedHashMap<>();
-                prov.put("command", "imagine-flash train-classifier " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+                prov.put("command", "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
                 prov.put("seed", seed);
                 prov.put("steps", steps);
                 prov.put("batchSize", batchSize);

@@ -75,7 +75,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         Path ckpt = checkpointDir != null ? checkpointDir : Path.of("runs", out.getFileName().toString());
         TeacherTraining.Result r = new TeacherTraining(config, opts).run(images, ckpt, resume, System.err);
         try (var ema = r.ema()) {
-            String cmd = "imagine-flash train-teacher " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+            String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             int n = r.losses().size();
             double tail = r.losses().subList(Math.max(0, n - 100), n).stream().mapToDouble(Float::doubleValue).average().orElse(Double.NaN);
             ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(),

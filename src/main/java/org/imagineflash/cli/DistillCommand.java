@@ -42,6 +42,7 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--target", defaultValue = "srl", description = "srl | direct") String target;
     @Option(names = "--shift", defaultValue = ImagineFlashDistillation.DEFAULT_SHIFT, description = "γ: identity | affine:a,b | snr:s") String shift;
     @Option(names = "--srl-noise", defaultValue = "student", description = "fresh | student: noise that re-noises x̂_0 for the SRL") String srlNoise;
+    @Option(names = "--student-prediction", defaultValue = "same", description = "same | eps | v | x0: the student's parameterization") String studentPrediction;
     @Option(names = "--shift-jitter", description = "move t_Φ by ±1 step at random") boolean shiftJitter;
     @Option(names = "--teacher-steps", defaultValue = "2", description = "k, teacher DDIM steps for the target") int teacherSteps;
     @Option(names = "--cfg", defaultValue = "3", description = "guidance scale inside the teacher") double cfg;
@@ -92,7 +93,7 @@ public final class DistillCommand implements Callable<Integer> {
                 }
             }
             DistillOptions opts = new DistillOptions(timesteps, inputs, target, ShiftFunction.parse(shift, shiftJitter),
-                    srlNoise, teacherSteps, cfg, noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
+                    srlNoise, studentPrediction, teacherSteps, cfg, noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
                     seed, checkpointEvery);
             LabeledImages images = null;
             String dataDesc = "none (backward distillation is data-free)";

@@ -9,6 +9,9 @@ import java.util.Arrays;
  * @param inputs "backward" (x^Θ_{T→t}, the method) or "forward" (q(x_t | x_0) on real images, ablation)
  * @param target "srl" (shifted reconstruction loss) or "direct" (teacher denoises the student's own input)
  * @param shift γ of the SRL
+ * @param studentPrediction what the student's network predicts: "same" as the teacher, or eps / v / x0 (x0 is far
+ *                          better conditioned at t = T for ε-teachers without zero terminal SNR: x̂_0 = (x_T − σ ε̂)/α
+ *                          with α_T ≈ 0.006 amplifies the network's error 150×)
  * @param srlNoise noise used to re-noise x̂_0^Θ: "fresh" (a new ε, as the paper's figure) or "student" (the student's
  *                 own ε̂ at its input: deterministic, so the target stays a function of the student's trajectory)
  * @param teacherSteps k, teacher DDIM steps for the target
@@ -23,7 +26,7 @@ import java.util.Arrays;
  * @param seed seed of every random stream
  * @param checkpointEvery steps between checkpoints (0: only at the end)
  */
-public record DistillOptions(int[] timesteps, String inputs, String target, ShiftFunction shift, String srlNoise, int teacherSteps,
+public record DistillOptions(int[] timesteps, String inputs, String target, ShiftFunction shift, String srlNoise, String studentPrediction, int teacherSteps,
                              double cfg, boolean noiseCorrection, double advWeight, long iterations, int batchSize,
                              double lr, double discLr, double emaDecay, long seed, long checkpointEvery) {
     public DistillOptions {
@@ -38,6 +41,9 @@ public record DistillOptions(int[] timesteps, String inputs, String target, Shif
         }
         if (!"fresh".equals(srlNoise) && !"student".equals(srlNoise)) {
             throw new IllegalArgumentException("--srl-noise must be fresh or student, got " + srlNoise);
+        }
+        if (!"same".equals(studentPrediction)) {
+            org.imagineflash.model.Parameterization.parse(studentPrediction);
         }
         if (teacherSteps < 1 || teacherSteps > 50) {
             throw new IllegalArgumentException("--teacher-steps must be in 1..50, got " + teacherSteps);
@@ -68,7 +74,7 @@ public record DistillOptions(int[] timesteps, String inputs, String target, Shif
     @Override
     public String toString() {
         return "DistillOptions[timesteps=" + Arrays.toString(timesteps) + ", inputs=" + inputs + ", target=" + target
-                + ", shift=" + shift + ", srlNoise=" + srlNoise + ", k=" + teacherSteps + ", cfg=" + cfg + ", noiseCorrection=" + noiseCorrection
+                + ", shift=" + shift + ", srlNoise=" + srlNoise + ", studentPrediction=" + studentPrediction + ", k=" + teacherSteps + ", cfg=" + cfg + ", noiseCorrection=" + noiseCorrection
                 + ", adv=" + advWeight + ", iterations=" + iterations + ", batch=" + batchSize + ", lr=" + lr + "]";
     }
 }

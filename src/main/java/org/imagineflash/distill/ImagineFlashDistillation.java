@@ -83,7 +83,9 @@ public final class ImagineFlashDistillation {
 
     public ModelConfig studentConfig() {
         ModelConfig t = teacher.config();
-        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), t.parameterization(),
+        org.imagineflash.model.Parameterization p = opt.studentPrediction().equals("same") ? t.parameterization()
+                : org.imagineflash.model.Parameterization.parse(opt.studentPrediction());
+        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), p,
                 new StudentConfig(METHOD, opt.timesteps(), opt.noiseCorrection(), "student"));
     }
 

@@ -76,11 +76,14 @@ class ImagineFlashDistillationTest {
         return student(inputs, target, nc, shift, "student", k);
     }
 
+    static String prediction = "same";
+    static int[] studentSteps = STUDENT;
+
     static double student(String inputs, String target, boolean nc, String shift, String srlNoise, int k) throws Exception {
-        DistillOptions o = new DistillOptions(STUDENT, inputs, target, ShiftFunction.parse(shift, false), srlNoise, k, 1.0, nc, 0,
+        DistillOptions o = new DistillOptions(studentSteps, inputs, target, ShiftFunction.parse(shift, false), srlNoise, prediction, k, 1.0, nc, 0,
                 ITERATIONS, 128, LR, 2e-4, 0.9, 0, 0);
         try (DiffusionModel s = new ImagineFlashDistillation(teacher, o, MixtureProblem.data(6000, 1)).run(null, false, null).ema()) {
-            return distance(s, new FewStepStudent(s.schedule(), STUDENT, nc), 1.0);
+            return distance(s, new FewStepStudent(s.schedule(), studentSteps, nc), 1.0);
         }
     }
 

@@ -42,7 +42,7 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--target", defaultValue = "srl", description = "srl | direct") String target;
     @Option(names = "--shift", defaultValue = ImagineFlashDistillation.DEFAULT_SHIFT, description = "γ: identity | affine:a,b | snr:s") String shift;
     @Option(names = "--srl-noise", defaultValue = "student", description = "fresh | student: noise that re-noises x̂_0 for the SRL") String srlNoise;
-    @Option(names = "--student-prediction", defaultValue = "same", description = "same | eps | v | x0: the student's parameterization") String studentPrediction;
+    @Option(names = "--student-prediction", defaultValue = "x0", description = "x0 | eps | v | same (as the teacher): what the student network predicts") String studentPrediction;
     @Option(names = "--shift-jitter", description = "move t_Φ by ±1 step at random") boolean shiftJitter;
     @Option(names = "--teacher-steps", defaultValue = "2", description = "k, teacher DDIM steps for the target") int teacherSteps;
     @Option(names = "--cfg", defaultValue = "3", description = "guidance scale inside the teacher") double cfg;

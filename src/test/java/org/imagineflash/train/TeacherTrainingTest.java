@@ -13,6 +13,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TeacherTrainingTest {
     @TempDir
@@ -58,5 +59,16 @@ class TeacherTrainingTest {
             off += f.length;
         }
         return all;
+    }
+
+    @Test
+    void tinyTeacherLossFallsAndIsFinite() throws IOException {
+        TeacherTraining.Result r = new TeacherTraining(TinyModels.teacher(),
+                new TrainOptions(80, 16, 2e-3, "constant", 5, 0, 0.99, 0.1, 3, 0)).run(TinyModels.shapes(30), null, false, null);
+        r.ema().close();
+        double first = r.losses().subList(0, 10).stream().mapToDouble(Float::doubleValue).average().orElseThrow();
+        double last = r.losses().subList(70, 80).stream().mapToDouble(Float::doubleValue).average().orElseThrow();
+        assertTrue(r.losses().stream().allMatch(l -> Float.isFinite(l)), "non-finite loss");
+        assertTrue(last < 0.7 * first, "loss " + first + " → " + last);
     }
 }

@@ -12,13 +12,14 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 
 /**
- * Java arrays → tensors that own their memory.
+ * Java arrays → tensors, the one place where Java data enters the engine: allocated by PyTorch ({@code zeros}) and
+ * filled with {@code set}, which points the tensor at a direct buffer that the returned NDArray keeps alive.
  *
- * <p>Why: in DJL 0.36's PyTorch engine, {@code NDManager.create(float[])} (and NDList/parameter decoding) wraps a
- * JVM direct buffer with {@code torch::from_blob} without keeping the buffer alive. Once the garbage collector frees
- * that buffer the tensor reads freed memory — training then turned NaN at random steps (measured: 3 of 3 runs of a
- * tiny teacher within 60 steps). Here every tensor is allocated by PyTorch ({@code zeros}) and filled with
- * {@code set}, which copies while the source is alive.
+ * <p>Note: DJL's CPU tensors made from Java data live in JVM direct buffers that are only kept alive by their
+ * NDArray. A tensor closed right after use while autograd still holds it (e.g. the scalar DJL creates for
+ * {@code x.mul(0.2f)}) can be read after the buffer is freed; losses and blocks here therefore use tensors from this
+ * class that live until the step's sub-manager closes. (Session 1 blamed this for the training NaNs; the measured
+ * cause was PyTorch's CPU convolution, see {@link GemmConv2d}.)
  */
 public final class Tensors {
     private Tensors() {

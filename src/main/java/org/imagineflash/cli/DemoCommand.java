@@ -13,12 +13,10 @@ import picocli.CommandLine.Spec;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /** {@code imagine-flash demo}: the main job — every shipped model side by side, one row per class, with timings. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
@@ -81,17 +79,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** Model directories under a folder: the teacher first, then students by name. */
     static List<Path> modelDirs(Path root) throws IOException {
-        if (!Files.isDirectory(root)) {
-            return List.of();
-        }
-        List<Path> out = new ArrayList<>();
-        try (Stream<Path> s = Files.list(root)) {
-            for (Path p : s.sorted().toList()) {
-                if (Files.isRegularFile(p.resolve(ModelStore.CONFIG)) && Files.isRegularFile(p.resolve(ModelStore.WEIGHTS))) {
-                    out.add(p);
-                }
-            }
-        }
+        List<Path> out = new ArrayList<>(ModelStore.list(root));
         out.sort((a, b) -> {
             boolean ta = a.getFileName().toString().startsWith("teacher");
             boolean tb = b.getFileName().toString().startsWith("teacher");

@@ -16,7 +16,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -129,20 +128,9 @@ public final class DistillCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Object labelDropout(Path teacherDir) {
-        try {
-            Path p = teacherDir.resolve(ModelStore.PROVENANCE);
-            if (!Files.isRegularFile(p)) {
-                return null;
-            }
-            Map<?, ?> prov = ModelStore.JSON.readValue(p.toFile(), Map.class);
-            Object extra = prov.get("extra");
-            if (extra instanceof Map<?, ?> e && e.get("options") instanceof Map<?, ?> o) {
-                return o.get("labelDropout");
-            }
-            return null;
-        } catch (java.io.IOException e) {
-            return null;
-        }
+    /** The teacher's --label-dropout from its provenance, or null when unknown. */
+    private static Object labelDropout(Path teacherDir) throws java.io.IOException {
+        Provenance p = ModelStore.readProvenance(teacherDir);
+        return p != null && p.extra() != null && p.extra().get("options") instanceof Map<?, ?> o ? o.get("labelDropout") : null;
     }
 }

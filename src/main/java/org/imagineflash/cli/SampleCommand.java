@@ -67,7 +67,7 @@ public final class SampleCommand implements Callable<Integer> {
         }
         try (Generator g = Generator.load(model)) {
             Generator.Options o = options(g, sampler, steps, cfg, samplerOptions);
-            Generator.Images images = generateBatched(g, labels, seed, o);
+            Generator.Images images = g.generateBatched(labels, seed, o, 64);
             PngGrid.write(PngGrid.grid(images.pixels(), images.count(), images.height(), images.width(), cols, 2), out);
             if (idx != null) {
                 new IdxFile(new int[] {labels.length, images.height(), images.width()}, images.pixels()).write(Path.of(idx + "-images-idx3-ubyte"));
@@ -90,9 +90,5 @@ public final class SampleCommand implements Callable<Integer> {
         int st = steps != null ? steps : s.equals(d.sampler()) ? d.steps() : 25;
         double c = cfg != null ? cfg : d.cfg();
         return new Generator.Options(s, st, c, so == null ? null : so.toOptions(st));
-    }
-
-    static Generator.Images generateBatched(Generator g, int[] labels, long seed, Generator.Options o) {
-        return g.generateBatched(labels, seed, o, 64);
     }
 }

@@ -51,6 +51,7 @@ public final class TrainClassifierCommand implements Callable<Integer> {
             DomainClassifier.Outputs testOut = dc.run(test);
             double acc = testOut.accuracy(test.labels());
             DomainClassifier.Outputs trainOut = dc.run(train);
+            double trainAcc = trainOut.accuracy(train.labels());
             FeatureStats[] perClass = new FeatureStats[test.numClasses()];
             for (int c = 0; c < perClass.length; c++) {
                 int cc = c;
@@ -65,33 +66,24 @@ public final class TrainClassifierCommand implements Callable<Integer> {
                 sub[i] = testOut.features()[idx];
                 subLabels[i] = test.labels()[idx];
             }
-            DomainClassifier.Config done = new DomainClassifier.Config("classifier", train.height(), features, train.numClasses(), acc);
-            DomainClassifier out2 = new DomainClassifier(done);
-            try (out2) {
-                // copy weights into the final instance (config carries the measured accuracy)
-                var src = org.imagineflash.model.BlockWeights.parameters(dc.net());
-                var dst = org.imagineflash.model.BlockWeights.parameters(out2.net());
-                for (int i = 0; i < src.size(); i++) {
-                    dst.get(i).getArray().set(java.nio.FloatBuffer.wrap(src.get(i).getArray().toFloatArray()));
-                }
-                out2.setReference(new DomainClassifier.Reference(FeatureStats.of(testOut.features()), FeatureStats.of(trainOut.features()),
-                        sub, subLabels, perClass));
-                double wall = (System.nanoTime() - t0) / 1e9;
-                Map<String, Object> prov = new LinkedHashMap<>();
-                prov.put("command", "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
-                prov.put("seed", seed);
-                prov.put("steps", steps);
-                prov.put("batchSize", batchSize);
-                prov.put("data", "Fashion-MNIST from " + FashionMnist.locate(data));
-                prov.put("gitCommit", commit);
-                prov.put("wallSeconds", wall);
-                prov.put("machine", Provenance.machineDescription());
-                prov.put("testAccuracy", acc);
-                prov.put("trainAccuracy", trainOut.accuracy(train.labels()));
-                out2.save(out, prov);
-                spec.commandLine().getOut().printf("wrote %s: test accuracy %.4f (train %.4f), %d steps, %.0f s%n",
-                        out, acc, trainOut.accuracy(train.labels()), steps, wall);
-            }
+            dc.setTestAccuracy(acc);
+            dc.setReference(new DomainClassifier.Reference(FeatureStats.of(testOut.features()), FeatureStats.of(trainOut.features()),
+                    sub, subLabels, perClass));
+            double wall = (System.nanoTime() - t0) / 1e9;
+            Map<String, Object> prov = new LinkedHashMap<>();
+            prov.put("command", "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+            prov.put("seed", seed);
+            prov.put("steps", steps);
+            prov.put("batchSize", batchSize);
+            prov.put("data", "Fashion-MNIST from " + FashionMnist.locate(data));
+            prov.put("gitCommit", commit);
+            prov.put("wallSeconds", wall);
+            prov.put("machine", Provenance.machineDescription());
+            prov.put("testAccuracy", acc);
+            prov.put("trainAccuracy", trainAcc);
+            dc.save(out, prov);
+            spec.commandLine().getOut().printf("wrote %s: test accuracy %.4f (train %.4f), %d steps, %.0f s%n",
+                    out, acc, trainAcc, steps, wall);
         }
         return 0;
     }

@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
 import me.tongfei.progressbar.ProgressBar;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.BlockWeights;
@@ -31,9 +30,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -107,7 +104,7 @@ public final class ImagineFlashDistillation {
             Engine.getInstance().setRandomSeed((int) (opt.seed() ^ 0x5EED));
             disc = new Discriminator(numClasses, 32);
             disc.initialize(student.manager(), DataType.FLOAT32, new Shape(1, channels, size, size), new Shape(1));
-            discAdam = new AdamW(params(disc), 0.0f, 0.99f, 1e-8f, 0f);
+            discAdam = new AdamW(BlockWeights.parameters(disc), 0.0f, 0.99f, 1e-8f, 0f);
         }
         AdamW adam = AdamW.standard(student.parameters(), 0f);
         Ema emaUpdate = new Ema(student.parameters(), ema.parameters(), opt.emaDecay());
@@ -130,16 +127,9 @@ public final class ImagineFlashDistillation {
                 da.load(dir.resolve("disc-adam.bin"));
             }
         };
-        long start = 0;
-        double priorWall = 0;
-        if (resume) {
-            Map<String, Object> st = Checkpoint.load(checkpointDir, student, ema, adam, extra);
-            start = ((Number) st.get("step")).longValue();
-            priorWall = ((Number) st.get("wallSeconds")).doubleValue();
-            if (((Number) st.get("seed")).longValue() != opt.seed()) {
-                throw new IllegalArgumentException("--seed " + opt.seed() + " differs from the checkpoint's seed " + st.get("seed"));
-            }
-        }
+        Checkpoint.Resumed from = resume ? Checkpoint.resume(checkpointDir, student, ema, adam, extra, opt.seed()) : Checkpoint.Resumed.FRESH;
+        long start = from.step();
+        double priorWall = from.wallSeconds();
         int b = opt.batchSize();
         int hw = channels * size * size;
         Shape shape = new Shape(b, channels, size, size);
@@ -218,7 +208,7 @@ public final class ImagineFlashDistillation {
                         rec = mse.getFloat();
                     }
                     if (d != null) {
-                        zeroGradients(d);
+                        zeroGradients(BlockWeights.parameters(d));
                     }
                     adam.step((float) lr.at(step));
                     emaUpdate.update(step);
@@ -233,7 +223,7 @@ public final class ImagineFlashDistillation {
                             dLoss = dl.getFloat();
                         }
                         da.step((float) opt.discLr());
-                        zeroGradients(student);
+                        zeroGradients(student.parameters());
                     }
                 }
                 if (!Float.isFinite(rec)) {
@@ -243,14 +233,9 @@ public final class ImagineFlashDistillation {
                 pb.stepTo(step + 1);
                 pb.setExtraMessage(d == null ? String.format("t %d rec %.4f", t, rec)
                         : String.format("t %d rec %.4f g %.3f d %.3f", t, rec, gLoss, dLoss));
-                boolean last = step + 1 == opt.iterations();
-                if (checkpointDir != null && (last || (opt.checkpointEvery() > 0 && (step + 1) % opt.checkpointEvery() == 0))) {
-                    Map<String, Object> st = new LinkedHashMap<>();
-                    st.put("step", step + 1);
-                    st.put("seed", opt.seed());
-                    st.put("wallSeconds", priorWall + (System.nanoTime() - t0) / 1e9);
-                    st.put("lastReconstructionLoss", rec);
-                    Checkpoint.save(checkpointDir, student, ema, adam, st, extra);
+                if (Checkpoint.due(checkpointDir, step + 1, opt.iterations(), opt.checkpointEvery())) {
+                    Checkpoint.save(checkpointDir, student, ema, adam, extra, step + 1, opt.seed(),
+                            priorWall + (System.nanoTime() - t0) / 1e9, "lastReconstructionLoss", rec);
                 }
             }
         }
@@ -260,22 +245,8 @@ public final class ImagineFlashDistillation {
         return new Result(ema, losses, wall, opt.iterations());
     }
 
-    private static List<Parameter> params(ai.djl.nn.Block block) {
-        List<Parameter> list = new ArrayList<>();
-        for (Pair<String, Parameter> p : block.getParameters()) {
-            list.add(p.getValue());
-        }
-        return list;
-    }
-
-    private static void zeroGradients(ai.djl.nn.Block block) {
-        for (Parameter p : params(block)) {
-            zero(p);
-        }
-    }
-
-    private static void zeroGradients(DiffusionModel m) {
-        for (Parameter p : m.parameters()) {
+    private static void zeroGradients(List<Parameter> params) {
+        for (Parameter p : params) {
             zero(p);
         }
     }

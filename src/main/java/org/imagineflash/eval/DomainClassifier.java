@@ -49,7 +49,7 @@ public final class DomainClassifier implements AutoCloseable {
 
     private final NDManager manager;
     private final Classifier net;
-    private final Config config;
+    private Config config;
     private Reference reference;
 
     public DomainClassifier(Config config) {
@@ -78,6 +78,11 @@ public final class DomainClassifier implements AutoCloseable {
 
     public Reference reference() {
         return reference;
+    }
+
+    /** Records the measured test accuracy in the config that {@link #save} writes. */
+    public void setTestAccuracy(double accuracy) {
+        config = new Config(config.kind(), config.imageSize(), config.featureDim(), config.numClasses(), accuracy);
     }
 
     public void setReference(Reference r) {

@@ -126,6 +126,16 @@ public final class ModelStore {
         }
     }
 
+    /** Model directories (config.json and weights) directly under {@code root}, sorted by name; empty if none. */
+    public static java.util.List<Path> list(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return java.util.List.of();
+        }
+        try (java.util.stream.Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> Files.isRegularFile(p.resolve(CONFIG)) && Files.isRegularFile(p.resolve(WEIGHTS))).sorted().toList();
+        }
+    }
+
     /** The model's provenance, or null when the directory has none. */
     public static Provenance readProvenance(Path dir) throws IOException {
         if (!Files.isRegularFile(dir.resolve(PROVENANCE))) {

@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 
 /**
  * HTTP server for real-time generation: the JSON API ({@code POST /api/generate}, {@code GET /api/models},
@@ -51,11 +50,7 @@ public final class GenerationServer implements AutoCloseable {
         if (!Files.isDirectory(modelsDir)) {
             throw new IOException("models directory " + modelsDir + " does not exist");
         }
-        List<Path> dirs;
-        try (Stream<Path> s = Files.list(modelsDir)) {
-            dirs = s.filter(p -> Files.isRegularFile(p.resolve(ModelStore.CONFIG))).sorted().toList();
-        }
-        for (Path d : dirs) {
+        for (Path d : ModelStore.list(modelsDir)) {
             models.put(d.getFileName().toString(), Generator.load(d));
         }
         if (models.isEmpty()) {
@@ -217,13 +212,10 @@ public final class GenerationServer implements AutoCloseable {
     }
 
     private static byte[] png(BatchingQueue.Done d, int i) {
-        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(d.width(), d.height(), java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
-        byte[] px = new byte[d.height() * d.width()];
-        System.arraycopy(d.pixels(), i * px.length, px, 0, px.length);
-        img.getRaster().setDataElements(0, 0, d.width(), d.height(), px);
+        Generator.Images images = new Generator.Images(d.pixels(), new int[d.count()], d.height(), d.width(), d.batchMillis(), d.nfe());
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ImageIO.write(img, "png", out);
+            ImageIO.write(images.image(i), "png", out);
             return out.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

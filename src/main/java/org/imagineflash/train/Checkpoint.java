@@ -50,6 +50,37 @@ public final class Checkpoint {
         return ModelStore.JSON.readValue(dir.resolve(STATE).toFile(), new TypeReference<Map<String, Object>>() { });
     }
 
+    /** Where a resumed run starts: the next step and the wall time already spent. */
+    public record Resumed(long step, double wallSeconds) {
+        public static final Resumed FRESH = new Resumed(0, 0);
+    }
+
+    /** Restores a checkpoint and checks that it was written with the same seed. */
+    public static Resumed resume(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Extra extra, long seed)
+            throws IOException {
+        Map<String, Object> st = load(dir, model, ema, opt, extra);
+        if (((Number) st.get("seed")).longValue() != seed) {
+            throw new IllegalArgumentException("--seed " + seed + " differs from the checkpoint's seed " + st.get("seed"));
+        }
+        return new Resumed(((Number) st.get("step")).longValue(), ((Number) st.get("wallSeconds")).doubleValue());
+    }
+
+    /** Whether to checkpoint after {@code done} of {@code total} steps: every {@code every} steps (0: never) and at the end. */
+    public static boolean due(Path dir, long done, long total, long every) {
+        return dir != null && (done == total || (every > 0 && done % every == 0));
+    }
+
+    /** Saves the state a resume needs (step, seed, wall time) plus the last value of a loss. */
+    public static void save(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Extra extra, long done, long seed,
+                            double wallSeconds, String lossName, float loss) throws IOException {
+        Map<String, Object> st = new java.util.LinkedHashMap<>();
+        st.put("step", done);
+        st.put("seed", seed);
+        st.put("wallSeconds", wallSeconds);
+        st.put(lossName, loss);
+        save(dir, model, ema, opt, st, extra);
+    }
+
     public static boolean exists(Path dir) {
         return Files.isRegularFile(dir.resolve(STATE));
     }

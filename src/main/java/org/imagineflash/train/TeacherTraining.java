@@ -19,9 +19,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -63,16 +61,9 @@ public final class TeacherTraining {
         AdamW adam = AdamW.standard(model.parameters(), (float) opt.weightDecay());
         Ema emaUpdate = new Ema(model.parameters(), ema.parameters(), opt.emaDecay());
         LrSchedule lr = new LrSchedule(opt.lrSchedule(), opt.lr(), opt.warmup(), opt.steps());
-        long start = 0;
-        double priorWall = 0;
-        if (resume) {
-            Map<String, Object> st = Checkpoint.load(checkpointDir, model, ema, adam, null);
-            start = ((Number) st.get("step")).longValue();
-            priorWall = ((Number) st.get("wallSeconds")).doubleValue();
-            if (((Number) st.get("seed")).longValue() != opt.seed()) {
-                throw new IllegalArgumentException("--seed " + opt.seed() + " differs from the checkpoint's seed " + st.get("seed"));
-            }
-        }
+        Checkpoint.Resumed from = resume ? Checkpoint.resume(checkpointDir, model, ema, adam, null, opt.seed()) : Checkpoint.Resumed.FRESH;
+        long start = from.step();
+        double priorWall = from.wallSeconds();
         List<Float> losses = new ArrayList<>();
         long t0 = System.nanoTime();
         int hw = data.height() * data.width();
@@ -112,14 +103,9 @@ public final class TeacherTraining {
                 losses.add(loss);
                 pb.stepTo(step + 1);
                 pb.setExtraMessage(String.format("loss %.4f lr %.2e", loss, lr.at(step)));
-                boolean last = step + 1 == opt.steps();
-                if (checkpointDir != null && (last || (opt.checkpointEvery() > 0 && (step + 1) % opt.checkpointEvery() == 0))) {
-                    Map<String, Object> st = new LinkedHashMap<>();
-                    st.put("step", step + 1);
-                    st.put("seed", opt.seed());
-                    st.put("wallSeconds", priorWall + (System.nanoTime() - t0) / 1e9);
-                    st.put("lastLoss", loss);
-                    Checkpoint.save(checkpointDir, model, ema, adam, st, null);
+                if (Checkpoint.due(checkpointDir, step + 1, opt.steps(), opt.checkpointEvery())) {
+                    Checkpoint.save(checkpointDir, model, ema, adam, null, step + 1, opt.seed(),
+                            priorWall + (System.nanoTime() - t0) / 1e9, "lastLoss", loss);
                 }
             }
         }

@@ -3,7 +3,11 @@ package org.imagineflash.cli;
 import org.imagineflash.data.FashionMnist;
 import org.imagineflash.data.ImageFolder;
 import org.imagineflash.data.LabeledImages;
+import org.imagineflash.distill.AdversarialDiffusionDistillation;
 import org.imagineflash.distill.DistillOptions;
+import org.imagineflash.distill.Distillation;
+import org.imagineflash.distill.LatentConsistencyDistillation;
+import org.imagineflash.distill.StepDistillation;
 import org.imagineflash.distill.ImagineFlashDistillation;
 import org.imagineflash.distill.ShiftFunction;
 import org.imagineflash.model.DiffusionModel;
@@ -26,13 +30,16 @@ import java.util.concurrent.Callable;
 @Command(name = "distill", mixinStandardHelpOptions = true,
         description = {"Distil a teacher into a 1-8 step student.",
                 "--method imagine-flash: backward distillation + shifted reconstruction loss + noise correction",
-                "(+ an adversarial term with --adv-weight > 0). Each part has a switch for the ablation."})
+                "(+ an adversarial term with --adv-weight > 0). Each part has a switch for the ablation.",
+                "Baselines: --method step (guided progressive step distillation, --start-steps → --steps),",
+                "lcm (latent consistency distillation; samples with the LCM scheduler at 1..--steps steps),",
+                "add (adversarial diffusion distillation). step, lcm and add train on real images (--data)."})
 public final class DistillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
     @Mixin
     Verbose verbose;
-    @Option(names = "--method", defaultValue = "imagine-flash", description = "imagine-flash") String method;
+    @Option(names = "--method", defaultValue = "imagine-flash", description = "imagine-flash | step | lcm | add") String method;
     @Option(names = "--teacher", required = true, description = "teacher model directory") Path teacherDir;
     @Option(names = "--out", required = true, description = "student model directory to write") Path out;
     @Option(names = "--steps", defaultValue = "3", description = "student steps (trailing timesteps, e.g. 3 → 999,666,333)") int steps;
@@ -41,12 +48,16 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--target", defaultValue = "srl", description = "srl | direct") String target;
     @Option(names = "--shift", defaultValue = ImagineFlashDistillation.DEFAULT_SHIFT, description = "γ: identity | affine:a,b | snr:s") String shift;
     @Option(names = "--srl-noise", defaultValue = "student", description = "fresh | student: noise that re-noises x̂_0 for the SRL") String srlNoise;
-    @Option(names = "--student-prediction", defaultValue = "x0", description = "x0 | eps | v | same (as the teacher): what the student network predicts") String studentPrediction;
+    @Option(names = "--student-prediction", description = "x0 | eps | v | same (as the teacher): what the student network predicts "
+            + "(default: x0 for imagine-flash, v for lcm, same for step and add — the settings measured best on the test problem)") String studentPrediction;
     @Option(names = "--shift-jitter", description = "move t_Φ by ±1 step at random") boolean shiftJitter;
     @Option(names = "--teacher-steps", defaultValue = "2", description = "k, teacher DDIM steps for the target") int teacherSteps;
     @Option(names = "--cfg", defaultValue = "3", description = "guidance scale inside the teacher") double cfg;
     @Option(names = "--noise-correction", defaultValue = "on", description = "on | off") String noiseCorrection;
-    @Option(names = "--adv-weight", defaultValue = "0", description = "λ of the adversarial term (0: none)") double advWeight;
+    @Option(names = "--adv-weight", description = "λ of the adversarial term (0: none; default 0, and 1 for add)") Double advWeight;
+    @Option(names = "--start-steps", defaultValue = "16", description = "step: the first stage's teacher steps (halved each stage down to --steps)") int startSteps;
+    @Option(names = "--lcm-loss", defaultValue = "l2", description = "lcm: l2 | huber") String lcmLoss;
+    @Option(names = "--lcm-target-decay", defaultValue = "0.95", description = "lcm: EMA decay of the target network") double lcmTargetDecay;
     @Option(names = "--iterations", defaultValue = "600") long iterations;
     @Option(names = "--batch-size", defaultValue = "32") int batchSize;
     @Option(names = "--lr", defaultValue = "3e-4") double lr;
@@ -56,14 +67,32 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "100") long checkpointEvery;
     @Option(names = "--checkpoint-dir", description = "default: runs/<out name>") Path checkpointDir;
     @Option(names = "--resume", description = "continue from the checkpoint") boolean resume;
-    @Option(names = "--data", description = "Fashion-MNIST directory (for --inputs forward and --adv-weight > 0)") Path data;
+    @Option(names = "--data", description = "Fashion-MNIST directory (for step, lcm, add, --inputs forward and --adv-weight > 0)") Path data;
     @Option(names = "--image-folder", description = "PNG image folder instead of Fashion-MNIST") Path imageFolder;
 
     @Override
     public Integer call() throws Exception {
         Engines.configure();
-        if (!method.equals(ImagineFlashDistillation.METHOD)) {
-            throw new IllegalArgumentException("unknown --method '" + method + "' (known: imagine-flash)");
+        if (!java.util.List.of(ImagineFlashDistillation.METHOD, StepDistillation.METHOD, LatentConsistencyDistillation.METHOD,
+                AdversarialDiffusionDistillation.METHOD).contains(method)) {
+            throw new IllegalArgumentException("unknown --method '" + method + "' (known: imagine-flash, step, lcm, add)");
+        }
+        boolean imagineFlash = method.equals(ImagineFlashDistillation.METHOD);
+        if (studentPrediction == null) {
+            studentPrediction = switch (method) {
+                case ImagineFlashDistillation.METHOD -> "x0";
+                case LatentConsistencyDistillation.METHOD -> "v";
+                default -> "same";
+            };
+        }
+        if (advWeight == null) {
+            advWeight = method.equals(AdversarialDiffusionDistillation.METHOD) ? 1.0 : 0.0;
+        }
+        if (!imagineFlash && (!inputs.equals("backward") || !target.equals("srl") || !noiseCorrection.equals("on"))) {
+            throw new IllegalArgumentException("--inputs, --target and --noise-correction are Imagine Flash switches; not for --method " + method);
+        }
+        if ((method.equals(StepDistillation.METHOD) || method.equals(LatentConsistencyDistillation.METHOD)) && advWeight != 0) {
+            throw new IllegalArgumentException("--adv-weight is for imagine-flash and add, not --method " + method);
         }
         if (!noiseCorrection.equals("on") && !noiseCorrection.equals("off")) {
             throw new IllegalArgumentException("--noise-correction must be on or off, got " + noiseCorrection);
@@ -82,7 +111,9 @@ public final class DistillCommand implements Callable<Integer> {
                 if (steps < 1 || steps > 8) {
                     throw new IllegalArgumentException("--steps must be in 1..8, got " + steps);
                 }
-                timesteps = TimestepSpacing.TRAILING.timesteps(numTrain, steps, 0);
+                timesteps = method.equals(LatentConsistencyDistillation.METHOD)
+                        ? org.imagineflash.sampling.LcmMultistep.skippingTimesteps(numTrain, LatentConsistencyDistillation.ORIGINAL_STEPS, steps)
+                        : TimestepSpacing.TRAILING.timesteps(numTrain, steps, 0);
             }
             if (cfg != 1.0) {
                 Object dropout = labelDropout(teacherDir);
@@ -92,11 +123,11 @@ public final class DistillCommand implements Callable<Integer> {
                 }
             }
             DistillOptions opts = new DistillOptions(timesteps, inputs, target, ShiftFunction.parse(shift, shiftJitter),
-                    srlNoise, studentPrediction, teacherSteps, cfg, noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
+                    srlNoise, studentPrediction, teacherSteps, cfg, imagineFlash && noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
                     seed, checkpointEvery);
             LabeledImages images = null;
             String dataDesc = "none (backward distillation is data-free)";
-            if (inputs.equals("forward") || advWeight > 0) {
+            if (!imagineFlash || inputs.equals("forward") || advWeight > 0) {
                 if (imageFolder != null) {
                     images = ImageFolder.load(imageFolder);
                     dataDesc = "image folder " + imageFolder.toAbsolutePath();
@@ -105,13 +136,17 @@ public final class DistillCommand implements Callable<Integer> {
                     dataDesc = "Fashion-MNIST train split from " + FashionMnist.locate(data);
                 }
             }
-            ImagineFlashDistillation run = new ImagineFlashDistillation(teacher, opts, images);
+            Distillation run = switch (method) {
+                case StepDistillation.METHOD -> new StepDistillation(teacher, opts, images, startSteps);
+                case LatentConsistencyDistillation.METHOD -> new LatentConsistencyDistillation(teacher, opts, images, lcmLoss, lcmTargetDecay);
+                case AdversarialDiffusionDistillation.METHOD -> new AdversarialDiffusionDistillation(teacher, opts, images);
+                default -> new ImagineFlashDistillation(teacher, opts, images);
+            };
             Path ckpt = checkpointDir != null ? checkpointDir : Path.of("runs", out.getFileName().toString());
-            ImagineFlashDistillation.Result r = run.run(ckpt, resume, System.err);
+            Distillation.Result r = run.run(ckpt, resume, System.err);
             try (DiffusionModel ema = r.ema()) {
                 String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-                int n = r.losses().size();
-                double tail = r.losses().subList(Math.max(0, n - 100), n).stream().mapToDouble(l -> l[0]).average().orElse(Double.NaN);
+                double tail = r.tailLoss(100);
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("method", method);
                 extra.put("teacher", teacherDir.toString());
@@ -119,9 +154,15 @@ public final class DistillCommand implements Callable<Integer> {
                 extra.put("teacherCommit", tp == null ? null : tp.gitCommit());
                 extra.put("timesteps", Arrays.toString(timesteps));
                 extra.put("options", opts.toString());
-                extra.put("finalReconstructionLossMean100", tail);
+                if (method.equals(StepDistillation.METHOD)) {
+                    extra.put("startSteps", startSteps);
+                } else if (method.equals(LatentConsistencyDistillation.METHOD)) {
+                    extra.put("lcmLoss", lcmLoss);
+                    extra.put("lcmTargetDecay", lcmTargetDecay);
+                }
+                extra.put("finalLossMean100", tail);
                 ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(), extra));
-                spec.commandLine().getOut().printf("wrote %s: %s student %s, %d iterations, %.0f s (%.2f s/iteration), reconstruction loss (last 100) %.4f%n",
+                spec.commandLine().getOut().printf("wrote %s: %s student %s, %d iterations, %.0f s (%.2f s/iteration), loss (last 100) %.4f%n",
                         out, method, Arrays.toString(timesteps), r.steps(), r.wallSeconds(), r.wallSeconds() / Math.max(1, r.steps() - 0), tail);
             }
         }

@@ -10,7 +10,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import org.imagineflash.model.GemmConv2d;
+import org.imagineflash.model.Conv2dBlock;
 
 /**
  * Class-conditional projection discriminator (Miyato &amp; Koyama 2018) on images: three stride-2 3×3 convolutions
@@ -20,9 +20,9 @@ import org.imagineflash.model.GemmConv2d;
 public final class Discriminator extends AbstractBlock {
     private final int numClasses;
     private final int width;
-    private final GemmConv2d c1;
-    private final GemmConv2d c2;
-    private final GemmConv2d c3;
+    private final Conv2dBlock c1;
+    private final Conv2dBlock c2;
+    private final Conv2dBlock c3;
     private final Linear out;
     private final Linear embed;
 
@@ -30,9 +30,9 @@ public final class Discriminator extends AbstractBlock {
         super((byte) 1);
         this.numClasses = numClasses;
         this.width = width;
-        c1 = addChildBlock("c1", new GemmConv2d(width, 3, 2));
-        c2 = addChildBlock("c2", new GemmConv2d(2 * width, 3, 2));
-        c3 = addChildBlock("c3", new GemmConv2d(2 * width, 3, 2));
+        c1 = addChildBlock("c1", new Conv2dBlock(width, 3, 2));
+        c2 = addChildBlock("c2", new Conv2dBlock(2 * width, 3, 2));
+        c3 = addChildBlock("c3", new Conv2dBlock(2 * width, 3, 2));
         out = addChildBlock("out", Linear.builder().setUnits(1).build());
         embed = addChildBlock("embed", Linear.builder().setUnits(2 * width).optBias(false).build());
     }

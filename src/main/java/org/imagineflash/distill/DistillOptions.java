@@ -71,6 +71,12 @@ public record DistillOptions(int[] timesteps, String inputs, String target, Shif
         }
     }
 
+    /** The same options with another iteration budget. */
+    public DistillOptions withIterations(long n) {
+        return new DistillOptions(timesteps, inputs, target, shift, srlNoise, studentPrediction, teacherSteps, cfg, noiseCorrection,
+                advWeight, n, batchSize, lr, discLr, emaDecay, seed, checkpointEvery);
+    }
+
     @Override
     public String toString() {
         return "DistillOptions[timesteps=" + Arrays.toString(timesteps) + ", inputs=" + inputs + ", target=" + target

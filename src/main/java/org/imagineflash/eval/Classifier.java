@@ -10,7 +10,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import org.imagineflash.model.GemmConv2d;
+import org.imagineflash.model.Conv2dBlock;
 
 /**
  * The domain classifier whose penultimate features play the role of Inception features (FID) and whose accuracy
@@ -21,10 +21,10 @@ import org.imagineflash.model.GemmConv2d;
 public final class Classifier extends AbstractBlock {
     private final int featureDim;
     private final int numClasses;
-    private final GemmConv2d c1 = new GemmConv2d(32, 3, 1);
-    private final GemmConv2d c2 = new GemmConv2d(32, 3, 2);
-    private final GemmConv2d c3 = new GemmConv2d(64, 3, 1);
-    private final GemmConv2d c4 = new GemmConv2d(64, 3, 2);
+    private final Conv2dBlock c1 = new Conv2dBlock(32, 3, 1);
+    private final Conv2dBlock c2 = new Conv2dBlock(32, 3, 2);
+    private final Conv2dBlock c3 = new Conv2dBlock(64, 3, 1);
+    private final Conv2dBlock c4 = new Conv2dBlock(64, 3, 2);
     private final Linear fc;
     private final Linear head;
 

@@ -20,11 +20,11 @@ public final class ResBlock extends AbstractBlock {
     private final int outChannels;
     private final int embDim;
     private final GroupNorm norm1;
-    private final GemmConv2d conv1;
+    private final Conv2dBlock conv1;
     private final Linear embProj;
     private final GroupNorm norm2;
-    private final GemmConv2d conv2;
-    private final GemmConv2d skip;
+    private final Conv2dBlock conv2;
+    private final Conv2dBlock skip;
 
     public ResBlock(int inChannels, int outChannels, int embDim, int groups) {
         super((byte) 1);
@@ -37,7 +37,7 @@ public final class ResBlock extends AbstractBlock {
         norm2 = addChildBlock("norm2", new GroupNorm(groups, outChannels));
         conv2 = addChildBlock("conv2", conv3(outChannels));
         skip = inChannels == outChannels ? null
-                : addChildBlock("skip", new GemmConv2d(outChannels, 1, 1));
+                : addChildBlock("skip", new Conv2dBlock(outChannels, 1, 1));
     }
 
     /** SiLU(x) = x·sigmoid(x) (swish with β = 1). */
@@ -45,8 +45,8 @@ public final class ResBlock extends AbstractBlock {
         return x.mul(Activation.sigmoid(x));
     }
 
-    static GemmConv2d conv3(int filters) {
-        return new GemmConv2d(filters, 3, 1);
+    static Conv2dBlock conv3(int filters) {
+        return new Conv2dBlock(filters, 3, 1);
     }
 
     @Override

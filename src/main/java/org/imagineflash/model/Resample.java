@@ -15,12 +15,12 @@ public final class Resample extends AbstractBlock {
     public enum Kind { DOWN, UP }
 
     private final Kind kind;
-    private final GemmConv2d conv;
+    private final Conv2dBlock conv;
 
     public Resample(int channels, Kind kind) {
         super((byte) 1);
         this.kind = kind;
-        conv = addChildBlock("conv", new GemmConv2d(channels, 3, kind == Kind.DOWN ? 2 : 1));
+        conv = addChildBlock("conv", new Conv2dBlock(channels, 3, kind == Kind.DOWN ? 2 : 1));
     }
 
     @Override

@@ -17,8 +17,8 @@ public final class SelfAttention extends AbstractBlock {
     private final int channels;
     private final int heads;
     private final GroupNorm norm;
-    private final GemmConv2d qkv;
-    private final GemmConv2d proj;
+    private final Conv2dBlock qkv;
+    private final Conv2dBlock proj;
 
     public SelfAttention(int channels, int heads, int groups) {
         super((byte) 1);
@@ -28,8 +28,8 @@ public final class SelfAttention extends AbstractBlock {
         this.channels = channels;
         this.heads = heads;
         norm = addChildBlock("norm", new GroupNorm(groups, channels));
-        qkv = addChildBlock("qkv", new GemmConv2d(3 * channels, 1, 1));
-        proj = addChildBlock("proj", new GemmConv2d(channels, 1, 1));
+        qkv = addChildBlock("qkv", new Conv2dBlock(3 * channels, 1, 1));
+        proj = addChildBlock("proj", new Conv2dBlock(channels, 1, 1));
     }
 
     @Override

@@ -31,12 +31,12 @@ public final class UNet extends AbstractBlock {
     private final Linear timeMlp1;
     private final Linear timeMlp2;
     private final Linear classEmbedding;
-    private final GemmConv2d convIn;
+    private final Conv2dBlock convIn;
     private final List<Block> down = new ArrayList<>();
     private final List<Block> mid = new ArrayList<>();
     private final List<Block> up = new ArrayList<>();
     private final GroupNorm normOut;
-    private final GemmConv2d convOut;
+    private final Conv2dBlock convOut;
 
     public UNet(UNetConfig c) {
         super((byte) 1);

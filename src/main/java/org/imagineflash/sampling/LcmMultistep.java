@@ -27,7 +27,7 @@ public final class LcmMultistep extends IntegerTimestepSampler {
     }
 
     /** LCM/TCD timesteps (diffusers' set_timesteps with strength 1). */
-    static int[] skippingTimesteps(int numTrain, int originalSteps, int steps) {
+    public static int[] skippingTimesteps(int numTrain, int originalSteps, int steps) {
         if (originalSteps > numTrain) {
             throw new IllegalArgumentException("--original-inference-steps (" + originalSteps + ") must be ≤ " + numTrain);
         }
@@ -47,13 +47,13 @@ public final class LcmMultistep extends IntegerTimestepSampler {
     }
 
     /** c_skip(t) of the consistency boundary condition. */
-    static double cSkip(double t) {
+    public static double cSkip(double t) {
         double s = t * TIMESTEP_SCALING;
         return SIGMA_DATA * SIGMA_DATA / (s * s + SIGMA_DATA * SIGMA_DATA);
     }
 
     /** c_out(t) of the consistency boundary condition. */
-    static double cOut(double t) {
+    public static double cOut(double t) {
         double s = t * TIMESTEP_SCALING;
         return s / Math.sqrt(s * s + SIGMA_DATA * SIGMA_DATA);
     }

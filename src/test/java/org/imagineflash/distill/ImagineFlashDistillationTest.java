@@ -1,20 +1,10 @@
 package org.imagineflash.distill;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import org.imagineflash.data.LabeledImages;
-import org.imagineflash.eval.SlicedWasserstein;
 import org.imagineflash.model.DiffusionModel;
-import org.imagineflash.model.Tensors;
 import org.imagineflash.sampling.FewStepStudent;
-import org.imagineflash.sampling.NoiseSource;
 import org.imagineflash.sampling.Sampler;
 import org.imagineflash.sampling.SamplerOptions;
 import org.imagineflash.sampling.Samplers;
-import org.imagineflash.schedule.TimestepSpacing;
-import org.imagineflash.train.TeacherTraining;
-import org.imagineflash.train.TrainOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * own initialisation. The ablation variants are printed, not asserted.
  */
 class ImagineFlashDistillationTest {
-    static final int N = 600;
     static final int[] STUDENT = {999, 499};
     static final int ITERATIONS = 300;
     static final double LR = 3e-4;
@@ -37,10 +26,8 @@ class ImagineFlashDistillationTest {
 
     @BeforeAll
     static void trainTeacher() throws Exception {
-        TrainOptions o = new TrainOptions(1200, 128, 3e-3, "cosine", 50, 0, 0.99, 0.1, 0, 0);
-        teacher = new TeacherTraining(MixtureProblem.config(), o, MixtureProblem.Mlp::new)
-                .run(MixtureProblem.data(6000, 1), null, false, null).ema();
-        reference = points(MixtureProblem.data(N, 99));
+        teacher = MixtureProblem.trainTeacher();
+        reference = MixtureProblem.reference();
     }
 
     @AfterAll
@@ -48,28 +35,8 @@ class ImagineFlashDistillationTest {
         teacher.close();
     }
 
-    static float[][] points(LabeledImages d) {
-        float[][] p = new float[d.size()][16];
-        for (int i = 0; i < d.size(); i++) {
-            d.copyScaled(i, p[i], 0);
-        }
-        return p;
-    }
-
     static double distance(DiffusionModel m, Sampler s, double cfg) {
-        try (NDManager sub = m.manager().newSubManager()) {
-            int[] labels = new int[N];
-            for (int i = 0; i < N; i++) {
-                labels[i] = i % MixtureProblem.CLASSES;
-            }
-            NDArray xT = NoiseSource.perImage(sub, 5000, N, new Shape(1, 4, 4));
-            float[] f = s.sample(m.denoiser(Tensors.ints(sub, labels), cfg), xT, new NoiseSource(3)).toFloatArray();
-            float[][] pts = new float[N][16];
-            for (int i = 0; i < N; i++) {
-                System.arraycopy(f, i * 16, pts[i], 0, 16);
-            }
-            return SlicedWasserstein.distance(pts, reference, 64, 7);
-        }
+        return MixtureProblem.distance(m, s, cfg, reference);
     }
 
     static double student(String inputs, String target, boolean nc, String shift, int k) throws Exception {
@@ -89,8 +56,7 @@ class ImagineFlashDistillationTest {
 
     @Test
     void twoStepStudentBeatsTwoStepDdimAndItsInitialisation() throws Exception {
-        double ddim2 = distance(teacher, Samplers.create("ddim", teacher.schedule(),
-                SamplerOptions.defaults(2).withSpacing(TimestepSpacing.TRAILING)), 1.0);
+        double ddim2 = MixtureProblem.ddim(teacher, 2, reference);
         double dpm25 = distance(teacher, Samplers.create("dpmpp-2m", teacher.schedule(), SamplerOptions.defaults(25)), 1.0);
         double init = distance(teacher, new FewStepStudent(teacher.schedule(), STUDENT, true), 1.0);
         double full = student("backward", "srl", true, ImagineFlashDistillation.DEFAULT_SHIFT, K);

@@ -11,6 +11,15 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import org.imagineflash.data.LabeledImages;
+import org.imagineflash.eval.SlicedWasserstein;
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.sampling.NoiseSource;
+import org.imagineflash.sampling.Sampler;
+import org.imagineflash.sampling.SamplerOptions;
+import org.imagineflash.sampling.Samplers;
+import org.imagineflash.schedule.TimestepSpacing;
+import org.imagineflash.train.TeacherTraining;
+import org.imagineflash.train.TrainOptions;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Tensors;
@@ -40,6 +49,49 @@ final class MixtureProblem {
     }
 
     private MixtureProblem() {
+    }
+
+    /** The guided-capable ε-teacher of the distillation tests: 1200 steps of the MLP, label dropout 0.1. */
+    static DiffusionModel trainTeacher() throws java.io.IOException {
+        TrainOptions o = new TrainOptions(1200, 128, 3e-3, "cosine", 50, 0, 0.99, 0.1, 0, 0);
+        return new TeacherTraining(config(), o, Mlp::new).run(data(6000, 1), null, false, null).ema();
+    }
+
+    /** n = 600 held-out points of the data distribution, as 16-vectors. */
+    static float[][] reference() {
+        return points(data(600, 99));
+    }
+
+    static float[][] points(LabeledImages d) {
+        float[][] p = new float[d.size()][16];
+        for (int i = 0; i < d.size(); i++) {
+            d.copyScaled(i, p[i], 0);
+        }
+        return p;
+    }
+
+    /** Sliced Wasserstein distance between 600 samples of m (balanced classes, fixed noise) and the reference. */
+    static double distance(DiffusionModel m, Sampler s, double cfg, float[][] reference) {
+        int n = reference.length;
+        try (NDManager sub = m.manager().newSubManager()) {
+            int[] labels = new int[n];
+            for (int i = 0; i < n; i++) {
+                labels[i] = i % CLASSES;
+            }
+            NDArray xT = NoiseSource.perImage(sub, 5000, n, new Shape(1, 4, 4));
+            float[] f = s.sample(m.denoiser(Tensors.ints(sub, labels), cfg), xT, new NoiseSource(3)).toFloatArray();
+            float[][] pts = new float[n][16];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(f, i * 16, pts[i], 0, 16);
+            }
+            return SlicedWasserstein.distance(pts, reference, 64, 7);
+        }
+    }
+
+    /** The teacher sampled with DDIM (η = 0) on the trailing schedule with {@code steps} steps. */
+    static double ddim(DiffusionModel teacher, int steps, float[][] reference) {
+        return distance(teacher, Samplers.create("ddim", teacher.schedule(),
+                SamplerOptions.defaults(steps).withSpacing(TimestepSpacing.TRAILING)), 1.0, reference);
     }
 
     static ModelConfig config() {

@@ -13,7 +13,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-class GemmConv2dTest {
+class Conv2dBlockTest {
     /** Direct definition: out[b,o,y,x] = bias[o] + Σ_{c,dy,dx} w[o,c,dy,dx] · in[b,c,y·s+dy−p, x·s+dx−p] (zero outside). */
     static float[] naive(float[] in, float[] w, float[] bias, int b, int c, int h, int wd, int o, int k, int s) {
         int p = k / 2;
@@ -45,11 +45,16 @@ class GemmConv2dTest {
     }
 
     private static void check(int k, int s, int h) {
+        check(k, s, h, "gemm");
+        check(k, s, h, "library");
+    }
+
+    private static void check(int k, int s, int h, String impl) {
         int b = 2;
         int c = 3;
         int o = 4;
         try (NDManager m = NDManager.newBaseManager()) {
-            GemmConv2d conv = new GemmConv2d(o, k, s);
+            Conv2dBlock conv = new Conv2dBlock(o, k, s, impl);
             conv.initialize(m, DataType.FLOAT32, new Shape(b, c, h, h));
             Random r = new Random(7);
             float[] in = new float[b * c * h * h];
@@ -64,7 +69,7 @@ class GemmConv2dTest {
             NDArray out = conv.forward(new ParameterStore(m, false), new NDList(x), false).head();
             int ho = (h - 1) / s + 1;
             assertEquals(new Shape(b, o, ho, ho), out.getShape());
-            assertArrayEquals(expected, out.toFloatArray(), 1e-4f);
+            assertArrayEquals(expected, out.toFloatArray(), 1e-4f, impl);
         }
     }
 
@@ -82,5 +87,50 @@ class GemmConv2dTest {
     @Test
     void matchesTheDefinition1x1() {
         check(1, 1, 4);
+    }
+
+    @Test
+    void bothKernelsAgreeInGradientModeOverRepeatedSteps() {
+        // the failure this guards against: oneDNN's convolution returning NaN / wrong values after backward passes
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape in = new Shape(8, 16, 28, 28);
+            Conv2dBlock gemm = new Conv2dBlock(16, 3, 1, "gemm");
+            Conv2dBlock lib = new Conv2dBlock(16, 3, 1, "library");
+            gemm.initialize(m, DataType.FLOAT32, in);
+            lib.initialize(m, DataType.FLOAT32, in);
+            lib.getParameters().get("weight").getArray().set(gemm.getParameters().get("weight").getArray().toFloatArray());
+            Random r = new Random(3);
+            for (int it = 0; it < 20; it++) {
+                float[] data = new float[(int) in.size()];
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) r.nextGaussian();
+                }
+                float[][] outs = new float[2][];
+                float[][] grads = new float[2][];
+                Conv2dBlock[] blocks = {gemm, lib};
+                for (int k = 0; k < 2; k++) {
+                    try (NDManager sub = m.newSubManager();
+                         ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                        NDArray x = Tensors.floats(sub, data, in);
+                        x.setRequiresGradient(true);
+                        NDArray out = blocks[k].forward(new ParameterStore(sub, false), new NDList(x), true).head();
+                        gc.backward(out.square().sum());
+                        outs[k] = out.toFloatArray();
+                        grads[k] = x.getGradient().toFloatArray();
+                    }
+                }
+                assertArrayEquals(outs[0], outs[1], 1e-3f, "output, step " + it);
+                assertArrayEquals(grads[0], grads[1], 1e-2f, "input gradient, step " + it);
+            }
+        }
+    }
+
+    @Test
+    void kernelChoice() {
+        assertEquals("library", Conv2dBlock.chooseKernel(null, "SSE41"));
+        assertEquals("gemm", Conv2dBlock.chooseKernel(null, null));
+        assertEquals("gemm", Conv2dBlock.chooseKernel(null, "AVX2"));
+        assertEquals("gemm", Conv2dBlock.chooseKernel("gemm", "SSE41"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Conv2dBlock.chooseKernel("fast", null));
     }
 }

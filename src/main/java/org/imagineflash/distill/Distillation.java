@@ -1,0 +1,38 @@
+package org.imagineflash.distill;
+
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelConfig;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A method that distils a guided teacher into a few-step student: Imagine Flash and the baselines the paper compares
+ * against (step distillation, LCM, ADD). All produce a model directory that {@code sample}, {@code eval} and the
+ * server use the same way.
+ */
+public interface Distillation {
+    /** The student's config (architecture of the teacher, the student's own sampling schedule). */
+    ModelConfig studentConfig();
+
+    /**
+     * Trains the student; checkpoints go to {@code checkpointDir} (null: none).
+     *
+     * @param progressOut where the progress bar goes (null: nowhere)
+     */
+    Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException;
+
+    /**
+     * @param ema the EMA student (the caller closes it)
+     * @param losses the logged loss terms of every step (the first is the method's main term)
+     */
+    record Result(DiffusionModel ema, List<float[]> losses, double wallSeconds, long steps) {
+        /** Mean of the main loss term over the last {@code n} steps. */
+        public double tailLoss(int n) {
+            int size = losses.size();
+            return losses.subList(Math.max(0, size - n), size).stream().mapToDouble(l -> l[0]).average().orElse(Double.NaN);
+        }
+    }
+}

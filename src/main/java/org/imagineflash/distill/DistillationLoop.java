@@ -1,0 +1,152 @@
+package org.imagineflash.distill;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import me.tongfei.progressbar.ProgressBar;
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.NoiseLevels;
+import org.imagineflash.train.AdamW;
+import org.imagineflash.train.Checkpoint;
+import org.imagineflash.train.Ema;
+import org.imagineflash.train.LrSchedule;
+import org.imagineflash.train.Seeds;
+import org.imagineflash.train.TeacherTraining;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The optimisation loop every distillation method shares: AdamW on the student (constant LR after a short warm-up),
+ * an EMA copy, a progress bar with the method's loss terms, checkpoints (with the method's extra state, e.g. a
+ * discriminator) and exact resume. A method supplies one {@link Step}; each step gets its own random stream
+ * ({@link Seeds#stream}) and its own NDManager sub-manager.
+ */
+public final class DistillationLoop {
+    /** One optimisation step of a method. */
+    public interface Step {
+        /**
+         * Computes the student's loss and calls backward on it inside its own gradient collector.
+         *
+         * @return the loss terms to log (the first is the main term; must be finite)
+         */
+        float[] loss(long step, SplittableRandom random, NDManager sub);
+
+        /** Runs after the student's update (e.g. a discriminator step, or a target network's EMA). */
+        default void afterUpdate(long step, NDManager sub) {
+        }
+
+        /** The progress bar's message for the terms of a step. */
+        String describe(float[] terms);
+    }
+
+    private DistillationLoop() {
+    }
+
+    /**
+     * @param name the progress bar's name
+     * @param stream the method's random-stream id (distinct per method, so methods never share noise by accident)
+     */
+    public static Distillation.Result run(String name, DiffusionModel student, DiffusionModel ema, DistillOptions opt, int stream,
+                                          Checkpoint.Extra extra, Step step, Path checkpointDir, boolean resume,
+                                          PrintStream progressOut) throws IOException {
+        AdamW adam = AdamW.standard(student.parameters(), 0f);
+        Ema emaUpdate = new Ema(student.parameters(), ema.parameters(), opt.emaDecay());
+        LrSchedule lr = new LrSchedule("constant", opt.lr(), Math.min(50, opt.iterations() / 10), opt.iterations());
+        Checkpoint.Resumed from = resume ? Checkpoint.resume(checkpointDir, student, ema, adam, extra, opt.seed()) : Checkpoint.Resumed.FRESH;
+        List<float[]> losses = new ArrayList<>();
+        long t0 = System.nanoTime();
+        try (ProgressBar pb = TeacherTraining.progress(name, opt.iterations(), from.step(), progressOut)) {
+            for (long s = from.step(); s < opt.iterations(); s++) {
+                SplittableRandom r = Seeds.stream(opt.seed(), s, stream);
+                float[] terms;
+                try (NDManager sub = student.manager().newSubManager()) {
+                    terms = step.loss(s, r, sub);
+                    adam.step((float) lr.at(s));
+                    emaUpdate.update(s);
+                    step.afterUpdate(s, sub);
+                }
+                if (!Float.isFinite(terms[0])) {
+                    throw new IllegalStateException(name + " diverged at step " + s + " (non-finite loss); lower --lr");
+                }
+                losses.add(terms);
+                pb.stepTo(s + 1);
+                pb.setExtraMessage(step.describe(terms));
+                if (Checkpoint.due(checkpointDir, s + 1, opt.iterations(), opt.checkpointEvery())) {
+                    Checkpoint.save(checkpointDir, student, ema, adam, extra, s + 1, opt.seed(),
+                            from.wallSeconds() + (System.nanoTime() - t0) / 1e9, "lastLoss", terms[0]);
+                }
+            }
+        }
+        return new Distillation.Result(ema, losses, from.wallSeconds() + (System.nanoTime() - t0) / 1e9, opt.iterations());
+    }
+
+    /**
+     * The student's forward pass at timestep t (shared by the batch), differentiable: call inside a gradient collector.
+     */
+    public static StudentOutput forward(DiffusionModel student, NDArray z, int t, NDArray labels, NDManager sub) {
+        int[] tb = new int[(int) z.getShape().get(0)];
+        java.util.Arrays.fill(tb, t);
+        NoiseLevels levels = new NoiseLevels(student.schedule());
+        NDArray alpha = levels.alphas(sub, tb);
+        NDArray sigma = levels.sigmas(sub, tb);
+        NDArray out = student.forward(z, levels.timesteps(sub, tb), labels, true);
+        return new StudentOutput(student, z, out, alpha, sigma, student.parameterization().x0(out, z, alpha, sigma));
+    }
+
+    /** A student's raw output at input z, with α, σ and its x̂_0. */
+    public record StudentOutput(DiffusionModel student, NDArray z, NDArray out, NDArray alpha, NDArray sigma, NDArray x0) {
+        /**
+         * The regression onto a clean-image target x̃, measured in the network's own output space (ε, v or x_0, with
+         * ε̃ = (z − α x̃)/σ): the loss teacher training uses, so the weighting over t is the parameterization's own
+         * (ε: the SNR-weighted x̂_0 error; x_0: unweighted).
+         */
+        public NDArray regressionTo(NDArray x0Target) {
+            NDArray epsTarget = z.sub(x0Target.mul(alpha)).div(sigma);
+            NDArray target = student.parameterization().target(x0Target, epsTarget, alpha, sigma);
+            return out.sub(target).square().mean();
+        }
+    }
+
+    /** q(x_t | x_0): α_t·x_0 + σ_t·ε at a (possibly fractional) timestep t. */
+    public static NDArray addNoise(DiffusionModel model, NDArray x0, NDArray eps, double t) {
+        double[] as = model.schedule().alphaSigmaAt(t);
+        return x0.mul(as[0]).add(eps.mul(as[1]));
+    }
+
+    /** Fills {@code labels} and returns that many random real images (scaled to [−1, 1], flattened), drawn with r. */
+    public static float[] realBatch(LabeledImages data, SplittableRandom r, int[] labels) {
+        int hw = data.height() * data.width();
+        float[] x0 = new float[labels.length * hw];
+        for (int j = 0; j < labels.length; j++) {
+            int idx = r.nextInt(data.size());
+            data.copyScaled(idx, x0, j * hw);
+            labels[j] = data.labels()[idx];
+        }
+        return x0;
+    }
+
+    /** Fills {@code labels} with uniformly random classes. */
+    public static void randomLabels(SplittableRandom r, int numClasses, int[] labels) {
+        for (int j = 0; j < labels.length; j++) {
+            labels[j] = r.nextInt(numClasses);
+        }
+    }
+
+    /** Zeroes the gradients of parameters that a loss reached but that this step must not update. */
+    public static void zeroGradients(List<Parameter> params) {
+        for (Parameter p : params) {
+            NDArray w = p.getArray();
+            if (w.hasGradient()) {
+                try (NDArray g = w.getGradient()) {
+                    g.subi(g);
+                }
+            }
+        }
+    }
+}

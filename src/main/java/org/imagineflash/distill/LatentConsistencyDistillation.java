@@ -1,0 +1,164 @@
+package org.imagineflash.distill;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.Prediction;
+import org.imagineflash.model.StudentConfig;
+import org.imagineflash.model.Tensors;
+import org.imagineflash.sampling.LcmMultistep;
+import org.imagineflash.train.Checkpoint;
+import org.imagineflash.train.Ema;
+import org.imagineflash.train.Seeds;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/**
+ * Latent consistency distillation (Luo et al. 2023, Algorithm 1; here in pixel space): the student f_θ learns to map
+ * any point of the guided teacher's probability-flow trajectory to its origin, with one DDIM solver step of skipping
+ * interval k = T/50 (the LCM default 20 on 1000 steps) as the ODE solver.
+ * <pre>
+ *   t_{n+k} on the skipping grid {k−1, 2k−1, …, T−1},  t_n = max(t_{n+k} − k, 0)
+ *   z = α x + σ ε                                                    (real x, label c)
+ *   ẑ_{t_n} = α_{t_n}·x̂_0^Φ(z, t_{n+k}) + σ_{t_n}·ε̂^Φ(z, t_{n+k})       (guided teacher, scale w = --cfg)
+ *   f_θ(x, t) = c_skip(t)·x + c_out(t)·x̂_0^θ(x, t)                      (boundary condition, as LCMScheduler)
+ *   L = d(f_θ(z, t_{n+k}), f_θ⁻(ẑ_{t_n}, t_n))                           (θ⁻: EMA target network, decay 0.95)
+ * </pre>
+ * d is L2 or the pseudo-Huber distance √(‖a−b‖² + c²) − c with c = 0.001 (per pixel, as the LCM training script).
+ * The student samples with {@link LcmMultistep} (any step count up to the number it was configured for).
+ */
+public final class LatentConsistencyDistillation implements Distillation {
+    public static final String METHOD = "lcm";
+    public static final int ORIGINAL_STEPS = 50;
+    static final double HUBER_C = 0.001;
+    private final DiffusionModel teacher;
+    private final DistillOptions opt;
+    private final LabeledImages data;
+    private final String distance;
+    private final double targetDecay;
+
+    /**
+     * @param distance "l2" or "huber"
+     * @param targetDecay EMA decay μ of the target network θ⁻
+     */
+    public LatentConsistencyDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, String distance,
+                                         double targetDecay) {
+        if (data == null) {
+            throw new IllegalArgumentException("consistency distillation trains on real images: it needs the training data (--data)");
+        }
+        if (!distance.equals("l2") && !distance.equals("huber")) {
+            throw new IllegalArgumentException("--lcm-loss must be l2 or huber, got " + distance);
+        }
+        if (!(targetDecay >= 0 && targetDecay < 1)) {
+            throw new IllegalArgumentException("--lcm-target-decay must be in [0, 1), got " + targetDecay);
+        }
+        if (teacher.schedule().numTrainTimesteps() % ORIGINAL_STEPS != 0) {
+            throw new IllegalArgumentException("the teacher's training timesteps must be a multiple of " + ORIGINAL_STEPS);
+        }
+        int numTrain = teacher.schedule().numTrainTimesteps();
+        int n = options.timesteps().length;
+        if (!java.util.Arrays.equals(options.timesteps(), LcmMultistep.skippingTimesteps(numTrain, ORIGINAL_STEPS, n))) {
+            throw new IllegalArgumentException("an LCM student samples on the LCM schedule: use --steps, not --timesteps");
+        }
+        this.teacher = teacher;
+        this.opt = options;
+        this.data = data;
+        this.distance = distance;
+        this.targetDecay = targetDecay;
+    }
+
+    @Override
+    public ModelConfig studentConfig() {
+        ModelConfig t = teacher.config();
+        Parameterization p = opt.studentPrediction().equals("same") ? t.parameterization() : Parameterization.parse(opt.studentPrediction());
+        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), p,
+                new StudentConfig(METHOD, opt.timesteps(), false, "lcm"));
+    }
+
+    /** f(x, t) = c_skip(t)·x + c_out(t)·x̂_0 (LCMScheduler's boundary condition). */
+    static NDArray consistency(NDArray x, NDArray x0, int t) {
+        return x0.mul(LcmMultistep.cOut(t)).add(x.mul(LcmMultistep.cSkip(t)));
+    }
+
+    @Override
+    public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        ModelConfig sc = studentConfig();
+        teacher.network().freezeParameters(true);
+        DiffusionModel student = teacher.copy(sc);
+        DiffusionModel ema = teacher.copy(sc);
+        DiffusionModel targetNet = teacher.copy(sc);
+        targetNet.network().freezeParameters(true);
+        Ema targetUpdate = new Ema(student.parameters(), targetNet.parameters(), targetDecay);
+        Checkpoint.Extra extra = new Checkpoint.Extra() {
+            @Override
+            public void save(Path dir) throws IOException {
+                ModelStore.writeWeights(targetNet, dir.resolve("target.params"));
+            }
+
+            @Override
+            public void load(Path dir) throws IOException {
+                ModelStore.readWeights(targetNet, dir.resolve("target.params"));
+            }
+        };
+        int numTrain = teacher.schedule().numTrainTimesteps();
+        int k = numTrain / ORIGINAL_STEPS;
+        int channels = teacher.config().unet().inChannels();
+        int size = teacher.config().unet().imageSize();
+        int b = opt.batchSize();
+        Shape shape = new Shape(b, channels, size, size);
+        DistillationLoop.Step step = new DistillationLoop.Step() {
+            @Override
+            public float[] loss(long s, SplittableRandom r, NDManager sub) {
+                int tHigh = (r.nextInt(ORIGINAL_STEPS) + 1) * k - 1;
+                int tLow = Math.max(tHigh - k, 0);
+                int[] labels = new int[b];
+                NDArray x = Tensors.floats(sub, DistillationLoop.realBatch(data, r, labels), shape);
+                NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
+                NDArray lab = Tensors.ints(sub, labels);
+                NDArray z = DistillationLoop.addNoise(teacher, x, eps, tHigh);
+                // one guided DDIM step of the teacher: t_{n+k} → t_n
+                Prediction p = teacher.denoiser(lab, opt.cfg()).predict(z, tHigh);
+                double[] low = teacher.schedule().alphaSigmaAt(tLow);
+                NDArray zLow = p.x0().mul(low[0]).add(p.eps().mul(low[1]));
+                NDArray goal = consistency(zLow, targetNet.denoiser(lab, 1.0).predict(zLow, tLow).x0(), tLow);
+                float loss;
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray f = consistency(z, DistillationLoop.forward(student, z, tHigh, lab, sub).x0(), tHigh);
+                    NDArray diff = f.sub(goal);
+                    NDArray l = distance.equals("l2") ? diff.square().mean()
+                            : diff.square().add(HUBER_C * HUBER_C).sqrt().sub(HUBER_C).mean();
+                    gc.backward(l);
+                    loss = l.getFloat();
+                }
+                return new float[] {loss, tHigh};
+            }
+
+            @Override
+            public void afterUpdate(long s, NDManager sub) {
+                targetUpdate.update(s);
+            }
+
+            @Override
+            public String describe(float[] terms) {
+                return String.format("t %d %s %.5f", (int) terms[1], distance, terms[0]);
+            }
+        };
+        try {
+            return DistillationLoop.run("lcm-distill", student, ema, opt, 23, extra, step, checkpointDir, resume, progressOut);
+        } finally {
+            student.close();
+            targetNet.close();
+            teacher.network().freezeParameters(false);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package org.imagineflash.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * A square 2-D convolution (kernel k, stride s, padding k/2) with two interchangeable kernels:
+ * <ul>
+ *   <li>{@code library}: PyTorch's convolution (oneDNN);</li>
+ *   <li>{@code gemm}: im2col + one matrix product — the k² shifted (strided) views of the zero-padded input are
+ *       stacked into (B, C_in·k², H_o·W_o) and multiplied by the weight (C_out, C_in·k²).</li>
+ * </ul>
+ *
+ * <p>Why two: on the project's machine (AMD EPYC, 2 vCPUs, a Firecracker VM) oneDNN's AVX2/AVX-512 convolution kernels
+ * return wrong values intermittently — partly NaN, or finite but different from the definition (measured: a
+ * 20-step teacher run had NaN losses with the default ISA and with {@code ONEDNN_MAX_CPU_ISA=AVX2}, in one of two
+ * AVX2 runs). With {@code ONEDNN_MAX_CPU_ISA=SSE41} the library kernel is correct: a 60-step teacher run (seed 0) gave
+ * the same mean loss as the im2col kernel to four digits (1.0749), in 60 s instead of 163 s. So the library kernel is
+ * used only when that environment variable limits oneDNN to SSE4.1 (the entry script {@code ./imagine-flash} and the
+ * Maven test configuration set it); otherwise the im2col kernel (about 3× slower for training, always correct).
+ * {@code -Dimagineflash.conv=gemm|library} overrides the choice. Both give the same results up to float rounding
+ * ({@code Conv2dBlockTest} checks each against the textbook definition), so weights are interchangeable.
+ * Weights use the (C_out, C_in, k, k) layout of a PyTorch convolution.
+ */
+public final class Conv2dBlock extends AbstractBlock {
+    /** Which kernel every block uses in this JVM (see the class comment). */
+    public static final String KERNEL = chooseKernel(System.getProperty("imagineflash.conv"), System.getenv("ONEDNN_MAX_CPU_ISA"));
+
+    private final String impl;
+    private final int outChannels;
+    private final int kernel;
+    private final int stride;
+    private final Parameter weight;
+    private final Parameter bias;
+    private int inChannels;
+
+    public Conv2dBlock(int outChannels, int kernel, int stride) {
+        this(outChannels, kernel, stride, KERNEL);
+    }
+
+    /** A block with an explicit kernel, {@code "gemm"} or {@code "library"}. */
+    public Conv2dBlock(int outChannels, int kernel, int stride, String impl) {
+        super((byte) 1);
+        this.impl = chooseKernel(impl, null);
+        if (kernel < 1 || kernel % 2 == 0) {
+            throw new IllegalArgumentException("kernel must be odd and ≥ 1, got " + kernel);
+        }
+        if (stride < 1) {
+            throw new IllegalArgumentException("stride must be ≥ 1, got " + stride);
+        }
+        this.outChannels = outChannels;
+        this.kernel = kernel;
+        this.stride = stride;
+        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).build());
+        bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
+                .optShape(new Shape(outChannels)).build());
+    }
+
+    static String chooseKernel(String property, String isa) {
+        if (property != null) {
+            if (!property.equals("gemm") && !property.equals("library")) {
+                throw new IllegalArgumentException("imagineflash.conv must be gemm or library, got " + property);
+            }
+            return property;
+        }
+        return isa != null && (isa.equalsIgnoreCase("SSE41") || isa.equalsIgnoreCase("SSE4.1")) ? "library" : "gemm";
+    }
+
+    @Override
+    protected void prepare(Shape[] inputShapes) {
+        inChannels = (int) inputShapes[0].get(1);
+        weight.setShape(new Shape(outChannels, inChannels, kernel, kernel));
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow(); // (B, C, H, W)
+        // the parameter arrays themselves: never attach them to the caller's manager, only views of them
+        NDArray w = ps.getValue(weight, x.getDevice(), training); // (C_out, C_in, k, k)
+        NDArray bias1 = ps.getValue(bias, x.getDevice(), training);
+        if (impl.equals("library")) {
+            int p = kernel / 2;
+            return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, bias1, new Shape(stride, stride), new Shape(p, p), new Shape(1, 1), 1);
+        }
+        NDManager m = x.getManager();
+        NDArray w2 = w.reshape(outChannels, -1);
+        w2.attach(m);
+        NDArray bt = bias1.reshape(1, outChannels, 1);
+        bt.attach(m);
+        return new NDList(gemm(x, w2, bt));
+    }
+
+    /** The im2col kernel: w is (C_out, C_in·k²), bt is (1, C_out, 1). */
+    private NDArray gemm(NDArray x, NDArray w, NDArray bt) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long c = s.get(1);
+        long ho = (s.get(2) - 1) / stride + 1;
+        long wo = (s.get(3) - 1) / stride + 1;
+        NDArray cols;
+        if (kernel == 1 && stride == 1) {
+            cols = x.reshape(b, c, s.get(2) * s.get(3));
+        } else {
+            int p = kernel / 2;
+            NDArray xp = p == 0 ? x : x.pad(new Shape(p, p, p, p), 0);
+            NDList shifted = new NDList(kernel * kernel);
+            for (int dy = 0; dy < kernel; dy++) {
+                for (int dx = 0; dx < kernel; dx++) {
+                    shifted.add(xp.get(":, :, " + dy + ":" + (dy + (ho - 1) * stride + 1) + ":" + stride
+                            + ", " + dx + ":" + (dx + (wo - 1) * stride + 1) + ":" + stride));
+                }
+            }
+            // (B, C, k², H_o, W_o) → (B, C·k², H_o·W_o); index c·k² + dy·k + dx matches the weight's layout
+            cols = NDArrays.stack(shifted, 2).reshape(b, c * kernel * kernel, ho * wo);
+        }
+        NDArray out = w.matMul(cols).add(bt); // (B, C_out, H_o·W_o)
+        return out.reshape(b, outChannels, ho, wo);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape s = inputShapes[0];
+        return new Shape[] {new Shape(s.get(0), outChannels, (s.get(2) - 1) / stride + 1, (s.get(3) - 1) / stride + 1)};
+    }
+}

@@ -26,7 +26,8 @@ import java.nio.file.Path;
  *     BufferedImage img = g.generate("sneaker", 42);
  * }
  * }</pre>
- * Teachers sample with DDIM (x̂_0 clipped), 25 steps and guidance 3 by default; distilled students with their own
+ * Teachers sample with DPM-Solver++ 2M, 25 steps and guidance 3 by default (measured on the shipped teacher, n = 300:
+ * FD 91.5 vs 239.1 for DDIM 25 with clipped x̂_0, whose guided samples saturate); distilled students with their own
  * few-step schedule and no guidance. Image i of a batch uses seed + i, so a batch equals its images generated one
  * by one, and the same seed always gives the same image. Thread-safe: calls are serialised.
  */
@@ -94,14 +95,14 @@ public final class Generator implements AutoCloseable {
         return model.config().isStudent();
     }
 
-    /** The defaults for this model: student schedule, or DDIM 25 steps with guidance 3. */
+    /** The defaults for this model: student schedule, or DPM-Solver++ 2M 25 steps with guidance 3. */
     public Options defaults() {
         if (isStudent()) {
             return new Options("student", model.config().student().steps(), 1.0, null);
         }
         // DDIM with x̂_0 clipped to [−1, 1] (diffusers' DDIM default): measured on the shipped ε-teacher (linear β, α_T ≈ 0.006),
         // DPM-Solver++ 2M without clipping amplifies the early x̂_0 errors into saturated black/white images
-        return new Options("ddim", 25, 3.0, null);
+        return new Options("dpmpp-2m", 25, 3.0, null);
     }
 
     /** One image for a prompt with the model's defaults. */

@@ -47,10 +47,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
         LabeledImages train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
         DiffusionModel teacher = ModelStore.load(teacherDir);
         try (teacher) {
+            time(teacher, train, 1); // one-time costs of the first run in this JVM (engine init, JIT) must not be subtracted
             double warm = time(teacher, train, 2);
             double all = time(teacher, train, 2 + steps);
             double teacherStep = (all - warm) / steps;
             out.printf("teacher training step, batch 64:           %8.3f s%n", teacherStep);
+            distill(teacher, 1);
             double dWarm = distill(teacher, 2);
             double dAll = distill(teacher, 2 + steps);
             double distillStep = (dAll - dWarm) / steps;

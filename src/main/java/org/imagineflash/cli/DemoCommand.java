@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 
 /** {@code imagine-flash demo}: the main job — every shipped model side by side, one row per class, with timings. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Load the shipped models (teacher with DDIM 25 steps + CFG 3, and every distilled student),"
+        description = "Load the shipped models (teacher with DPM-Solver++ 25 steps + CFG 3, and every distilled student),"
                 + " generate one row per class, write out/demo.png and print time per image and NFE. Needs no dataset.")
 public final class DemoCommand implements Callable<Integer> {
     @Spec

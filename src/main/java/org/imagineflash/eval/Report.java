@@ -146,7 +146,9 @@ public final class Report {
 
     static void writeOutputs(Config cfg, List<Map<String, Object>> results, Path outDir) throws IOException {
         ModelStore.writeJson(outDir.resolve("results.json"), Map.of("config", cfg, "machine", Provenance.machineDescription(), "rows", results));
-        double teacherMs = results.stream().filter(r -> "teacher-25".equals(r.get("name"))).mapToDouble(r -> d(r.get("msPerImageBatch1")))
+        // the reference of the speed-up column: the first 25-step teacher row (e.g. "teacher DDIM-25")
+        double teacherMs = results.stream().filter(r -> r.get("missing") == null && String.valueOf(r.get("method")).startsWith("teacher")
+                        && Integer.valueOf(25).equals(r.get("steps"))).mapToDouble(r -> d(r.get("msPerImageBatch1")))
                 .findFirst().orElse(Double.NaN);
         StringBuilder md = new StringBuilder();
         md.append("# Evaluation report\n\n");

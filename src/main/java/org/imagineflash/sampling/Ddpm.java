@@ -10,7 +10,7 @@ import org.imagineflash.schedule.TimestepSpacing;
  * Ancestral DDPM sampling (Ho et al. 2020, Eq. 6–7), as diffusers' DDPMScheduler with variance "fixed_small".
  *
  * <pre>
- *   ᾱ_t, ᾱ_prev   at t and prev = t − T/N (ᾱ_prev = 1 past the end); α_t' = ᾱ_t/ᾱ_prev, β_t' = 1 − α_t'
+ *   ᾱ_t, ᾱ_prev   at t and prev = the next timestep of the list (ᾱ_prev = 1 past the end); α_t' = ᾱ_t/ᾱ_prev, β_t' = 1 − α_t'
  *   μ̃            (√ᾱ_prev·β_t'/(1−ᾱ_t))·x̂_0 + (√α_t'·(1−ᾱ_prev)/(1−ᾱ_t))·x_t                  (Eq. 7)
  *   x_prev        μ̃ + √β̃_t·z,  β̃_t = (1−ᾱ_prev)/(1−ᾱ_t)·β_t' (clamped ≥ 1e-20), no noise at t = 0
  * </pre>
@@ -28,9 +28,11 @@ public final class Ddpm extends IntegerTimestepSampler {
     @Override
     public NDArray sample(Denoiser model, NDArray xT, NoiseSource noise) {
         NDArray x = xT;
-        int n = schedule.numTrainTimesteps();
-        for (int t : ts) {
-            int prev = t - n / opt.steps();
+        for (int i = 0; i < ts.length; i++) {
+            int t = ts[i];
+            // diffusers' DDPMScheduler.previous_timestep: the next entry of the timestep list (−1 after the last), not
+            // t − T/N, which is wrong for linspace (and trailing) spacing (diffusers PR #9384)
+            int prev = i + 1 < ts.length ? ts[i + 1] : -1;
             double ab = schedule.alphaBarFloat(t);
             double abPrev = prev >= 0 ? schedule.alphaBarFloat(prev) : 1.0;
             double alphaT = ab / abPrev;

@@ -2,6 +2,7 @@ package org.imagineflash.sampling;
 
 import ai.djl.ndarray.NDArray;
 import org.imagineflash.model.Denoiser;
+import org.imagineflash.model.Prediction;
 import org.imagineflash.schedule.NoiseSchedule;
 import org.imagineflash.schedule.TimestepSpacing;
 
@@ -19,6 +20,7 @@ import org.imagineflash.schedule.TimestepSpacing;
  * lower_order_final when N &lt; 15.
  */
 public final class DpmSolverPlusPlus2M implements Sampler {
+    private final NoiseSchedule schedule;
     private final int[] ts;
     private final double[] alpha;
     private final double[] sigma;
@@ -27,6 +29,7 @@ public final class DpmSolverPlusPlus2M implements Sampler {
 
     public DpmSolverPlusPlus2M(NoiseSchedule schedule, SamplerOptions opt) {
         this.opt = opt;
+        this.schedule = schedule;
         int n = schedule.numTrainTimesteps();
         int steps = opt.steps();
         TimestepSpacing sp = opt.spacingOr(TimestepSpacing.LINSPACE);
@@ -69,7 +72,8 @@ public final class DpmSolverPlusPlus2M implements Sampler {
         int lowerOrderNums = 0;
         int n = ts.length;
         for (int i = 0; i < n; i++) {
-            NDArray d0 = model.predict(x, ts[i]).x0();
+            Prediction p = model.predict(x, ts[i]);
+            NDArray d0 = ZeroTerminalSnr.isTerminal(schedule, ts[i]) ? ZeroTerminalSnr.x0(p, x, alpha[i], sigma[i]) : p.x0();
             boolean lowerOrderFinal = i == n - 1 && ((opt.lowerOrderFinal() && n < 15) || opt.finalSigmaZero());
             double h = lambda[i + 1] - lambda[i];
             double ratio = sigma[i + 1] / sigma[i];

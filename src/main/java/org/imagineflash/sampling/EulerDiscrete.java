@@ -18,11 +18,13 @@ import org.imagineflash.schedule.TimestepSpacing;
  * </pre>
  */
 public final class EulerDiscrete implements Sampler {
+    private final NoiseSchedule schedule;
     private final double[] ts;
     private final double[] sigmas;
     private final double initNoiseSigma;
 
     public EulerDiscrete(NoiseSchedule schedule, SamplerOptions opt) {
+        this.schedule = schedule;
         TimestepSpacing sp = opt.spacingOr(TimestepSpacing.LINSPACE);
         this.ts = sp.continuousTimesteps(schedule.numTrainTimesteps(), opt.steps(), opt.stepsOffset());
         this.sigmas = new double[ts.length + 1];
@@ -40,8 +42,11 @@ public final class EulerDiscrete implements Sampler {
         NDArray x = xT.mul(initNoiseSigma);
         for (int i = 0; i < ts.length; i++) {
             double s = sigmas[i];
-            Prediction p = model.predict(x.div(Math.sqrt(s * s + 1)), ts[i]);
-            NDArray derivative = x.sub(p.x0()).div(s);
+            double alpha = 1 / Math.sqrt(s * s + 1);
+            NDArray in = x.div(Math.sqrt(s * s + 1));
+            Prediction p = model.predict(in, ts[i]);
+            NDArray x0 = ZeroTerminalSnr.isTerminal(schedule, ts[i]) ? ZeroTerminalSnr.x0(p, in, alpha, s * alpha) : p.x0();
+            NDArray derivative = x.sub(x0).div(s);
             x = x.add(derivative.mul(sigmas[i + 1] - s));
         }
         return x;

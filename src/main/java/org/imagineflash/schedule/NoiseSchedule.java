@@ -9,6 +9,9 @@ import ai.djl.ndarray.types.Shape;
  * and the k-diffusion sigma s_t = σ_t / α_t. ᾱ is the float32 cumulative product, as diffusers keeps it.
  */
 public final class NoiseSchedule {
+    /** The ᾱ that diffusers' sigma-space schedulers put at t = T−1 of a zero-terminal-SNR schedule. */
+    public static final float TERMINAL_ALPHA_BAR = 0x1p-24f;
+
     private final ScheduleConfig config;
     private final float[] betas;
     private final float[] alphasCumprod;
@@ -93,10 +96,20 @@ public final class NoiseSchedule {
         return Math.log(ab) - Math.log1p(-ab);
     }
 
-    /** k-diffusion sigma s_t = √((1 − ᾱ_t)/ᾱ_t), computed in float32 as diffusers does. */
+    /**
+     * k-diffusion sigma s_t = √((1 − ᾱ_t)/ᾱ_t), computed in float32 as diffusers does.
+     *
+     * <p>With zero terminal SNR, diffusers' sigma-space schedulers (EulerDiscreteScheduler,
+     * DPMSolverMultistepScheduler) set {@code alphas_cumprod[-1] = 2**-24} ("close to 0 without being 0 so first sigma
+     * is not inf") — that one entry, and only when {@code rescale_betas_zero_snr} is on. An earlier version clamped every
+     * ᾱ below 2^-24, which also changed the squaredcos_cap_v2 schedule (ᾱ_999 ≈ 2.4e-9 there, s = 20291 in diffusers)
+     * and the second-to-last ᾱ of a rescaled schedule.
+     */
     public float kSigma(int t) {
         float ab = alphasCumprod[t];
-        ab = Math.max(ab, 0x1p-24f); // diffusers clamps a zero terminal ᾱ to 2^-24 for sigma-space solvers
+        if (config.rescaleZeroTerminalSnr() && t == alphasCumprod.length - 1) {
+            ab = TERMINAL_ALPHA_BAR;
+        }
         return (float) Math.sqrt((1f - ab) / ab);
     }
 

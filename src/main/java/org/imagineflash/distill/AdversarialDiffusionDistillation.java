@@ -8,7 +8,6 @@ import ai.djl.training.GradientCollector;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
-import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.StudentConfig;
 import org.imagineflash.model.Tensors;
 import org.imagineflash.train.Seeds;
@@ -56,9 +55,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
     @Override
     public ModelConfig studentConfig() {
-        ModelConfig t = teacher.config();
-        Parameterization p = opt.studentPrediction().equals("same") ? t.parameterization() : Parameterization.parse(opt.studentPrediction());
-        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), p, new StudentConfig(METHOD, opt.timesteps(), false, "student"));
+        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, opt.timesteps(), false, "student"));
     }
 
     @Override
@@ -70,10 +67,8 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr());
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
-        int channels = teacher.config().unet().inChannels();
-        int size = teacher.config().unet().imageSize();
         int b = opt.batchSize();
-        Shape shape = new Shape(b, channels, size, size);
+        Shape shape = DistillationLoop.batchShape(teacher, b);
         DistillationLoop.Step step = new DistillationLoop.Step() {
             private NDArray real;
             private NDArray fake;

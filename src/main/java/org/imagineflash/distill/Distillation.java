@@ -2,6 +2,8 @@ package org.imagineflash.distill;
 
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.StudentConfig;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,6 +18,16 @@ import java.util.List;
 public interface Distillation {
     /** The student's config (architecture of the teacher, the student's own sampling schedule). */
     ModelConfig studentConfig();
+
+    /**
+     * A student config: the teacher's architecture and schedule, the network predicting {@code prediction}
+     * ("same" as the teacher, or eps / v / x0), sampling as {@code student} says.
+     */
+    static ModelConfig studentConfig(DiffusionModel teacher, String prediction, StudentConfig student) {
+        ModelConfig t = teacher.config();
+        Parameterization p = prediction.equals("same") ? t.parameterization() : Parameterization.parse(prediction);
+        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), p, student);
+    }
 
     /**
      * Trains the student; checkpoints go to {@code checkpointDir} (null: none).

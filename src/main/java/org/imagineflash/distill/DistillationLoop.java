@@ -119,6 +119,12 @@ public final class DistillationLoop {
         return x0.mul(as[0]).add(eps.mul(as[1]));
     }
 
+    /** The (B, C, H, W) shape of a training batch of the teacher's images. */
+    public static ai.djl.ndarray.types.Shape batchShape(DiffusionModel teacher, int batchSize) {
+        int size = teacher.config().unet().imageSize();
+        return new ai.djl.ndarray.types.Shape(batchSize, teacher.config().unet().inChannels(), size, size);
+    }
+
     /** Fills {@code labels} and returns that many random real images (scaled to [−1, 1], flattened), drawn with r. */
     public static float[] realBatch(LabeledImages data, SplittableRandom r, int[] labels) {
         int hw = data.height() * data.width();

@@ -9,7 +9,6 @@ import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
-import org.imagineflash.model.NoiseLevels;
 import org.imagineflash.model.StudentConfig;
 import org.imagineflash.model.Tensors;
 import org.imagineflash.sampling.FewStepStudent;
@@ -67,10 +66,7 @@ public final class ImagineFlashDistillation implements Distillation {
 
     @Override
     public ModelConfig studentConfig() {
-        ModelConfig t = teacher.config();
-        org.imagineflash.model.Parameterization p = opt.studentPrediction().equals("same") ? t.parameterization()
-                : org.imagineflash.model.Parameterization.parse(opt.studentPrediction());
-        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), p,
+        return Distillation.studentConfig(teacher, opt.studentPrediction(),
                 new StudentConfig(METHOD, opt.timesteps(), opt.noiseCorrection(), "student"));
     }
 
@@ -82,14 +78,11 @@ public final class ImagineFlashDistillation implements Distillation {
         DiffusionModel ema = teacher.copy(sc);
         AdversarialTerm adv = opt.advWeight() > 0 ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr()) : null;
         int numClasses = teacher.config().unet().numClasses();
-        int size = teacher.config().unet().imageSize();
-        int channels = teacher.config().unet().inChannels();
         FewStepStudent sampler = new FewStepStudent(teacher.schedule(), opt.timesteps(), opt.noiseCorrection());
         TeacherTarget target = new TeacherTarget(teacher.schedule(), opt.teacherSteps());
-        NoiseLevels levels = new NoiseLevels(teacher.schedule());
         int b = opt.batchSize();
-        int hw = channels * size * size;
-        Shape shape = new Shape(b, channels, size, size);
+        Shape shape = DistillationLoop.batchShape(teacher, b);
+        int hw = (int) (shape.size() / b);
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
         boolean needReal = data != null && (opt.inputs().equals("forward") || adv != null);
@@ -122,25 +115,21 @@ public final class ImagineFlashDistillation implements Distillation {
                     double[] as = teacher.schedule().alphaSigmaAt(t);
                     xIn = real.mul(as[0]).add(Tensors.floats(sub, noise, shape).mul(as[1]));
                 }
-                int[] tb = new int[b];
-                java.util.Arrays.fill(tb, t);
-                NDArray alpha = levels.alphas(sub, tb);
-                NDArray sigma = levels.sigmas(sub, tb);
                 double[] at = teacher.schedule().alphaSigmaAt(t);
                 NDArray weight = Tensors.floats(sub, new float[] {(float) (at[0] / at[1])});
                 Denoiser guidedTeacher = teacher.denoiser(lab, opt.cfg());
                 float rec;
                 float gLoss = 0;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray out = student.forward(xIn, levels.timesteps(sub, tb), lab, true);
-                    x0Student = student.parameterization().x0(out, xIn, alpha, sigma);
+                    DistillationLoop.StudentOutput so = DistillationLoop.forward(student, xIn, t, lab, sub);
+                    x0Student = so.x0();
                     NDArray goal;
                     NDArray detached = x0Student.stopGradient();
                     if (opt.target().equals("srl")) {
                         // shifted reconstruction loss: re-noise stopgrad(x̂_0^Θ) to t_Φ = γ(t)
                         double[] as = teacher.schedule().alphaSigmaAt(tauInt);
                         NDArray noiseForSrl = opt.srlNoise().equals("fresh") ? Tensors.floats(sub, fresh, shape)
-                                : student.parameterization().eps(out, xIn, alpha, sigma).stopGradient();
+                                : student.parameterization().eps(so.out(), xIn, so.alpha(), so.sigma()).stopGradient();
                         NDArray chi = detached.clip(-1, 1).mul(as[0]).add(noiseForSrl.mul(as[1]));
                         goal = target.x0(guidedTeacher, chi, tauInt);
                     } else {

@@ -9,7 +9,6 @@ import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
-import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Prediction;
 import org.imagineflash.model.StudentConfig;
 import org.imagineflash.model.Tensors;
@@ -79,10 +78,7 @@ public final class LatentConsistencyDistillation implements Distillation {
 
     @Override
     public ModelConfig studentConfig() {
-        ModelConfig t = teacher.config();
-        Parameterization p = opt.studentPrediction().equals("same") ? t.parameterization() : Parameterization.parse(opt.studentPrediction());
-        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), p,
-                new StudentConfig(METHOD, opt.timesteps(), false, "lcm"));
+        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, opt.timesteps(), false, "lcm"));
     }
 
     /** f(x, t) = c_skip(t)·x + c_out(t)·x̂_0 (LCMScheduler's boundary condition). */
@@ -112,10 +108,8 @@ public final class LatentConsistencyDistillation implements Distillation {
         };
         int numTrain = teacher.schedule().numTrainTimesteps();
         int k = numTrain / ORIGINAL_STEPS;
-        int channels = teacher.config().unet().inChannels();
-        int size = teacher.config().unet().imageSize();
         int b = opt.batchSize();
-        Shape shape = new Shape(b, channels, size, size);
+        Shape shape = DistillationLoop.batchShape(teacher, b);
         DistillationLoop.Step step = new DistillationLoop.Step() {
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {

@@ -9,7 +9,6 @@ import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
-import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Prediction;
 import org.imagineflash.model.StudentConfig;
 import org.imagineflash.model.Tensors;
@@ -76,10 +75,8 @@ public final class StepDistillation implements Distillation {
     }
 
     private ModelConfig config(int steps) {
-        ModelConfig t = teacher.config();
-        Parameterization p = opt.studentPrediction().equals("same") ? t.parameterization() : Parameterization.parse(opt.studentPrediction());
-        int[] ts = TimestepSpacing.TRAILING.timesteps(t.schedule().numTrainTimesteps(), steps, 0);
-        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), p, new StudentConfig(METHOD, ts, false, "student"));
+        int[] ts = TimestepSpacing.TRAILING.timesteps(teacher.schedule().numTrainTimesteps(), steps, 0);
+        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, ts, false, "student"));
     }
 
     @Override
@@ -121,10 +118,8 @@ public final class StepDistillation implements Distillation {
         DiffusionModel student = stageTeacher.copy(sc);
         DiffusionModel ema = stageTeacher.copy(sc);
         int[] ts = sc.student().timesteps();
-        int channels = teacher.config().unet().inChannels();
-        int size = teacher.config().unet().imageSize();
         int b = opt.batchSize();
-        Shape shape = new Shape(b, channels, size, size);
+        Shape shape = DistillationLoop.batchShape(teacher, b);
         DistillationLoop.Step step = new DistillationLoop.Step() {
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {

@@ -5,8 +5,6 @@ import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.SamplerOptions;
 import org.imagineflash.sampling.Samplers;
 import org.imagineflash.schedule.TimestepSpacing;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,21 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * data (sliced Wasserstein) than the teacher sampled with DDIM at the same number of steps. Deterministic (fixed
  * seeds, one thread); the measured figures are in each assertion's comment.
  */
-class BaselineDistillationTest {
-    static DiffusionModel teacher;
-    static float[][] reference;
-
-    @BeforeAll
-    static void trainTeacher() throws Exception {
-        teacher = MixtureProblem.trainTeacher();
-        reference = MixtureProblem.reference();
-    }
-
-    @AfterAll
-    static void close() {
-        teacher.close();
-    }
-
+class BaselineDistillationTest extends MixtureTeacherTest {
     static DistillOptions options(int[] timesteps, String prediction, double adv, long iterations) {
         return new DistillOptions(timesteps, "backward", "srl", ShiftFunction.parse("identity", false), "student", prediction, 1, 1.0,
                 false, adv, iterations, 128, 3e-4, 2e-4, 0.9, 0, 0);

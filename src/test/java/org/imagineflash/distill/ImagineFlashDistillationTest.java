@@ -5,8 +5,6 @@ import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.Sampler;
 import org.imagineflash.sampling.SamplerOptions;
 import org.imagineflash.sampling.Samplers;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,25 +14,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * student must be closer to the data (sliced Wasserstein) than the teacher sampled with DDIM at 2 steps and than its
  * own initialisation. The ablation variants are printed, not asserted.
  */
-class ImagineFlashDistillationTest {
+class ImagineFlashDistillationTest extends MixtureTeacherTest {
     static final int[] STUDENT = {999, 499};
     static final int ITERATIONS = 300;
     static final double LR = 3e-4;
     static final int K = 4;
-    static DiffusionModel teacher;
-    static float[][] reference;
-
-    @BeforeAll
-    static void trainTeacher() throws Exception {
-        teacher = MixtureProblem.trainTeacher();
-        reference = MixtureProblem.reference();
-    }
-
-    @AfterAll
-    static void close() {
-        teacher.close();
-    }
-
     static double distance(DiffusionModel m, Sampler s, double cfg) {
         return MixtureProblem.distance(m, s, cfg, reference);
     }

@@ -29,7 +29,7 @@ import java.nio.file.Path;
  * Teachers sample with DPM-Solver++ 2M, 25 steps and guidance 3 by default (measured on the shipped teacher, n = 300:
  * FD 91.5 vs 239.1 for DDIM 25 with clipped x̂_0, whose guided samples saturate); distilled students with their own
  * few-step schedule and no guidance. Image i of a batch uses seed + i, so a batch equals its images generated one
- * by one, and the same seed always gives the same image. Thread-safe: calls are serialised.
+ * by one, and the same seed always gives the same image. Thread-safe: concurrent calls run in parallel (inference only reads the weights).
  */
 public final class Generator implements AutoCloseable {
     private final DiffusionModel model;
@@ -141,7 +141,7 @@ public final class Generator implements AutoCloseable {
     }
 
     /** Generates one image per label, image i from the noise of seeds[i] (one batched pass for many requests). */
-    public synchronized Images generate(int[] labels, long[] seeds, Options o) {
+    public Images generate(int[] labels, long[] seeds, Options o) {
         if (seeds.length != labels.length) {
             throw new IllegalArgumentException(seeds.length + " seeds for " + labels.length + " labels");
         }
@@ -155,11 +155,17 @@ public final class Generator implements AutoCloseable {
         int size = model.config().unet().imageSize();
         long t0 = System.nanoTime();
         byte[] out;
+        // PyTorch's grad mode is per thread and on by default; DJL turns it off only on the thread that started the
+        // engine, so on a server's worker thread every forward pass recorded an autograd graph. Inference: off.
+        boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         try (NDManager sub = model.manager().newSubManager()) {
             NDArray xT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
             Denoiser d = model.denoiser(Tensors.ints(sub, labels), o.cfg());
             NDArray x0 = sampler.sample(d, xT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
             out = toBytes(x0);
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
         }
         double ms = (System.nanoTime() - t0) / 1e6;
         return new Images(out, labels.clone(), size, size, ms, sampler.nfe());

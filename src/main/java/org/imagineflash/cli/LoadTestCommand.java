@@ -47,6 +47,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         URI uri = URI.create("http://127.0.0.1:" + port + "/api/generate"); // loopback only
         String[] prompts = {"t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"};
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        List<Double> batchSizes = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger errors = new AtomicInteger();
         AtomicInteger rejected = new AtomicInteger();
         AtomicInteger next = new AtomicInteger();
@@ -67,6 +68,10 @@ public final class LoadTestCommand implements Callable<Integer> {
                                 HttpResponse.BodyHandlers.ofString());
                         if (r.statusCode() == 200) {
                             latencies.add((System.nanoTime() - s) / 1e6);
+                            var node = ModelStore.JSON.readTree(r.body()).get("batchImages");
+                            if (node != null) {
+                                batchSizes.add(node.asDouble());
+                            }
                         } else if (r.statusCode() == 429) {
                             rejected.incrementAndGet();
                         } else {
@@ -97,6 +102,8 @@ public final class LoadTestCommand implements Callable<Integer> {
         r.put("p50Ms", pct(sorted, 0.50));
         r.put("p99Ms", pct(sorted, 0.99));
         r.put("maxMs", sorted.isEmpty() ? null : sorted.get(sorted.size() - 1));
+        // images in the server's forward pass that served each request (how well the server batches)
+        r.put("meanBatchImages", batchSizes.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
         if (json) {
             spec.commandLine().getOut().println(ModelStore.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
         } else {

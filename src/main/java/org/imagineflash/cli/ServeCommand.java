@@ -26,9 +26,20 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-steps", defaultValue = "50", description = "teacher steps per request") int maxSteps;
     @Option(names = "--queue", defaultValue = "64", description = "requests that may wait; more get 429") int queue;
     @Option(names = "--max-batch", defaultValue = "32", description = "images per batched forward pass") int maxBatch;
+    @Option(names = "--workers", description = "batches generated at once, each on one intra-op thread (default: the number of cores)")
+    Integer workers;
 
     @Override
     public Integer call() throws Exception {
+        int w = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+        if (w < 1 || w > 64) {
+            throw new IllegalArgumentException("--workers must be in 1..64, got " + w);
+        }
+        if (w > 1) {
+            // one intra-op thread per worker: on 2 cores two single-threaded workers served more requests per second
+            // than one worker with two threads, whose OpenMP team stalls when the HTTP threads take a core (README)
+            System.setProperty("ai.djl.pytorch.num_threads", "1");
+        }
         Engines.configure();
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
@@ -36,7 +47,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (maxImages < 1 || maxSteps < 1 || queue < 1 || maxBatch < 1) {
             throw new IllegalArgumentException("--max-images, --max-steps, --queue and --max-batch must be ≥ 1");
         }
-        GenerationServer server = new GenerationServer(models, new GenerationServer.Limits(maxImages, maxSteps, 100, queue, maxBatch, 4096));
+        GenerationServer server = new GenerationServer(models, new GenerationServer.Limits(maxImages, maxSteps, 100, queue, maxBatch, 4096, w));
         server.start(port);
         spec.commandLine().getOut().printf("serving %s on http://localhost:%d/ (default model %s); Ctrl-C stops%n",
                 models, server.port(), server.defaultModel());

@@ -50,6 +50,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "250") long checkpointEvery;
     @Option(names = "--checkpoint-dir", description = "default: runs/<out name>") Path checkpointDir;
     @Option(names = "--resume", description = "continue from the checkpoint") boolean resume;
+    @Option(names = "--init", description = "warm start from this model directory's weights (same architecture; fresh optimizer)") Path init;
     @Option(names = "--base-channels", defaultValue = "32") int baseChannels;
     @Option(names = "--channel-mults", defaultValue = "1,2,2", split = ",") int[] channelMults;
     @Option(names = "--res-blocks", defaultValue = "1") int resBlocks;
@@ -72,17 +73,42 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         UNetConfig unet = new UNetConfig(images.height(), 1, baseChannels, channelMults, resBlocks, attention,
                 images.numClasses(), 8, 4);
         ModelConfig config = new ModelConfig(ModelConfig.TEACHER, unet, schedule.toConfig(), Parameterization.parse(prediction), null);
+        if (init != null) {
+            ModelConfig initConfig = ModelStore.readConfig(init);
+            if (!initConfig.unet().equals(unet) || !initConfig.schedule().equals(config.schedule())
+                    || initConfig.parameterization() != config.parameterization()) {
+                throw new IllegalArgumentException("--init " + init + " has a different architecture, schedule or prediction "
+                        + "than the options given (its config: " + init.resolve(ModelStore.CONFIG) + ")");
+            }
+        }
         Path ckpt = checkpointDir != null ? checkpointDir : Path.of("runs", out.getFileName().toString());
-        TeacherTraining.Result r = new TeacherTraining(config, opts).run(images, ckpt, resume, System.err);
+        TeacherTraining.Result r = new TeacherTraining(config, opts).run(images, init, ckpt, resume, System.err);
         try (var ema = r.ema()) {
             String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             int n = r.losses().size();
             double tail = r.losses().subList(Math.max(0, n - 100), n).stream().mapToDouble(Float::doubleValue).average().orElse(Double.NaN);
-            ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(),
-                    Map.of("parameters", ema.parameterCount(), "finalLossMean100", tail, "options", opts)));
-            spec.commandLine().getOut().printf("wrote %s: %d parameters, %d steps, %.0f s, loss (last 100) %.4f%n",
-                    out, ema.parameterCount(), r.steps(), r.wallSeconds(), tail);
+            // a warm start's steps and wall time include those of the model it started from (details under "init")
+            Provenance before = init != null ? ModelStore.readProvenance(init) : null;
+            long totalSteps = r.steps() + (before != null ? before.steps() : 0);
+            double totalWall = r.wallSeconds() + (before != null ? before.wallSeconds() : 0);
+            ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, totalSteps, totalWall,
+                    initInfo(Map.of("parameters", ema.parameterCount(), "finalLossMean100", tail, "options", opts))));
+            spec.commandLine().getOut().printf("wrote %s: %d parameters, %d steps (%d in total), %.0f s (%.0f s in total), loss (last 100) %.4f%n",
+                    out, ema.parameterCount(), r.steps(), totalSteps, r.wallSeconds(), totalWall, tail);
         }
         return 0;
+    }
+
+    /** Provenance extras plus, for a warm start, the initial model's directory and its recorded steps and wall time. */
+    private Map<String, Object> initInfo(Map<String, Object> extra) throws java.io.IOException {
+        if (init == null) {
+            return extra;
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>(extra);
+        Provenance p = ModelStore.readProvenance(init);
+        m.put("init", p == null ? Map.of("dir", init.toString())
+                : Map.of("dir", init.toString(), "steps", p.steps(), "wallSeconds", p.wallSeconds(), "command", p.command(),
+                "gitCommit", String.valueOf(p.gitCommit())));
+        return m;
     }
 }

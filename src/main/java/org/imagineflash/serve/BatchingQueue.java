@@ -10,9 +10,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A bounded queue in front of the models with one worker thread: requests for the same model and options that are
+ * A bounded queue in front of the models with one or more worker threads: requests for the same model and options that are
  * waiting together are generated in one batched forward pass (up to {@code maxBatch} images); when the queue is
- * full, {@link #submit} fails at once so the server can answer 429 instead of piling up work.
+ * full, {@link #submit} fails at once so the server can answer 429 instead of piling up work. After the first job of a
+ * batch the worker waits up to {@code gatherMillis} for compatible jobs (the "max batch delay" of serving systems):
+ * clients that were answered by the previous batch re-submit within a few milliseconds, and without the window they
+ * would miss the batch and wait a whole pass.
  */
 public final class BatchingQueue implements AutoCloseable {
     /** One request: n images of one class from consecutive seeds. */
@@ -34,18 +37,35 @@ public final class BatchingQueue implements AutoCloseable {
 
     private final BlockingQueue<Job> queue;
     private final int maxBatch;
-    private final Thread worker;
+    private final long gatherNanos;
+    private final List<Thread> workers = new ArrayList<>();
     private volatile boolean running = true;
 
     public BatchingQueue(int capacity, int maxBatch) {
-        if (capacity < 1 || maxBatch < 1) {
-            throw new IllegalArgumentException("queue capacity and batch size must be ≥ 1");
+        this(capacity, maxBatch, 0);
+    }
+
+    public BatchingQueue(int capacity, int maxBatch, double gatherMillis) {
+        this(capacity, maxBatch, gatherMillis, 1);
+    }
+
+    /**
+     * With {@code workers} > 1 several batches run at once (one per worker thread, e.g. one per core with one
+     * intra-op thread each), so a request that misses a batch need not wait for it to finish.
+     */
+    public BatchingQueue(int capacity, int maxBatch, double gatherMillis, int workers) {
+        if (capacity < 1 || maxBatch < 1 || !(gatherMillis >= 0 && gatherMillis <= 1000) || workers < 1 || workers > 64) {
+            throw new IllegalArgumentException("queue capacity and batch size must be ≥ 1, gather window in 0..1000 ms, workers in 1..64");
         }
+        this.gatherNanos = (long) (gatherMillis * 1e6);
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.maxBatch = maxBatch;
-        this.worker = new Thread(this::loop, "generator");
-        worker.setDaemon(true);
-        worker.start();
+        for (int i = 0; i < workers; i++) {
+            Thread worker = new Thread(this::loop, "generator-" + i);
+            worker.setDaemon(true);
+            worker.start();
+            this.workers.add(worker);
+        }
     }
 
     public int waiting() {
@@ -75,15 +95,24 @@ public final class BatchingQueue implements AutoCloseable {
             batch.clear();
             batch.add(first);
             int images = first.n();
-            // take waiting jobs that can share the forward pass
-            for (Job j : queue) {
-                if (images + j.n() > maxBatch) {
+            // take waiting jobs that can share the forward pass, for up to the gather window
+            long deadline = System.nanoTime() + gatherNanos;
+            boolean full = false;
+            while (true) {
+                for (Job j : queue) {
+                    if (images + j.n() > maxBatch) {
+                        full = true;
+                        break;
+                    }
+                    if (j.modelName().equals(first.modelName()) && j.options().equals(first.options()) && queue.remove(j)) {
+                        batch.add(j);
+                        images += j.n();
+                    }
+                }
+                if (full || images >= maxBatch || System.nanoTime() >= deadline) {
                     break;
                 }
-                if (j.modelName().equals(first.modelName()) && j.options().equals(first.options()) && queue.remove(j)) {
-                    batch.add(j);
-                    images += j.n();
-                }
+                java.util.concurrent.locks.LockSupport.parkNanos(Math.min(500_000, deadline - System.nanoTime()));
             }
             run(batch, images);
         }
@@ -121,6 +150,6 @@ public final class BatchingQueue implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        worker.interrupt();
+        workers.forEach(Thread::interrupt);
     }
 }

@@ -33,11 +33,19 @@ import java.util.concurrent.TimeoutException;
  */
 public final class GenerationServer implements AutoCloseable {
     /** Limits a request may not exceed. */
-    public record Limits(int maxImages, int maxSteps, int maxPromptLength, int queueCapacity, int maxBatch, long maxBodyBytes) {
+    public record Limits(int maxImages, int maxSteps, int maxPromptLength, int queueCapacity, int maxBatch, long maxBodyBytes,
+                         int workers) {
+        public Limits(int maxImages, int maxSteps, int maxPromptLength, int queueCapacity, int maxBatch, long maxBodyBytes) {
+            this(maxImages, maxSteps, maxPromptLength, queueCapacity, maxBatch, maxBodyBytes, 1);
+        }
+
         public static Limits defaults() {
             return new Limits(8, 50, 100, 64, 32, 4096);
         }
     }
+
+    /** How long the generator waits for more requests to join a batch (see {@link BatchingQueue}). */
+    static final double GATHER_MILLIS = 5;
 
     private final Map<String, Generator> models = new LinkedHashMap<>();
     private final Limits limits;
@@ -60,7 +68,7 @@ public final class GenerationServer implements AutoCloseable {
         defaultModel = models.entrySet().stream().filter(e -> e.getValue().isStudent())
                 .max((a, b) -> Integer.compare(a.getValue().config().student().steps(), b.getValue().config().student().steps()))
                 .map(Map.Entry::getKey).orElse(models.keySet().iterator().next());
-        queue = new BatchingQueue(limits.queueCapacity(), limits.maxBatch());
+        queue = new BatchingQueue(limits.queueCapacity(), limits.maxBatch(), GATHER_MILLIS, limits.workers());
     }
 
     public GenerationServer start(int port) {

@@ -12,6 +12,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.NoiseLevels;
 import org.imagineflash.model.Parameterization;
 
@@ -49,6 +50,14 @@ public final class TeacherTraining {
     }
 
     public Result run(LabeledImages data, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        return run(data, null, checkpointDir, resume, progressOut);
+    }
+
+    /**
+     * As {@link #run(LabeledImages, Path, boolean, PrintStream)}, warm-started from the weights of the model directory
+     * {@code init} (same architecture; fresh optimizer and EMA initialised to those weights) unless resuming.
+     */
+    public Result run(LabeledImages data, Path init, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         if (data.height() != modelConfig.unet().imageSize() || data.width() != modelConfig.unet().imageSize()) {
             throw new IllegalArgumentException("data images are " + data.height() + "×" + data.width()
                     + " but the model expects " + modelConfig.unet().imageSize() + "×" + modelConfig.unet().imageSize());
@@ -57,6 +66,9 @@ public final class TeacherTraining {
             throw new IllegalArgumentException("data has " + data.numClasses() + " classes, model " + modelConfig.unet().numClasses());
         }
         DiffusionModel model = DiffusionModel.create(modelConfig, opt.seed(), network);
+        if (init != null && !resume) {
+            ModelStore.readWeights(model, init.resolve(ModelStore.WEIGHTS));
+        }
         DiffusionModel ema = model.copy(modelConfig);
         AdamW adam = AdamW.standard(model.parameters(), (float) opt.weightDecay());
         Ema emaUpdate = new Ema(model.parameters(), ema.parameters(), opt.emaDecay());

@@ -55,5 +55,8 @@ class ImagineFlashDistillationTest extends MixtureTeacherTest {
                 student("backward", "direct", true, ImagineFlashDistillation.DEFAULT_SHIFT, K),
                 student("backward", "srl", false, ImagineFlashDistillation.DEFAULT_SHIFT, K),
                 student("backward", "srl", true, ImagineFlashDistillation.DEFAULT_SHIFT, "fresh", K));
+        System.out.printf("γ (reported, not asserted): identity %.4f, affine:0.5,0 %.4f, snr:0.5 %.4f, snr:2 %.4f%n",
+                student("backward", "srl", true, "identity", K), full,
+                student("backward", "srl", true, "snr:0.5", K), student("backward", "srl", true, "snr:2", K));
     }
 }

@@ -143,4 +143,28 @@ class GenerationServerTest {
             assertTrue(ok > 0);
         }
     }
+
+    @Test
+    void concurrentBatchedRequestsOnTwoWorkersGiveTheSameImagesAsOneByOne() throws Exception {
+        Path d3 = dir.resolve("two-workers");
+        int n = 12;
+        String[] prompts = {"coat", "bag", "sneaker"};
+        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d3), new GenerationServer.Limits(8, 50, 100, 64, 4, 4096, 2)).start(0)) {
+            URI uri = URI.create("http://127.0.0.1:" + s.port() + "/api/generate");
+            List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                fs.add(HTTP.sendAsync(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"prompt\":\"" + prompts[i % 3] + "\",\"seed\":" + i + "}")).build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            int batched = 0;
+            for (int i = 0; i < n; i++) {
+                HttpResponse<String> r = fs.get(i).get();
+                assertEquals(200, r.statusCode(), r.body());
+                batched += json(r).get("batchImages").asInt() > 1 ? 1 : 0;
+                JsonNode alone = json(post("{\"prompt\":\"" + prompts[i % 3] + "\",\"seed\":" + i + "}"));
+                assertEquals(alone.get("images"), json(r).get("images"), "request " + i);
+            }
+            assertTrue(batched > 0, "expected some requests to share a forward pass");
+        }
+    }
 }

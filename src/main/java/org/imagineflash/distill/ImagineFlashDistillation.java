@@ -29,8 +29,12 @@ import java.util.SplittableRandom;
  *   <li>target: with SRL, stopgrad(x̂_0^Θ) is re-noised to t_Φ = γ(t) with fresh noise and the guided teacher runs k
  *       DDIM steps ({@link TeacherTarget}); with {@code direct}, the teacher starts from x^Θ_{T→t} at t;</li>
  *   <li>loss w_t·‖x̂_0^Φ − x̂_0^Θ‖² ({@code gradientSRL.png}) + λ·hinge generator loss of a {@link Discriminator};
- *       w_t = α_t/σ_t makes the gradient on the network's ε̂ equal the x̂_0 error at every t (without it the
- *       t = T step, where x̂_0 = (x_T − σ ε̂)/α with α_T ≈ 0.006, has 150× larger gradients than the others);</li>
+ *       w_t = 1/|∂x̂_0/∂output| ({@link org.imagineflash.model.Parameterization#x0Gain}) makes the gradient on the
+ *       network's output equal the x̂_0 error at every t. For an ε student that is α_t/σ_t (without it the t = T
+ *       step, where x̂_0 = (x_T − σ ε̂)/α with α_T ≈ 0.006, has 150× larger gradients than the others); for the
+ *       default v student it is 1/σ_t, close to 1 at every student step. (Sessions before 2026-11-27 used α_t/σ_t
+ *       for every parameterization, which starved the t = T step of a v or x_0 student: weight 0.006 against 0.69
+ *       at t = 333, so that step learned almost only from the adversarial term.)</li>
  *   <li>AdamW on Θ, EMA of Θ, then one hinge step of the discriminator on real images vs stopgrad(x̂_0^Θ).</li>
  * </ol>
  * Noise correction is part of the student's sampler ({@link FewStepStudent}) and so applies in the rollouts of
@@ -116,7 +120,7 @@ public final class ImagineFlashDistillation implements Distillation {
                     xIn = real.mul(as[0]).add(Tensors.floats(sub, noise, shape).mul(as[1]));
                 }
                 double[] at = teacher.schedule().alphaSigmaAt(t);
-                NDArray weight = Tensors.floats(sub, new float[] {(float) (at[0] / at[1])});
+                NDArray weight = Tensors.floats(sub, new float[] {(float) (1.0 / student.parameterization().x0Gain(at[0], at[1]))});
                 Denoiser guidedTeacher = teacher.denoiser(lab, opt.cfg());
                 float rec;
                 float gLoss = 0;

@@ -60,6 +60,18 @@ public enum Parameterization {
         };
     }
 
+    /**
+     * |∂x̂_0/∂output| at (α, σ): how strongly an error in the network's output moves x̂_0 (ε: σ/α, v: σ, x_0: 1).
+     * Dividing an x̂_0-space loss by it makes the gradient on the network output equal the x̂_0 error at every t.
+     */
+    public double x0Gain(double alpha, double sigma) {
+        return switch (this) {
+            case EPS -> sigma / alpha;
+            case V -> sigma;
+            case X0 -> 1.0;
+        };
+    }
+
     /** x̂_0 from a network output with per-sample α, σ of shape (B, 1, 1, 1). */
     public NDArray x0(NDArray out, NDArray x, NDArray alpha, NDArray sigma) {
         return switch (this) {

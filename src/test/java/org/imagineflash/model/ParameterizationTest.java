@@ -24,4 +24,22 @@ class ParameterizationTest {
             }
         }
     }
+
+    @Test
+    void x0GainIsTheDerivativeOfX0WithRespectToTheOutput() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray out = m.randomNormal(new Shape(1, 1, 2, 2));
+            NDArray xt = m.randomNormal(new Shape(1, 1, 2, 2));
+            double h = 1e-2;
+            for (double[] as : new double[][] {{0.6, 0.8}, {0.0064, Math.sqrt(1 - 0.0064 * 0.0064)}, {0.99, Math.sqrt(1 - 0.99 * 0.99)}}) {
+                for (Parameterization p : Parameterization.values()) {
+                    NDArray a = m.create((float) as[0]);
+                    NDArray s = m.create((float) as[1]);
+                    double d = p.x0(out.add(h), xt, a, s).sub(p.x0(out, xt, a, s)).abs().mean().getFloat() / h;
+                    double g = p.x0Gain(as[0], as[1]);
+                    assertTrue(Math.abs(d - g) < 1e-3 * Math.max(1, g), p + " at α " + as[0] + ": finite difference " + d + " vs " + g);
+                }
+            }
+        }
+    }
 }

@@ -42,8 +42,14 @@ import java.util.SplittableRandom;
  */
 public final class ImagineFlashDistillation implements Distillation {
     public static final String METHOD = "imagine-flash";
-    /** γ default: measured on the mixture problem and Fashion-MNIST (see the issue notes). */
-    public static final String DEFAULT_SHIFT = "affine:0.5,0";
+    /**
+     * γ default, measured: on Fashion-MNIST (3-step student, 400 iterations, FD at n = 2000) identity 52.3, snr:2 68.8,
+     * affine:0.5,0 79.6, snr:4 93.1, snr:2 with fresh noise 94.9; on the mixture problem all within 3%. Shifting the
+     * teacher to less noise keeps the student's own structure errors in the target; with the student's ε̂ as the
+     * re-noising noise (the default {@code --srl-noise student}) and γ = identity, χ equals the student's input up
+     * to the clip of x̂_0, so the measured best SRL is close to the direct target.
+     */
+    public static final String DEFAULT_SHIFT = "identity";
     private final DiffusionModel teacher;
     private final DistillOptions opt;
     private final LabeledImages data;

@@ -57,6 +57,7 @@ public final class Report {
         Files.createDirectories(outDir.resolve("cache"));
         Files.createDirectories(outDir.resolve("grids"));
         List<Map<String, Object>> results = new ArrayList<>();
+        java.util.Set<Path> used = new java.util.HashSet<>();
         try (DomainClassifier dc = DomainClassifier.load(Path.of(cfg.classifier()));
              ProgressBar pb = TeacherTraining.progress("report", cfg.rows().size(), 0, progress)) {
             String clfHash = hash(Path.of(cfg.classifier()).resolve("weights.params"));
@@ -76,6 +77,8 @@ public final class Report {
                 Path cache = outDir.resolve("cache").resolve(key + ".json");
                 Map<String, Object> r;
                 String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
+                used.add(cache.toAbsolutePath().normalize());
+                used.add(outDir.resolve(grid).toAbsolutePath().normalize());
                 if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
                     r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
                 } else {
@@ -120,6 +123,16 @@ public final class Report {
                 full.putAll(r);
                 results.add(full);
                 pb.step();
+            }
+        }
+        // rows no longer in the config leave no stale grids or cached figures behind
+        for (String sub : List.of("cache", "grids")) {
+            try (var files = Files.list(outDir.resolve(sub))) {
+                for (Path f : files.toList()) {
+                    if (!used.contains(f.toAbsolutePath().normalize())) {
+                        Files.delete(f);
+                    }
+                }
             }
         }
         writeOutputs(cfg, results, outDir);

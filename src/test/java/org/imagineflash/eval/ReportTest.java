@@ -1,0 +1,56 @@
+package org.imagineflash.eval;
+
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.UNetConfig;
+import org.imagineflash.schedule.ScheduleConfig;
+import org.imagineflash.model.Provenance;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The report on a small untrained 28×28 model scored with the shipped classifier: outputs, cache, stale files. */
+class ReportTest {
+    @Test
+    void writesTablesCachesRowsAndRemovesStaleFiles(@TempDir Path dir) throws Exception {
+        UNetConfig u = new UNetConfig(28, 1, 8, new int[] {1, 2}, 1, new int[] {}, 10, 4, 2);
+        Path model = dir.resolve("tiny");
+        try (DiffusionModel m = DiffusionModel.create(new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null), 1)) {
+            ModelStore.save(m, model, Provenance.of("test model", 1, "none", 0, 0, Map.of()));
+        }
+        Report.Config cfg = new Report.Config(200, 0, "models/classifier-fmnist", List.of(
+                new Report.Row("tiny DDIM-2", "comparison", "teacher DDIM", model.toString(), "ddim", 2, 1.0),
+                new Report.Row("tiny DDIM-1", "ablation", "teacher DDIM", model.toString(), "ddim", 1, 1.0),
+                new Report.Row("absent", "ablation", "x", dir.resolve("nothing").toString(), "ddim", 1, 1.0)));
+        Path out = dir.resolve("report");
+        Files.createDirectories(out.resolve("grids"));
+        Files.writeString(out.resolve("grids/old-row.png"), "stale");
+        List<Map<String, Object>> first = Report.run(cfg, out, null);
+        assertEquals(3, first.size());
+        assertTrue(first.get(2).containsKey("missing"));
+        assertEquals(2, ((Number) first.get(0).get("nfe")).intValue());
+        double fd = ((Number) first.get(0).get("fd")).doubleValue();
+        assertTrue(fd > 50, "an untrained model is far from the data: FD " + fd);
+        String md = Files.readString(out.resolve("README.md"));
+        assertTrue(md.contains("| tiny DDIM-2 |") && md.contains("## Ablation") && md.contains("test model"), md);
+        assertTrue(Files.isRegularFile(out.resolve("results.json")) && Files.isRegularFile(out.resolve("grids/tiny_DDIM-2.png")));
+        assertFalse(Files.exists(out.resolve("grids/old-row.png")), "stale grid left behind");
+        try (var s = Files.list(out.resolve("cache"))) {
+            assertEquals(2, s.count());
+        }
+        // a second run reads the cache: identical figures, speed included
+        List<Map<String, Object>> second = Report.run(cfg, out, null);
+        assertEquals(first.get(0), second.get(0));
+        assertEquals(first.get(1), second.get(1));
+    }
+}

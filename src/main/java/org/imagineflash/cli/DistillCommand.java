@@ -46,7 +46,8 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--timesteps", split = ",", description = "explicit descending student timesteps (overrides --steps)") int[] timesteps;
     @Option(names = "--inputs", defaultValue = "backward", description = "backward | forward") String inputs;
     @Option(names = "--target", defaultValue = "srl", description = "srl | direct") String target;
-    @Option(names = "--shift", defaultValue = ImagineFlashDistillation.DEFAULT_SHIFT, description = "γ: identity | affine:a,b | snr:s") String shift;
+    @Option(names = "--shift", defaultValue = "auto", description = "γ: auto | identity | affine:a,b | snr:s (auto, measured: "
+            + "identity for 3 or more student steps, affine:0.5,0 for 1–2)") String shift;
     @Option(names = "--srl-noise", defaultValue = "student", description = "fresh | student: noise that re-noises x̂_0 for the SRL") String srlNoise;
     @Option(names = "--student-prediction", description = "x0 | eps | v | same (as the teacher): what the student network predicts "
             + "(default v for every method: an ε network cannot express x̂_0 at t = T, where x̂_0 = (x_T − σ ε̂)/α amplifies its "
@@ -119,7 +120,8 @@ public final class DistillCommand implements Callable<Integer> {
                             + teacherDir + " was trained with --label-dropout 0; use --cfg 1");
                 }
             }
-            DistillOptions opts = new DistillOptions(timesteps, inputs, target, ShiftFunction.parse(shift, shiftJitter),
+            String gamma = shift.equals("auto") ? ImagineFlashDistillation.defaultShift(timesteps.length) : shift;
+            DistillOptions opts = new DistillOptions(timesteps, inputs, target, ShiftFunction.parse(gamma, shiftJitter),
                     srlNoise, studentPrediction, teacherSteps, cfg, imagineFlash && noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
                     seed, checkpointEvery);
             LabeledImages images = null;

@@ -224,6 +224,9 @@ public final class Report {
         }
         md.append("\n![FD vs steps](fd-vs-steps.png)\n\n![FD vs ms per image](fd-vs-ms.png)\n\n");
         md.append("Raw figures: [results.json](results.json). Re-run: `./imagine-flash report` (rows cached in `cache/`).\n");
+        if (Files.isRegularFile(outDir.resolve("FINDINGS.md"))) {
+            md.append("\nWhat these figures agree or disagree with in the paper (written by hand, not generated): [FINDINGS.md](FINDINGS.md).\n");
+        }
         Path tmp = outDir.resolve("README.md.tmp");
         Files.writeString(tmp, md.toString());
         Files.move(tmp, outDir.resolve("README.md"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  *   <li>pick the student step i (time t = t_i) and classes c; the input is x^Θ_{T→t} from {@link BackwardDistillation}
  *       (or q(x_t | x_0) on real images with {@code --inputs forward});</li>
  *   <li>the student predicts x̂_0^Θ = x̂_0(x^Θ_{T→t}, ε̂_Θ, t);</li>
- *   <li>target: with SRL, stopgrad(x̂_0^Θ) is re-noised to t_Φ = γ(t) with fresh noise and the guided teacher runs k
+ *   <li>target: with SRL, stopgrad(x̂_0^Θ) is re-noised to t_Φ = γ(t) (with the student's own ε̂ by default, fresh
+ *       noise with {@code --srl-noise fresh}: measured worse, 94.9 vs 68.8 at γ = snr:2) and the guided teacher runs k
  *       DDIM steps ({@link TeacherTarget}); with {@code direct}, the teacher starts from x^Θ_{T→t} at t;</li>
  *   <li>loss w_t·‖x̂_0^Φ − x̂_0^Θ‖² ({@code gradientSRL.png}) + λ·hinge generator loss of a {@link Discriminator};
  *       w_t = 1/|∂x̂_0/∂output| ({@link org.imagineflash.model.Parameterization#x0Gain}) makes the gradient on the
@@ -47,7 +48,8 @@ public final class ImagineFlashDistillation implements Distillation {
      * <ul>
      *   <li>3 steps: identity 52.3, snr:2 68.8, affine:0.5,0 79.6, snr:4 93.1, snr:2 with fresh noise 94.9,
      *       identity with fresh noise 103.3;</li>
-     *   <li>2 steps: affine:0.5,0 80.6 vs identity 94.5; 1 step: affine:0.5,0 125.4 vs identity 227.6.</li>
+     *   <li>2 steps: affine:0.5,0 77.8 (80.6 in a second run) vs identity 94.5; 1 step: affine:0.5,0 125.4 vs
+ *       identity 227.6.</li>
      * </ul>
      * At t = T the teacher's k-step result from the student's input is a blurred mean (k = 2 DDIM steps from noise),
      * so a student whose every step must be sharp (1–2 steps) needs the shift to less noise there; with 3 steps the

@@ -4,9 +4,9 @@ import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.Provenance;
 import org.imagineflash.model.UNetConfig;
 import org.imagineflash.schedule.ScheduleConfig;
-import org.imagineflash.model.Provenance;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

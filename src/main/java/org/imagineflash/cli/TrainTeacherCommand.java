@@ -92,7 +92,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
             long totalSteps = r.steps() + (before != null ? before.steps() : 0);
             double totalWall = r.wallSeconds() + (before != null ? before.wallSeconds() : 0);
             ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, totalSteps, totalWall,
-                    initInfo(Map.of("parameters", ema.parameterCount(), "finalLossMean100", tail, "options", opts))));
+                    initInfo(before, Map.of("parameters", ema.parameterCount(), "finalLossMean100", tail, "options", opts))));
             spec.commandLine().getOut().printf("wrote %s: %d parameters, %d steps (%d in total), %.0f s (%.0f s in total), loss (last 100) %.4f%n",
                     out, ema.parameterCount(), r.steps(), totalSteps, r.wallSeconds(), totalWall, tail);
         }
@@ -100,12 +100,11 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     }
 
     /** Provenance extras plus, for a warm start, the initial model's directory and its recorded steps and wall time. */
-    private Map<String, Object> initInfo(Map<String, Object> extra) throws java.io.IOException {
+    private Map<String, Object> initInfo(Provenance p, Map<String, Object> extra) {
         if (init == null) {
             return extra;
         }
         Map<String, Object> m = new java.util.LinkedHashMap<>(extra);
-        Provenance p = ModelStore.readProvenance(init);
         m.put("init", p == null ? Map.of("dir", init.toString())
                 : Map.of("dir", init.toString(), "steps", p.steps(), "wallSeconds", p.wallSeconds(), "command", p.command(),
                 "gitCommit", String.valueOf(p.gitCommit())));

@@ -9,6 +9,7 @@ import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.StudentConfig;
 import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.NoiseSource;
 import org.imagineflash.sampling.Sampler;
@@ -126,7 +127,8 @@ public final class Generator implements AutoCloseable {
             if (model.config().student().sampler().equals("lcm")) {
                 return Samplers.create("lcm", model.schedule(), so);
             }
-            return new FewStepStudent(model.schedule(), ts, model.config().student().noiseCorrection());
+            boolean clip = !model.config().student().sampler().equals(StudentConfig.UNCLIPPED_DDIM);
+            return new FewStepStudent(model.schedule(), ts, model.config().student().noiseCorrection(), clip);
         }
         return Samplers.create(o.sampler(), model.schedule(), so);
     }

@@ -1,6 +1,7 @@
 package org.imagineflash.model;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * How a distilled student samples: its own descending timesteps, and whether the first step uses Imagine Flash's
@@ -9,10 +10,14 @@ import java.util.Arrays;
  * @param method the distillation method that produced it (imagine-flash, step, lcm, add)
  * @param timesteps strictly descending training-schedule timesteps, e.g. [999, 666, 333]
  * @param noiseCorrection use ε = x_T at t = T (Imagine Flash, noise correction equation)
- * @param sampler the sampler family the student was trained for ("student" = DDIM-style deterministic steps,
- *                "lcm" = consistency multistep)
+ * @param sampler the sampler family the student was trained for ("student" = DDIM-style deterministic steps with
+ *                x̂_0 clipped before re-noising, "ddim" = the same steps unclipped (step distillation), "lcm" =
+ *                consistency multistep)
  */
 public record StudentConfig(String method, int[] timesteps, boolean noiseCorrection, String sampler) {
+    /** The sampler of step-distillation students: DDIM over the student's timesteps without clipping x̂_0. */
+    public static final String UNCLIPPED_DDIM = "ddim";
+
     public StudentConfig {
         if (timesteps == null || timesteps.length == 0) {
             throw new IllegalArgumentException("student timesteps must list at least one step");
@@ -27,6 +32,9 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
         }
         if (sampler == null) {
             sampler = "student";
+        }
+        if (!List.of("student", UNCLIPPED_DDIM, "lcm").contains(sampler)) {
+            throw new IllegalArgumentException("unknown student sampler '" + sampler + "' (known: student, ddim, lcm)");
         }
     }
 

@@ -1,0 +1,45 @@
+package org.imagineflash.sampling;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.imagineflash.model.Denoiser;
+import org.imagineflash.model.Prediction;
+import org.imagineflash.model.StudentConfig;
+import org.imagineflash.schedule.BetaSchedule;
+import org.imagineflash.schedule.NoiseSchedule;
+import org.imagineflash.schedule.ScheduleConfig;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class FewStepStudentTest {
+    private static final NoiseSchedule SCHEDULE = new NoiseSchedule(new ScheduleConfig(1000, 1e-4, 0.02, BetaSchedule.LINEAR, false));
+
+    /** A denoiser whose x̂_0 is 3 everywhere (outside the data range) and whose ε̂ is x itself. */
+    private static final Denoiser OUT_OF_RANGE = (x, t) -> new Prediction(x.zerosLike().add(3f), x);
+
+    @Test
+    void clippedStepReNoisesTheClippedX0AndUnclippedStepTheRawOne() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.ones(new Shape(1, 1, 2, 2)).mul(0.5f);
+            int[] ts = {999, 499};
+            double a = SCHEDULE.alpha(499);
+            double s = SCHEDULE.sigma(499);
+            // x_499 = α·x̂_0 + σ·ε̂ (DDIM, η = 0, no noise correction)
+            float clipped = new FewStepStudent(SCHEDULE, ts, false).run(OUT_OF_RANGE, x, 0, 1).getFloat(0, 0, 0, 0);
+            float raw = new FewStepStudent(SCHEDULE, ts, false, false).run(OUT_OF_RANGE, x, 0, 1).getFloat(0, 0, 0, 0);
+            assertEquals(a * 1 + s * 0.5, clipped, 1e-6);
+            assertEquals(a * 3 + s * 0.5, raw, 1e-6);
+            // the last step's x̂_0 is the image: clipped either way
+            assertEquals(1f, new FewStepStudent(SCHEDULE, ts, false, false).sample(OUT_OF_RANGE, x, null).getFloat(0, 0, 0, 0), 1e-6);
+        }
+    }
+
+    @Test
+    void unknownStudentSamplerIsRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new StudentConfig("step", new int[] {999, 499}, false, "euler"));
+        assertEquals("ddim", new StudentConfig("step", new int[] {999, 499}, false, StudentConfig.UNCLIPPED_DDIM).sampler());
+    }
+}

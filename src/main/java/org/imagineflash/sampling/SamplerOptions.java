@@ -47,9 +47,14 @@ public record SamplerOptions(int steps, TimestepSpacing spacing, int stepsOffset
         }
     }
 
-    /** diffusers' defaults for the given number of steps. */
+    /**
+     * diffusers' defaults for the given number of steps, except {@code clipSample}, which is off (as in Stable
+     * Diffusion's scheduler configs): with guidance, clipping x̂_0 at every step saturates the trajectory. Measured on
+     * the shipped teacher at CFG 3 (DDIM, n = 500): 25 steps FD 230.8 clipped vs 26.9 unclipped, 16 steps 192 vs
+     * 26.7; at 3 steps it hardly matters (47.4 vs 49.2).
+     */
     public static SamplerOptions defaults(int steps) {
-        return new SamplerOptions(steps, null, 0, 0.0, true, 1.0, true, true, true, 50, 0.3, null, false);
+        return new SamplerOptions(steps, null, 0, 0.0, false, 1.0, true, true, true, 50, 0.3, null, false);
     }
 
     public SamplerOptions withSpacing(TimestepSpacing s) {

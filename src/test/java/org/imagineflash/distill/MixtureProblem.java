@@ -89,9 +89,10 @@ final class MixtureProblem {
     }
 
     /** The teacher sampled with DDIM (η = 0) on the trailing schedule with {@code steps} steps. */
-    static double ddim(DiffusionModel teacher, int steps, float[][] reference) {
+    /** The teacher with DDIM (trailing) in diffusers' DDIMScheduler default configuration: x̂_0 clipped to ±1. */
+    static double ddimClipped(DiffusionModel teacher, int steps, float[][] reference) {
         return distance(teacher, Samplers.create("ddim", teacher.schedule(),
-                SamplerOptions.defaults(steps).withSpacing(TimestepSpacing.TRAILING)), 1.0, reference);
+                SamplerOptions.defaults(steps).withSpacing(TimestepSpacing.TRAILING).withClipSample(true)), 1.0, reference);
     }
 
     static ModelConfig config() {

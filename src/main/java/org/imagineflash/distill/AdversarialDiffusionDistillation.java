@@ -96,7 +96,10 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                     NDArray distill = so.regressionTo(goal);
                     NDArray gen = adv.generatorLoss(fake, lab, sub);
                     double c = teacher.schedule().alphaBar(teacherT);
-                    NDArray loss = gen.mul((float) opt.advWeight()).add(distill.mul((float) (DISTILL_WEIGHT * c)));
+                    // weights as tensors of the step's sub-manager (Tensors: a scalar DJL creates for mul(float) is
+                    // freed right away while autograd may still read it in backward)
+                    NDArray w = Tensors.floats(sub, new float[] {(float) opt.advWeight(), (float) (DISTILL_WEIGHT * c)});
+                    NDArray loss = gen.mul(w.get(0)).add(distill.mul(w.get(1)));
                     gc.backward(loss);
                     mse = distill.getFloat();
                     g = gen.getFloat();

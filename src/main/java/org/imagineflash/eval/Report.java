@@ -6,6 +6,7 @@ import org.imagineflash.Generator;
 import org.imagineflash.data.PngGrid;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Provenance;
+import org.imagineflash.sampling.SamplerOptions;
 import org.imagineflash.train.TeacherTraining;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -72,8 +73,12 @@ public final class Report {
                     results.add(missing);
                     continue;
                 }
+                // a teacher sampler's default options are part of the key (a changed default, e.g. DDIM's clipping,
+                // must not reuse old figures); students sample with their own config, which the weights' hash covers
+                String samplerDefaults = "student".equals(row.sampler()) ? "" : "|" + SamplerOptions.defaults(row.steps());
                 String key = hash(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16) + "-" + Integer.toHexString(
-                        (row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.n() + "|" + cfg.seed() + "|" + clfHash).hashCode());
+                        (row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.n() + "|" + cfg.seed() + "|" + clfHash
+                                + samplerDefaults).hashCode());
                 Path cache = outDir.resolve("cache").resolve(key + ".json");
                 Map<String, Object> r;
                 String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";

@@ -122,13 +122,12 @@ public final class Generator implements AutoCloseable {
             if (!isStudent()) {
                 throw new IllegalArgumentException("the student sampler needs a distilled model; " + dir + " is a teacher");
             }
-            int[] trained = model.config().student().timesteps();
-            int[] ts = FewStepStudent.prefix(trained, o.steps(), model.schedule().numTrainTimesteps());
-            if (model.config().student().sampler().equals("lcm")) {
+            StudentConfig sc = model.config().student();
+            int[] ts = FewStepStudent.prefix(sc.timesteps(), o.steps(), model.schedule().numTrainTimesteps());
+            if (sc.sampler().equals("lcm")) {
                 return Samplers.create("lcm", model.schedule(), so);
             }
-            boolean clip = !model.config().student().sampler().equals(StudentConfig.UNCLIPPED_DDIM);
-            return new FewStepStudent(model.schedule(), ts, model.config().student().noiseCorrection(), clip);
+            return new FewStepStudent(model.schedule(), ts, sc.noiseCorrection(), sc.clipsX0());
         }
         return Samplers.create(o.sampler(), model.schedule(), so);
     }

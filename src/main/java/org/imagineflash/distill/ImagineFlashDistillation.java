@@ -49,7 +49,7 @@ public final class ImagineFlashDistillation implements Distillation {
      *   <li>3 steps: identity 52.3, snr:2 68.8, affine:0.5,0 79.6, snr:4 93.1, snr:2 with fresh noise 94.9,
      *       identity with fresh noise 103.3;</li>
      *   <li>2 steps: affine:0.5,0 77.8 (80.6 in a second run) vs identity 94.5; 1 step: affine:0.5,0 125.4 vs
- *       identity 227.6.</li>
+     *       identity 227.6.</li>
      * </ul>
      * At t = T the teacher's k-step result from the student's input is a blurred mean (k = 2 DDIM steps from noise),
      * so a student whose every step must be sharp (1–2 steps) needs the shift to less noise there; with 3 steps the

@@ -38,6 +38,11 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
         }
     }
 
+    /** Whether the student's DDIM-style steps clip x̂_0 to [−1, 1] before re-noising (all but {@link #UNCLIPPED_DDIM}). */
+    public boolean clipsX0() {
+        return !sampler.equals(UNCLIPPED_DDIM);
+    }
+
     public int steps() {
         return timesteps.length;
     }

@@ -43,9 +43,10 @@ class ImagineFlashDistillationTest extends MixtureTeacherTest {
         // the bar is DDIM with x̂_0 clipped (diffusers' default): unclipped, this ε teacher's 2-step DDIM diverges here
         // (x̂_0 = (x_T − σ ε̂)/α amplifies ε̂'s error 156× at t = 999; measured 5.3)
         double ddim2 = MixtureProblem.ddimClipped(teacher, 2, reference);
+        String gamma = ImagineFlashDistillation.defaultShift(STUDENT.length);
         double dpm25 = distance(teacher, Samplers.create("dpmpp-2m", teacher.schedule(), SamplerOptions.defaults(25)), 1.0);
         double init = distance(teacher, new FewStepStudent(teacher.schedule(), STUDENT, true), 1.0);
-        double full = student("backward", "srl", true, ImagineFlashDistillation.defaultShift(STUDENT.length), K);
+        double full = student("backward", "srl", true, gamma, K);
         System.out.printf("sliced W2 to the data: teacher DPM++ 25 %.4f, teacher DDIM 2 %.4f, student init %.4f, Imagine Flash 2-step %.4f%n",
                 dpm25, ddim2, init, full);
         // deterministic (fixed seeds, one thread); measured 0.191 vs 0.212 and 0.206: a 5% margin
@@ -53,10 +54,10 @@ class ImagineFlashDistillationTest extends MixtureTeacherTest {
         assertTrue(full < 0.95 * init, "student " + full + " vs its initialisation " + init);
         System.out.printf("ablation (reported, not asserted): forward inputs %.4f, direct target %.4f, no noise correction %.4f, "
                         + "SRL with fresh noise %.4f%n",
-                student("forward", "srl", true, ImagineFlashDistillation.defaultShift(STUDENT.length), K),
-                student("backward", "direct", true, ImagineFlashDistillation.defaultShift(STUDENT.length), K),
-                student("backward", "srl", false, ImagineFlashDistillation.defaultShift(STUDENT.length), K),
-                student("backward", "srl", true, ImagineFlashDistillation.defaultShift(STUDENT.length), "fresh", K));
+                student("forward", "srl", true, gamma, K),
+                student("backward", "direct", true, gamma, K),
+                student("backward", "srl", false, gamma, K),
+                student("backward", "srl", true, gamma, "fresh", K));
         System.out.printf("γ (reported, not asserted): identity %.4f, affine:0.5,0 %.4f, snr:0.5 %.4f, snr:2 %.4f%n",
                 student("backward", "srl", true, "identity", K), full,
                 student("backward", "srl", true, "snr:0.5", K), student("backward", "srl", true, "snr:2", K));

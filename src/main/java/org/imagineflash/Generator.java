@@ -5,8 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.imagineflash.data.Prompts;
+import org.imagineflash.model.Conv2dBlock;
 import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.KernelCheck;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.StudentConfig;
@@ -35,6 +37,8 @@ import java.nio.file.Path;
 public final class Generator implements AutoCloseable {
     private final DiffusionModel model;
     private final Path dir;
+    /** A convolution kernel that overrides the JVM's choice for this model (null: the JVM's; see {@link #useKernel}). */
+    private volatile String kernel;
 
     private Generator(DiffusionModel model, Path dir) {
         this.model = model;
@@ -106,6 +110,20 @@ public final class Generator implements AutoCloseable {
         return new Options("dpmpp-2m", 25, 3.0, null);
     }
 
+    /**
+     * Checks that this machine's library convolution gives this model the same output as the im2col kernel at the
+     * given batch sizes ({@link KernelCheck}); throws {@link IllegalStateException} with one line if not.
+     */
+    public void checkKernels(int... batches) {
+        KernelCheck.require(dir.getFileName().toString(), model, batches);
+    }
+
+    /** Makes this model's convolutions use {@code "gemm"} (im2col) or {@code "library"}, whatever the JVM's default. */
+    public void useKernel(String kernel) {
+        Conv2dBlock.withKernel(kernel, () -> null); // validates the name
+        this.kernel = kernel;
+    }
+
     /** One image for a prompt with the model's defaults. */
     public BufferedImage generate(String prompt, long seed) {
         return generate(new int[] {Prompts.classOf(prompt)}, seed, defaults()).image(0);
@@ -163,7 +181,9 @@ public final class Generator implements AutoCloseable {
         try (NDManager sub = model.manager().newSubManager()) {
             NDArray xT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
             Denoiser d = model.denoiser(Tensors.ints(sub, labels), o.cfg());
-            NDArray x0 = sampler.sample(d, xT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
+            NoiseSource noise = new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL);
+            String conv = kernel;
+            NDArray x0 = conv == null ? sampler.sample(d, xT, noise) : Conv2dBlock.withKernel(conv, () -> sampler.sample(d, xT, noise));
             out = toBytes(x0);
         } finally {
             ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);

@@ -7,11 +7,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -36,58 +37,31 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--clients", defaultValue = "16") int clients;
     @Option(names = "--model", description = "model name (default: the server's default)") String model;
     @Option(names = "--max-seconds", defaultValue = "300", description = "stop sending after this long") int maxSeconds;
+    @Option(names = "--warmup", defaultValue = "200",
+            description = "requests sent first by the same clients and not counted (JIT warm-up of server and client)") int warmup;
     @Option(names = "--json") boolean json;
 
     @Override
     public Integer call() throws Exception {
-        if (requests < 1 || requests > 100_000 || clients < 1 || clients > 256 || maxSeconds < 1) {
-            throw new IllegalArgumentException("--requests 1..100000, --clients 1..256, --max-seconds ≥ 1");
+        if (requests < 1 || requests > 100_000 || clients < 1 || clients > 256 || maxSeconds < 1 || warmup < 0 || warmup > 100_000) {
+            throw new IllegalArgumentException("--requests 1..100000, --clients 1..256, --max-seconds ≥ 1, --warmup 0..100000");
         }
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         URI uri = URI.create("http://127.0.0.1:" + port + "/api/generate"); // loopback only
         String[] prompts = {"t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"};
-        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
-        List<Double> batchSizes = Collections.synchronizedList(new ArrayList<>());
-        AtomicInteger errors = new AtomicInteger();
-        AtomicInteger rejected = new AtomicInteger();
-        AtomicInteger next = new AtomicInteger();
         long deadline = System.nanoTime() + maxSeconds * 1_000_000_000L;
+        if (warmup > 0) {
+            Phase w = run(uri, prompts, warmup, 1_000_000, deadline); // seeds apart from the measured ones
+            if (w.latencies.isEmpty()) {
+                throw new IllegalStateException("no warm-up request succeeded (" + w.errors.get() + " errors, "
+                        + w.rejected.get() + " answered 429); is a server running on port " + port + "?");
+            }
+        }
         long t0 = System.nanoTime();
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        List<Future<?>> fs = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-            fs.add(pool.submit(() -> {
-                int i;
-                while ((i = next.getAndIncrement()) < requests && System.nanoTime() < deadline) {
-                    String body = "{\"prompt\":\"" + prompts[i % prompts.length] + "\",\"seed\":" + i
-                            + (model != null ? ",\"model\":\"" + model.replace("\"", "") + "\"" : "") + "}";
-                    long s = System.nanoTime();
-                    try {
-                        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
-                                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                                HttpResponse.BodyHandlers.ofString());
-                        if (r.statusCode() == 200) {
-                            latencies.add((System.nanoTime() - s) / 1e6);
-                            var node = ModelStore.JSON.readTree(r.body()).get("batchImages");
-                            if (node != null) {
-                                batchSizes.add(node.asDouble());
-                            }
-                        } else if (r.statusCode() == 429) {
-                            rejected.incrementAndGet();
-                        } else {
-                            errors.incrementAndGet();
-                        }
-                    } catch (Exception e) {
-                        errors.incrementAndGet();
-                    }
-                }
-                return null;
-            }));
-        }
-        for (Future<?> f : fs) {
-            f.get();
-        }
-        pool.shutdown();
+        Phase p = run(uri, prompts, requests, 0, deadline);
+        List<Double> latencies = p.latencies;
+        List<Double> batchSizes = p.batchSizes;
+        AtomicInteger errors = p.errors;
+        AtomicInteger rejected = p.rejected;
         double wall = (System.nanoTime() - t0) / 1e9;
         List<Double> sorted = new ArrayList<>(latencies);
         Collections.sort(sorted);
@@ -110,6 +84,80 @@ public final class LoadTestCommand implements Callable<Integer> {
             r.forEach((k, v) -> spec.commandLine().getOut().printf("%-20s %s%n", k, v instanceof Double d ? String.format("%.2f", d) : v));
         }
         return errors.get() == 0 ? 0 : 1;
+    }
+
+    /** What one phase (warm-up or measured) of the test saw. */
+    private record Phase(List<Double> latencies, List<Double> batchSizes, AtomicInteger errors, AtomicInteger rejected) {
+    }
+
+    /** Sends {@code count} requests from the clients; request i uses seed {@code seedOffset + i}. */
+    private Phase run(URI uri, String[] prompts, int count, int seedOffset, long deadline) throws Exception {
+        Phase ph = new Phase(Collections.synchronizedList(new ArrayList<>()), Collections.synchronizedList(new ArrayList<>()),
+                new AtomicInteger(), new AtomicInteger());
+        List<Double> latencies = ph.latencies;
+        List<Double> batchSizes = ph.batchSizes;
+        AtomicInteger errors = ph.errors;
+        AtomicInteger rejected = ph.rejected;
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        List<Future<?>> fs = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            fs.add(pool.submit(() -> {
+                int i;
+                while ((i = next.getAndIncrement()) < count && System.nanoTime() < deadline) {
+                    String body = "{\"prompt\":\"" + prompts[i % prompts.length] + "\",\"seed\":" + (seedOffset + i)
+                            + (model != null ? ",\"model\":\"" + model.replace("\"", "") + "\"" : "") + "}";
+                    long s = System.nanoTime();
+                    try {
+                        Response r = post(uri, body);
+                        if (r.status() == 200) {
+                            latencies.add((System.nanoTime() - s) / 1e6);
+                            var node = ModelStore.JSON.readTree(r.body()).get("batchImages");
+                            if (node != null) {
+                                batchSizes.add(node.asDouble());
+                            }
+                        } else if (r.status() == 429) {
+                            rejected.incrementAndGet();
+                        } else {
+                            errors.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        errors.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : fs) {
+            f.get();
+        }
+        pool.shutdown();
+        return ph;
+    }
+
+    private record Response(int status, byte[] body) {
+    }
+
+    /**
+     * One POST with the JDK's blocking {@link HttpURLConnection} (persistent connections are reused per thread): it
+     * needs less CPU per request than {@code java.net.http.HttpClient}, and the client shares the server's cores here.
+     */
+    private static Response post(URI uri, String body) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
+        c.setConnectTimeout(5000);
+        c.setReadTimeout(60_000);
+        c.setRequestMethod("POST");
+        c.setDoOutput(true);
+        c.setRequestProperty("Content-Type", "application/json");
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        c.setFixedLengthStreamingMode(b.length);
+        try (OutputStream out = c.getOutputStream()) {
+            out.write(b);
+        }
+        int status = c.getResponseCode();
+        try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
+            return new Response(status, in == null ? new byte[0] : in.readAllBytes());
+        }
     }
 
     static Double pct(List<Double> sorted, double p) {

@@ -33,6 +33,8 @@ import ai.djl.util.PairList;
 public final class Conv2dBlock extends AbstractBlock {
     /** Which kernel every block uses in this JVM (see the class comment). */
     public static final String KERNEL = chooseKernel(System.getProperty("imagineflash.conv"), System.getenv("ONEDNN_MAX_CPU_ISA"));
+    /** A per-thread kernel that overrides every block's own (set only by {@link #withKernel}). */
+    private static final ThreadLocal<String> OVERRIDE = new ThreadLocal<>();
 
     private final String impl;
     private final int outChannels;
@@ -64,6 +66,32 @@ public final class Conv2dBlock extends AbstractBlock {
                 .optShape(new Shape(outChannels)).build());
     }
 
+    /**
+     * Runs {@code body} with every block on this thread using {@code kernel} ({@code "gemm"} or {@code "library"}),
+     * so that {@link KernelCheck} can compare both kernels on one model's weights.
+     */
+    public static <T> T withKernel(String kernel, java.util.function.Supplier<T> body) {
+        String previous = OVERRIDE.get();
+        OVERRIDE.set(chooseKernel(kernel, null));
+        try {
+            return body.get();
+        } finally {
+            OVERRIDE.set(previous);
+        }
+    }
+
+    /**
+     * Whether this JVM's blocks run oneDNN's convolution above SSE4.1 (the kernels that made training NaN on the
+     * project's VM): then {@link KernelCheck} must pass before a model is served.
+     */
+    public static boolean usesVectorisedLibraryKernel() {
+        return KERNEL.equals("library") && !isSse41(System.getenv("ONEDNN_MAX_CPU_ISA"));
+    }
+
+    private static boolean isSse41(String isa) {
+        return isa != null && (isa.equalsIgnoreCase("SSE41") || isa.equalsIgnoreCase("SSE4.1"));
+    }
+
     static String chooseKernel(String property, String isa) {
         if (property != null) {
             if (!property.equals("gemm") && !property.equals("library")) {
@@ -71,7 +99,7 @@ public final class Conv2dBlock extends AbstractBlock {
             }
             return property;
         }
-        return isa != null && (isa.equalsIgnoreCase("SSE41") || isa.equalsIgnoreCase("SSE4.1")) ? "library" : "gemm";
+        return isSse41(isa) ? "library" : "gemm";
     }
 
     @Override
@@ -86,7 +114,8 @@ public final class Conv2dBlock extends AbstractBlock {
         // the parameter arrays themselves: never attach them to the caller's manager, only views of them
         NDArray w = ps.getValue(weight, x.getDevice(), training); // (C_out, C_in, k, k)
         NDArray bias1 = ps.getValue(bias, x.getDevice(), training);
-        if (impl.equals("library")) {
+        String override = OVERRIDE.get();
+        if ((override != null ? override : impl).equals("library")) {
             int p = kernel / 2;
             return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, bias1, new Shape(stride, stride), new Shape(p, p), new Shape(1, 1), 1);
         }

@@ -7,10 +7,14 @@ import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import org.imagineflash.Generator;
 import org.imagineflash.data.Prompts;
+import org.imagineflash.model.Conv2dBlock;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -58,17 +62,50 @@ public final class GenerationServer implements AutoCloseable {
         if (!Files.isDirectory(modelsDir)) {
             throw new IOException("models directory " + modelsDir + " does not exist");
         }
-        for (Path d : ModelStore.list(modelsDir)) {
-            models.put(d.getFileName().toString(), Generator.load(d));
+        try {
+            Map<String, Boolean> fastKernelsRight = new java.util.HashMap<>();
+            for (Path d : ModelStore.list(modelsDir)) {
+                Generator g = Generator.load(d);
+                models.put(d.getFileName().toString(), g);
+                if (Conv2dBlock.usesVectorisedLibraryKernel() && !fastKernelsRight.computeIfAbsent(
+                        ModelStore.JSON.writeValueAsString(g.config().unet()), arch -> kernelsAgree(g, limits.maxBatch()))) {
+                    g.useKernel("gemm");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            models.values().forEach(Generator::close);
+            throw e;
         }
         if (models.isEmpty()) {
             throw new IOException("no diffusion models found in " + modelsDir + " (train one with imagine-flash train-teacher)");
         }
-        // default: the student with the most steps (best quality that is still real-time), else the first model
+        // default: an Imagine Flash student with the most steps (best quality that is still real-time), else any student
+        // with the most steps, else the first model
         defaultModel = models.entrySet().stream().filter(e -> e.getValue().isStudent())
-                .max((a, b) -> Integer.compare(a.getValue().config().student().steps(), b.getValue().config().student().steps()))
+                .max(java.util.Comparator.comparing((Map.Entry<String, Generator> e) -> isImagineFlash(e.getValue()))
+                        .thenComparingInt(e -> e.getValue().config().student().steps()))
                 .map(Map.Entry::getKey).orElse(models.keySet().iterator().next());
         queue = new BatchingQueue(limits.queueCapacity(), limits.maxBatch(), GATHER_MILLIS, limits.workers());
+    }
+
+    /**
+     * oneDNN above SSE4.1 is right for the shipped architecture's inference but wrong for some shapes (KernelCheck); the
+     * failures depend on the convolution's shape, so this runs once per architecture (batch 2 and up failed alike).
+     * Where it fails, the model falls back to the im2col kernel (slower, always right) and a warning line is printed.
+     */
+    private static boolean kernelsAgree(Generator g, int maxBatch) {
+        try {
+            g.checkKernels(1, 2, maxBatch);
+            return true;
+        } catch (IllegalStateException e) {
+            System.err.println("warning: " + e.getMessage().replace("; run with ONEDNN_MAX_CPU_ISA=SSE41", "")
+                    + "; models of this architecture use the im2col kernel");
+            return false;
+        }
+    }
+
+    private static boolean isImagineFlash(Generator g) {
+        return g.config().student().method().equals("imagine-flash");
     }
 
     public GenerationServer start(int port) {
@@ -221,12 +258,19 @@ public final class GenerationServer implements AutoCloseable {
 
     private static byte[] png(BatchingQueue.Done d, int i) {
         Generator.Images images = new Generator.Images(d.pixels(), new int[d.count()], d.height(), d.width(), d.batchMillis(), d.nfe());
+        // a writer on an in-memory stream: ImageIO.write(img, "png", OutputStream) buffers through a temporary file
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ImageIO.write(images.image(i), "png", out);
+            try (ImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
+                writer.setOutput(ios);
+                writer.write(images.image(i));
+            }
             return out.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            writer.dispose();
         }
     }
 

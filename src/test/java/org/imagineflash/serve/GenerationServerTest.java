@@ -167,4 +167,19 @@ class GenerationServerTest {
             assertTrue(batched > 0, "expected some requests to share a forward pass");
         }
     }
+
+    @Test
+    void loadTestCountsOnlyTheMeasuredRequests() throws Exception {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = org.imagineflash.cli.Main.commandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true))
+                .execute("load-test", "--port", String.valueOf(server.port()), "--requests", "12", "--clients", "3",
+                        "--warmup", "5", "--model", "student-tiny", "--json");
+        assertEquals(0, code, err.toString());
+        JsonNode r = ModelStore.JSON.readTree(out.toString());
+        assertEquals(12, r.get("requests").asInt());
+        assertEquals(12, r.get("ok").asInt());
+        assertEquals(0, r.get("errors").asInt());
+        assertTrue(r.get("p99Ms").asDouble() >= r.get("p50Ms").asDouble());
+    }
 }

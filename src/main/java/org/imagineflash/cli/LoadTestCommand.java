@@ -37,7 +37,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--clients", defaultValue = "16") int clients;
     @Option(names = "--model", description = "model name (default: the server's default)") String model;
     @Option(names = "--max-seconds", defaultValue = "300", description = "stop sending after this long") int maxSeconds;
-    @Option(names = "--warmup", defaultValue = "200",
+    @Option(names = "--warmup", defaultValue = "500",
             description = "requests sent first by the same clients and not counted (JIT warm-up of server and client)") int warmup;
     @Option(names = "--json") boolean json;
 

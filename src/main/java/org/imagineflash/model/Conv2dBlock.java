@@ -26,7 +26,8 @@ import ai.djl.util.PairList;
  * the same mean loss as the im2col kernel to four digits (1.0749), in 60 s instead of 163 s. So the library kernel is
  * used only when that environment variable limits oneDNN to SSE4.1 (the entry script {@code ./imagine-flash} and the
  * Maven test configuration set it); otherwise the im2col kernel (about 3× slower for training, always correct).
- * {@code -Dimagineflash.conv=gemm|library} overrides the choice. Both give the same results up to float rounding
+ * {@code -Dimagineflash.conv=gemm|library} overrides the choice: {@code serve} runs the library kernel with oneDNN up to
+ * AVX-512 for inference, behind {@link KernelCheck}. Both give the same results up to float rounding
  * ({@code Conv2dBlockTest} checks each against the textbook definition), so weights are interchangeable.
  * Weights use the (C_out, C_in, k, k) layout of a PyTorch convolution.
  */

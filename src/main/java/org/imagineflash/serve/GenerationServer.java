@@ -63,13 +63,22 @@ public final class GenerationServer implements AutoCloseable {
             throw new IOException("models directory " + modelsDir + " does not exist");
         }
         try {
-            Map<String, Boolean> fastKernelsRight = new java.util.HashMap<>();
+            Map<String, Boolean> fastKernelsRight = new java.util.HashMap<>(); // per architecture
             for (Path d : ModelStore.list(modelsDir)) {
                 Generator g = Generator.load(d);
                 models.put(d.getFileName().toString(), g);
-                if (Conv2dBlock.usesVectorisedLibraryKernel() && !fastKernelsRight.computeIfAbsent(
-                        ModelStore.JSON.writeValueAsString(g.config().unet()), arch -> kernelsAgree(g, limits.maxBatch()))) {
+                String arch = ModelStore.JSON.writeValueAsString(g.config().unet());
+                Boolean right = fastKernelsRight.get(arch);
+                boolean firstOfArchitecture = right == null;
+                if (firstOfArchitecture) {
+                    right = !Conv2dBlock.usesVectorisedLibraryKernel() || kernelsAgree(g, limits.maxBatch());
+                    fastKernelsRight.put(arch, right);
+                }
+                if (!right) {
                     g.useKernel("gemm");
+                }
+                if (firstOfArchitecture) {
+                    g.warmUp(limits.maxBatch()); // oneDNN caches its kernels per shape, for all models alike
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -58,12 +58,10 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         Phase p = run(uri, prompts, requests, 0, deadline);
-        List<Double> latencies = p.latencies;
-        List<Double> batchSizes = p.batchSizes;
-        AtomicInteger errors = p.errors;
-        AtomicInteger rejected = p.rejected;
         double wall = (System.nanoTime() - t0) / 1e9;
-        List<Double> sorted = new ArrayList<>(latencies);
+        AtomicInteger errors = p.errors();
+        AtomicInteger rejected = p.rejected();
+        List<Double> sorted = new ArrayList<>(p.latencies());
         Collections.sort(sorted);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("requests", sorted.size() + errors.get() + rejected.get());
@@ -77,7 +75,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         r.put("p99Ms", pct(sorted, 0.99));
         r.put("maxMs", sorted.isEmpty() ? null : sorted.get(sorted.size() - 1));
         // images in the server's forward pass that served each request (how well the server batches)
-        r.put("meanBatchImages", batchSizes.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
+        r.put("meanBatchImages", p.batchSizes().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
         if (json) {
             spec.commandLine().getOut().println(ModelStore.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
         } else {

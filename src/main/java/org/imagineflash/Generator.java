@@ -5,10 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.imagineflash.data.Prompts;
-import org.imagineflash.model.Conv2dBlock;
 import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.DiffusionModel;
-import org.imagineflash.model.KernelCheck;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.StudentConfig;
@@ -38,8 +36,6 @@ import java.nio.file.Path;
 public final class Generator implements AutoCloseable {
     private final DiffusionModel model;
     private final Path dir;
-    /** A convolution kernel that overrides the JVM's choice for this model (null: the JVM's; see {@link #useKernel}). */
-    private volatile String kernel;
 
     private Generator(DiffusionModel model, Path dir) {
         this.model = model;
@@ -112,17 +108,10 @@ public final class Generator implements AutoCloseable {
     }
 
     /**
-     * Checks that this machine's library convolution gives this model the same output as the im2col kernel at the
-     * given batch sizes ({@link KernelCheck}); throws {@link IllegalStateException} with one line if not.
-     */
-    public void checkKernels(int... batches) {
-        KernelCheck.require(dir.getFileName().toString(), model, batches);
-    }
-
-    /**
      * Runs one forward pass at every batch size from 1 to {@code maxBatch}, so that the first requests of a server do not
      * pay for oneDNN creating its kernels for a new shape (measured on the shipped student: the first batch of 12 took
-     * 197 ms, the next 78 ms). The kernels are cached by shape, so one model per architecture suffices.
+     * 197 ms, the next 78 ms), nor for {@link org.imagineflash.model.KernelCheck} choosing a kernel per shape. Both are
+     * kept per shape, so one model per architecture suffices.
      */
     public void warmUp(int maxBatch) {
         UNetConfig c = model.config().unet();
@@ -134,23 +123,12 @@ public final class Generator implements AutoCloseable {
                     NDArray x = sub.zeros(new Shape(b, c.inChannels(), c.imageSize(), c.imageSize()));
                     NDArray t = sub.full(new Shape(b), 500f);
                     NDArray labels = sub.zeros(new Shape(b), ai.djl.ndarray.types.DataType.INT32);
-                    String conv = kernel;
-                    if (conv == null) {
-                        model.forward(x, t, labels, false);
-                    } else {
-                        Conv2dBlock.withKernel(conv, () -> model.forward(x, t, labels, false));
-                    }
+                    model.forward(x, t, labels, false);
                 }
             }
         } finally {
             ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
         }
-    }
-
-    /** Makes this model's convolutions use {@code "gemm"} (im2col) or {@code "library"}, whatever the JVM's default. */
-    public void useKernel(String kernel) {
-        Conv2dBlock.withKernel(kernel, () -> null); // validates the name
-        this.kernel = kernel;
     }
 
     /** One image for a prompt with the model's defaults. */
@@ -210,9 +188,7 @@ public final class Generator implements AutoCloseable {
         try (NDManager sub = model.manager().newSubManager()) {
             NDArray xT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
             Denoiser d = model.denoiser(Tensors.ints(sub, labels), o.cfg());
-            NoiseSource noise = new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL);
-            String conv = kernel;
-            NDArray x0 = conv == null ? sampler.sample(d, xT, noise) : Conv2dBlock.withKernel(conv, () -> sampler.sample(d, xT, noise));
+            NDArray x0 = sampler.sample(d, xT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
             out = toBytes(x0);
         } finally {
             ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import me.tongfei.progressbar.ProgressBar;
+import org.imagineflash.model.KernelCheck;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.NoiseLevels;
@@ -70,6 +71,7 @@ public final class DistillationLoop {
                     adam.step((float) lr.at(s));
                     emaUpdate.update(s);
                     step.afterUpdate(s, sub);
+                    KernelCheck.verifyPending();
                 }
                 if (!Float.isFinite(terms[0])) {
                     throw new IllegalStateException(name + " diverged at step " + s + " (non-finite loss); lower --lr");

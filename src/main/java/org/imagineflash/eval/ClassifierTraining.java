@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import me.tongfei.progressbar.ProgressBar;
+import org.imagineflash.model.KernelCheck;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.BlockWeights;
 import org.imagineflash.model.Tensors;
@@ -60,6 +61,7 @@ public final class ClassifierTraining {
                         loss = l.getFloat();
                     }
                     adam.step((float) schedule.at(step));
+                    KernelCheck.verifyPending();
                 }
                 pb.stepTo(step + 1);
                 pb.setExtraMessage(String.format("loss %.4f", loss));

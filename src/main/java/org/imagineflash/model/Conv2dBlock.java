@@ -12,23 +12,24 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * A square 2-D convolution (kernel k, stride s, padding k/2) with two interchangeable kernels:
+ * A square 2-D convolution (kernel k, stride s, padding k/2) with interchangeable kernels:
  * <ul>
  *   <li>{@code library}: PyTorch's convolution (oneDNN);</li>
  *   <li>{@code gemm}: im2col + one matrix product — the k² shifted (strided) views of the zero-padded input are
  *       stacked into (B, C_in·k², H_o·W_o) and multiplied by the weight (C_out, C_in·k²).</li>
  * </ul>
  *
- * <p>Why two: on the project's machine (AMD EPYC, 2 vCPUs, a Firecracker VM) oneDNN's AVX2/AVX-512 convolution kernels
- * return wrong values intermittently — partly NaN, or finite but different from the definition (measured: a
- * 20-step teacher run had NaN losses with the default ISA and with {@code ONEDNN_MAX_CPU_ISA=AVX2}, in one of two
- * AVX2 runs). With {@code ONEDNN_MAX_CPU_ISA=SSE41} the library kernel is correct: a 60-step teacher run (seed 0) gave
+ * <p>Why: on the project's machine (AMD EPYC, 2 vCPUs, a Firecracker VM) oneDNN's AVX2/AVX-512 convolution kernels
+ * return wrong values for some shapes — partly NaN in training, or finite but different from the definition (measured:
+ * a 20-step teacher run had NaN losses with the default ISA and with {@code ONEDNN_MAX_CPU_ISA=AVX2}, in one of two
+ * AVX2 runs; the shapes are listed in {@link KernelCheck}). With {@code ONEDNN_MAX_CPU_ISA=SSE41} the library kernel is correct: a 60-step teacher run (seed 0) gave
  * the same mean loss as the im2col kernel to four digits (1.0749), in 60 s instead of 163 s. So the library kernel is
- * used only when that environment variable limits oneDNN to SSE4.1 (the entry script {@code ./imagine-flash} and the
- * Maven test configuration set it); otherwise the im2col kernel (about 3× slower for training, always correct).
- * {@code -Dimagineflash.conv=gemm|library} overrides the choice: {@code serve} runs the library kernel with oneDNN up to
- * AVX-512 for inference, behind {@link KernelCheck}. Both give the same results up to float rounding
- * ({@code Conv2dBlockTest} checks each against the textbook definition), so weights are interchangeable.
+ * used directly only when that environment variable limits oneDNN to SSE4.1 (the Maven test configuration, and the
+ * entry script {@code ./imagine-flash} on CPUs without AVX-512). Otherwise each block picks its kernel per input shape
+ * ({@link #CHECKED}): the library kernel where {@link KernelCheck} found it equal to im2col, its channel-padded form or
+ * im2col where not. {@code -Dimagineflash.conv=gemm|library|checked} overrides the choice. All give the same results
+ * up to float rounding ({@code Conv2dBlockTest} checks each against the textbook definition), so weights are
+ * interchangeable.
  * Weights use the (C_out, C_in, k, k) layout of a PyTorch convolution.
  */
 public final class Conv2dBlock extends AbstractBlock {
@@ -36,6 +37,18 @@ public final class Conv2dBlock extends AbstractBlock {
     public static final String KERNEL = chooseKernel(System.getProperty("imagineflash.conv"), System.getenv("ONEDNN_MAX_CPU_ISA"));
     /** A per-thread kernel that overrides every block's own (set only by {@link #withKernel}). */
     private static final ThreadLocal<String> OVERRIDE = new ThreadLocal<>();
+    /**
+     * The library kernel for each input shape of this block only once {@link KernelCheck} has found it equal to im2col
+     * there (forward, and backward where gradients flow); im2col until then and wherever it differs.
+     */
+    public static final String CHECKED = "checked";
+    /**
+     * The library kernel on channel counts zero-padded to multiples of 16 (the output sliced back): the oneDNN kernels
+     * found wrong on the project's VM had 24 input or 1 output channel, and their padded forms were right.
+     */
+    static final String PADDED = "padded";
+    /** Per input shape (with "+grad" when gradients flow): the kernel {@link KernelCheck} chose. */
+    private final java.util.Map<String, String> verdicts = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final String impl;
     private final int outChannels;
@@ -72,8 +85,11 @@ public final class Conv2dBlock extends AbstractBlock {
      * so that {@link KernelCheck} can compare both kernels on one model's weights.
      */
     public static <T> T withKernel(String kernel, java.util.function.Supplier<T> body) {
+        if (!kernel.equals("gemm") && !kernel.equals("library") && !kernel.equals(PADDED)) {
+            throw new IllegalArgumentException("kernel must be gemm, library or padded, got " + kernel);
+        }
         String previous = OVERRIDE.get();
-        OVERRIDE.set(chooseKernel(kernel, null));
+        OVERRIDE.set(kernel);
         try {
             return body.get();
         } finally {
@@ -81,12 +97,9 @@ public final class Conv2dBlock extends AbstractBlock {
         }
     }
 
-    /**
-     * Whether this JVM's blocks run oneDNN's convolution above SSE4.1 (the kernels that made training NaN on the
-     * project's VM): then {@link KernelCheck} must pass before a model is served.
-     */
-    public static boolean usesVectorisedLibraryKernel() {
-        return KERNEL.equals("library") && !isSse41(System.getenv("ONEDNN_MAX_CPU_ISA"));
+    /** Whether this JVM's blocks pick their kernel per input shape by {@link KernelCheck} ({@link #CHECKED}). */
+    public static boolean isChecked() {
+        return KERNEL.equals(CHECKED);
     }
 
     private static boolean isSse41(String isa) {
@@ -95,12 +108,12 @@ public final class Conv2dBlock extends AbstractBlock {
 
     static String chooseKernel(String property, String isa) {
         if (property != null) {
-            if (!property.equals("gemm") && !property.equals("library")) {
-                throw new IllegalArgumentException("imagineflash.conv must be gemm or library, got " + property);
+            if (!property.equals("gemm") && !property.equals("library") && !property.equals(CHECKED)) {
+                throw new IllegalArgumentException("imagineflash.conv must be gemm, library or checked, got " + property);
             }
             return property;
         }
-        return isSse41(isa) ? "library" : "gemm";
+        return isSse41(isa) ? "library" : CHECKED;
     }
 
     @Override
@@ -116,9 +129,16 @@ public final class Conv2dBlock extends AbstractBlock {
         NDArray w = ps.getValue(weight, x.getDevice(), training); // (C_out, C_in, k, k)
         NDArray bias1 = ps.getValue(bias, x.getDevice(), training);
         String override = OVERRIDE.get();
-        if ((override != null ? override : impl).equals("library")) {
+        String k = override != null ? override : impl;
+        if (k.equals(CHECKED)) {
+            k = checkedKernel(x, w, training);
+        }
+        if (k.equals("library")) {
             int p = kernel / 2;
             return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, bias1, new Shape(stride, stride), new Shape(p, p), new Shape(1, 1), 1);
+        }
+        if (k.equals(PADDED)) {
+            return new NDList(padded(x, w, bias1));
         }
         NDManager m = x.getManager();
         NDArray w2 = w.reshape(outChannels, -1);
@@ -126,6 +146,52 @@ public final class Conv2dBlock extends AbstractBlock {
         NDArray bt = bias1.reshape(1, outChannels, 1);
         bt.attach(m);
         return new NDList(gemm(x, w2, bt));
+    }
+
+    /**
+     * The kernel for this input under {@link #CHECKED}: a shape met for the first time is checked at once when no
+     * gradient flows (a forward comparison); when one does, it runs on im2col and waits for
+     * {@link KernelCheck#verifyPending()}, which a training loop calls between iterations (outside its gradient collector).
+     */
+    private String checkedKernel(NDArray x, NDArray w, boolean training) {
+        boolean backward = ai.djl.pytorch.jni.JniUtils.isGradMode() && (training || x.hasGradient() || w.hasGradient());
+        String key = x.getShape() + (backward ? "+grad" : "");
+        String chosen = verdicts.get(key);
+        if (chosen == null) {
+            if (backward) {
+                KernelCheck.defer(this, x.getShape());
+                return "gemm";
+            }
+            chosen = KernelCheck.choose(this, x.getShape(), false);
+            verdicts.put(key, chosen);
+        }
+        return chosen;
+    }
+
+    /** Records the kernel the check chose for an input shape (see {@link #checkedKernel}). */
+    void verdict(Shape shape, boolean backward, String kernel) {
+        verdicts.put(shape + (backward ? "+grad" : ""), kernel);
+    }
+
+    /** The library convolution with C_in and C_out zero-padded to multiples of 16; equal to the plain one in exact arithmetic. */
+    private NDArray padded(NDArray x, NDArray w, NDArray bias1) {
+        int ci = inChannels;
+        int co = outChannels;
+        int ci2 = (ci + 15) / 16 * 16;
+        int co2 = (co + 15) / 16 * 16;
+        NDManager m = x.getManager();
+        Shape xs = x.getShape();
+        NDArray xp = ci2 == ci ? x : x.concat(m.zeros(new Shape(xs.get(0), ci2 - ci, xs.get(2), xs.get(3))), 1);
+        NDArray wp = ci2 == ci ? w : w.concat(m.zeros(new Shape(co, ci2 - ci, kernel, kernel)), 1);
+        wp = co2 == co ? wp : wp.concat(m.zeros(new Shape(co2 - co, ci2, kernel, kernel)), 0);
+        NDArray bp = co2 == co ? bias1 : bias1.concat(m.zeros(new Shape(co2 - co)), 0);
+        int p = kernel / 2;
+        NDArray out = ai.djl.nn.convolutional.Conv2d.conv2d(xp, wp, bp, new Shape(stride, stride), new Shape(p, p), new Shape(1, 1), 1).head();
+        return co2 == co ? out : out.get(new ai.djl.ndarray.index.NDIndex(":, 0:" + co));
+    }
+
+    boolean hasVerdict(Shape shape, boolean backward) {
+        return verdicts.containsKey(shape + (backward ? "+grad" : ""));
     }
 
     /** The im2col kernel: w is (C_out, C_in·k²), bt is (1, C_out, 1). */

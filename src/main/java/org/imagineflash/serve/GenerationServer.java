@@ -7,7 +7,6 @@ import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import org.imagineflash.Generator;
 import org.imagineflash.data.Prompts;
-import org.imagineflash.model.Conv2dBlock;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 
@@ -63,22 +62,12 @@ public final class GenerationServer implements AutoCloseable {
             throw new IOException("models directory " + modelsDir + " does not exist");
         }
         try {
-            Map<String, Boolean> fastKernelsRight = new java.util.HashMap<>(); // per architecture
+            java.util.Set<String> warmed = new java.util.HashSet<>(); // architectures
             for (Path d : ModelStore.list(modelsDir)) {
                 Generator g = Generator.load(d);
                 models.put(d.getFileName().toString(), g);
-                String arch = ModelStore.JSON.writeValueAsString(g.config().unet());
-                Boolean right = fastKernelsRight.get(arch);
-                boolean firstOfArchitecture = right == null;
-                if (firstOfArchitecture) {
-                    right = !Conv2dBlock.usesVectorisedLibraryKernel() || kernelsAgree(g, limits.maxBatch());
-                    fastKernelsRight.put(arch, right);
-                }
-                if (!right) {
-                    g.useKernel("gemm");
-                }
-                if (firstOfArchitecture) {
-                    g.warmUp(limits.maxBatch()); // oneDNN caches its kernels per shape, for all models alike
+                if (warmed.add(ModelStore.JSON.writeValueAsString(g.config().unet()))) {
+                    g.warmUp(limits.maxBatch());
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -95,21 +84,6 @@ public final class GenerationServer implements AutoCloseable {
                         .thenComparingInt(e -> e.getValue().config().student().steps()))
                 .map(Map.Entry::getKey).orElse(models.keySet().iterator().next());
         queue = new BatchingQueue(limits.queueCapacity(), limits.maxBatch(), GATHER_MILLIS, limits.workers());
-    }
-
-    /**
-     * oneDNN above SSE4.1 is right for the shipped architecture's inference but wrong for some shapes (KernelCheck); the
-     * failures depend on the convolution's shape, so this runs once per architecture (batch 2 and up failed alike).
-     * Where it fails, the model falls back to the im2col kernel (slower, always right) and a warning line is printed.
-     */
-    private static boolean kernelsAgree(Generator g, int maxBatch) {
-        try {
-            g.checkKernels(1, 2, maxBatch);
-            return true;
-        } catch (IllegalStateException e) {
-            System.err.println("warning: " + e.getMessage() + "; models of this architecture use the im2col kernel");
-            return false;
-        }
     }
 
     private static boolean isImagineFlash(Generator g) {

@@ -1,5 +1,6 @@
 package org.imagineflash.train;
 
+import org.imagineflash.model.KernelCheck;
 import org.imagineflash.model.Tensors;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -111,6 +112,7 @@ public final class TeacherTraining {
                     }
                     adam.step((float) lr.at(step));
                     emaUpdate.update(step);
+                    KernelCheck.verifyPending();
                 }
                 losses.add(loss);
                 pb.stepTo(step + 1);

@@ -128,8 +128,10 @@ class Conv2dBlockTest {
     @Test
     void kernelChoice() {
         assertEquals("library", Conv2dBlock.chooseKernel(null, "SSE41"));
-        assertEquals("gemm", Conv2dBlock.chooseKernel(null, null));
-        assertEquals("gemm", Conv2dBlock.chooseKernel(null, "AVX2"));
+        // above SSE4.1 (or no limit) each block checks its kernel per shape
+        assertEquals("checked", Conv2dBlock.chooseKernel(null, null));
+        assertEquals("checked", Conv2dBlock.chooseKernel(null, "AVX512_CORE"));
+        assertEquals("checked", Conv2dBlock.chooseKernel("checked", "SSE41"));
         assertEquals("gemm", Conv2dBlock.chooseKernel("gemm", "SSE41"));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Conv2dBlock.chooseKernel("fast", null));
     }

@@ -21,10 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Runs in the vectorised-inference execution (pom.xml: oneDNN up to AVX-512, the setting of {@code serve}). The
- * fixture's architecture has a 3×3 convolution with 24 input channels (16 + 8 at the skip), a shape whose AVX-512
- * kernel was wrong on the project's VM: the server must still answer with the im2col kernel's images, by its kernel
- * check and fallback where the fast kernel is wrong, or directly where it is right.
+ * Runs in the vectorised execution (pom.xml: oneDNN up to AVX-512, kernels checked per shape). The fixture's
+ * architecture has a 3×3 convolution with 24 input channels (16 + 8 at the skip), a shape whose AVX-512 kernel was
+ * wrong on the project's VM: the server must still answer with the im2col kernel's images, through the check's
+ * choice where the library kernel is wrong, or directly where it is right.
  */
 class VectorisedServingTest {
     @TempDir
@@ -32,8 +32,7 @@ class VectorisedServingTest {
 
     @Test
     void servedImagesMatchTheIm2colKernelForEveryArchitecture() throws Exception {
-        assumeTrue("library".equals(System.getProperty("imagineflash.conv")), "runs in the vectorised-inference execution");
-        assertTrue(Conv2dBlock.usesVectorisedLibraryKernel());
+        assumeTrue(Conv2dBlock.isChecked(), "runs in the vectorised execution");
         Path models = ServeFixtures.models(dir);
         int n = 4;
         byte[] served = new byte[n * 28 * 28];
@@ -51,8 +50,7 @@ class VectorisedServingTest {
             }
         }
         try (Generator g = Generator.load(models.resolve("student-tiny"))) {
-            g.useKernel("gemm");
-            byte[] ref = g.generate(new int[] {8, 8, 8, 8}, 3, g.defaults()).pixels();
+            byte[] ref = Conv2dBlock.withKernel("gemm", () -> g.generate(new int[] {8, 8, 8, 8}, 3, g.defaults())).pixels();
             int worst = 0;
             for (int i = 0; i < ref.length; i++) {
                 worst = Math.max(worst, Math.abs((served[i] & 255) - (ref[i] & 255)));

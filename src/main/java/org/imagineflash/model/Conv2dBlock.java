@@ -47,8 +47,11 @@ public final class Conv2dBlock extends AbstractBlock {
      * found wrong on the project's VM had 24 input or 1 output channel, and their padded forms were right.
      */
     static final String PADDED = "padded";
-    /** Per input shape (with "+grad" when gradients flow): the kernel {@link KernelCheck} chose. */
-    private final java.util.Map<String, String> verdicts = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * The kernel {@link KernelCheck} chose per convolution geometry (channels, kernel, stride, input shape, and whether
+     * gradients flow), shared by all blocks: the failures found depend on the geometry, not on the weights.
+     */
+    private static final java.util.Map<String, String> VERDICTS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final String impl;
     private final int outChannels;
@@ -155,22 +158,26 @@ public final class Conv2dBlock extends AbstractBlock {
      */
     private String checkedKernel(NDArray x, NDArray w, boolean training) {
         boolean backward = ai.djl.pytorch.jni.JniUtils.isGradMode() && (training || x.hasGradient() || w.hasGradient());
-        String key = x.getShape() + (backward ? "+grad" : "");
-        String chosen = verdicts.get(key);
+        String key = geometry(x.getShape(), backward);
+        String chosen = VERDICTS.get(key);
         if (chosen == null) {
             if (backward) {
                 KernelCheck.defer(this, x.getShape());
                 return "gemm";
             }
             chosen = KernelCheck.choose(this, x.getShape(), false);
-            verdicts.put(key, chosen);
+            VERDICTS.put(key, chosen);
         }
         return chosen;
     }
 
+    private String geometry(Shape input, boolean backward) {
+        return outChannels + "x" + kernel + "/" + stride + " " + input + (backward ? " grad" : "");
+    }
+
     /** Records the kernel the check chose for an input shape (see {@link #checkedKernel}). */
     void verdict(Shape shape, boolean backward, String kernel) {
-        verdicts.put(shape + (backward ? "+grad" : ""), kernel);
+        VERDICTS.put(geometry(shape, backward), kernel);
     }
 
     /** The library convolution with C_in and C_out zero-padded to multiples of 16; equal to the plain one in exact arithmetic. */
@@ -191,7 +198,7 @@ public final class Conv2dBlock extends AbstractBlock {
     }
 
     boolean hasVerdict(Shape shape, boolean backward) {
-        return verdicts.containsKey(shape + (backward ? "+grad" : ""));
+        return VERDICTS.containsKey(geometry(shape, backward));
     }
 
     /** The im2col kernel: w is (C_out, C_in·k²), bt is (1, C_out, 1). */

@@ -162,7 +162,7 @@ public final class Conv2dBlock extends AbstractBlock {
         String chosen = VERDICTS.get(key);
         if (chosen == null) {
             if (backward) {
-                KernelCheck.defer(this, x.getShape());
+                KernelCheck.defer(key, this, x.getShape());
                 return "gemm";
             }
             chosen = KernelCheck.choose(this, x.getShape(), false);

@@ -31,8 +31,8 @@ public final class KernelCheck {
     public static final double GRADIENT_TOLERANCE = 1e-3;
     /** One timestep: the failures found depend on the convolution's shape, not on values. */
     private static final int[] TIMESTEPS = {500};
-    /** Block input shapes met with gradients and not checked yet. */
-    private static final java.util.Queue<Pending> PENDING = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Convolution geometries met with gradients and not checked yet (one block of each, with its input shape). */
+    private static final java.util.Map<String, Pending> PENDING = new java.util.concurrent.ConcurrentHashMap<>();
 
     private record Pending(Conv2dBlock block, Shape shape) {
     }
@@ -41,8 +41,8 @@ public final class KernelCheck {
     }
 
     /** Queues a block's input shape for a forward-and-backward check (see {@link Conv2dBlock#CHECKED}). */
-    static void defer(Conv2dBlock block, Shape shape) {
-        PENDING.add(new Pending(block, shape));
+    static void defer(String geometry, Conv2dBlock block, Shape shape) {
+        PENDING.putIfAbsent(geometry, new Pending(block, shape));
     }
 
     /**
@@ -51,9 +51,9 @@ public final class KernelCheck {
      * collector, between training iterations; it leaves the checked blocks' parameter gradients at zero.
      */
     public static void verifyPending() {
-        Pending p;
-        while ((p = PENDING.poll()) != null) {
-            if (!p.block().hasVerdict(p.shape(), true)) {
+        for (String geometry : new java.util.ArrayList<>(PENDING.keySet())) {
+            Pending p = PENDING.remove(geometry);
+            if (p != null && !p.block().hasVerdict(p.shape(), true)) {
                 p.block().verdict(p.shape(), true, choose(p.block(), p.shape(), true));
             }
         }

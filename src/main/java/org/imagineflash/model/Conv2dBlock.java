@@ -22,8 +22,9 @@ import ai.djl.util.PairList;
  * <p>Why: on the project's machine (AMD EPYC, 2 vCPUs, a Firecracker VM) oneDNN's AVX2/AVX-512 convolution kernels
  * return wrong values for some shapes — partly NaN in training, or finite but different from the definition (measured:
  * a 20-step teacher run had NaN losses with the default ISA and with {@code ONEDNN_MAX_CPU_ISA=AVX2}, in one of two
- * AVX2 runs; the shapes are listed in {@link KernelCheck}). With {@code ONEDNN_MAX_CPU_ISA=SSE41} the library kernel is correct: a 60-step teacher run (seed 0) gave
- * the same mean loss as the im2col kernel to four digits (1.0749), in 60 s instead of 163 s. So the library kernel is
+ * AVX2 runs; the shapes are listed in {@link KernelCheck}). With {@code ONEDNN_MAX_CPU_ISA=SSE41} the library kernel
+ * is correct: a 60-step teacher run (seed 0) gave the same mean loss as the im2col kernel to four digits (1.0749), in
+ * 60 s instead of 163 s. So the library kernel is
  * used directly only when that environment variable limits oneDNN to SSE4.1 (the Maven test configuration, and the
  * entry script {@code ./imagine-flash} on CPUs without AVX-512). Otherwise each block picks its kernel per input shape
  * ({@link #CHECKED}): the library kernel where {@link KernelCheck} found it equal to im2col, its channel-padded form or
@@ -38,8 +39,8 @@ public final class Conv2dBlock extends AbstractBlock {
     /** A per-thread kernel that overrides every block's own (set only by {@link #withKernel}). */
     private static final ThreadLocal<String> OVERRIDE = new ThreadLocal<>();
     /**
-     * The library kernel for each input shape of this block only once {@link KernelCheck} has found it equal to im2col
-     * there (forward, and backward where gradients flow); im2col until then and wherever it differs.
+     * The kernel {@link KernelCheck} chose for each convolution geometry (the library kernel where it equals im2col,
+     * forward and, where gradients flow, backward; else the padded form, else im2col), im2col until it has checked.
      */
     public static final String CHECKED = "checked";
     /**
@@ -84,8 +85,8 @@ public final class Conv2dBlock extends AbstractBlock {
     }
 
     /**
-     * Runs {@code body} with every block on this thread using {@code kernel} ({@code "gemm"} or {@code "library"}),
-     * so that {@link KernelCheck} can compare both kernels on one model's weights.
+     * Runs {@code body} with every block on this thread using {@code kernel} ({@code "gemm"}, {@code "library"} or
+     * {@code "padded"}), so that {@link KernelCheck} can compare kernels on one model's weights.
      */
     public static <T> T withKernel(String kernel, java.util.function.Supplier<T> body) {
         if (!kernel.equals("gemm") && !kernel.equals("library") && !kernel.equals(PADDED)) {

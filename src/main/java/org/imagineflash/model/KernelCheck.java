@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Chooses, per convolution block and input shape, a kernel that gives the same results as im2col (one matrix product per
- * convolution; always correct): PyTorch's library convolution (oneDNN, vectorised up to {@code ONEDNN_MAX_CPU_ISA}), else
- * that convolution with channel counts zero-padded to multiples of 16, else im2col. This is {@link Conv2dBlock#CHECKED},
- * the kernel wherever oneDNN is not limited to SSE4.1.
+ * Chooses, per convolution geometry (channels, kernel, stride, input shape), a kernel that gives the same results as
+ * im2col (one matrix product per convolution; always correct): PyTorch's library convolution (oneDNN, vectorised up
+ * to {@code ONEDNN_MAX_CPU_ISA}), else that convolution with channel counts zero-padded to multiples of 16, else
+ * im2col. This is {@link Conv2dBlock#CHECKED}, the kernel wherever oneDNN is not limited to SSE4.1.
  *
  * <p>Why: on the project's VM (AMD EPYC, AVX-512), oneDNN's vectorised convolutions are 1.75× (inference) to 2.9×
  * (a training step) faster than its SSE4.1 ones, but wrong for some shapes, deterministically:

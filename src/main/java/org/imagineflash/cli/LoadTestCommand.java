@@ -47,17 +47,16 @@ public final class LoadTestCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--requests 1..100000, --clients 1..256, --max-seconds ≥ 1, --warmup 0..100000");
         }
         URI uri = URI.create("http://127.0.0.1:" + port + "/api/generate"); // loopback only
-        String[] prompts = {"t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"};
         long deadline = System.nanoTime() + maxSeconds * 1_000_000_000L;
         if (warmup > 0) {
-            Phase w = run(uri, prompts, warmup, 1_000_000, deadline); // seeds apart from the measured ones
+            Phase w = run(uri, warmup, 1_000_000, deadline); // seeds apart from the measured ones
             if (w.latencies.isEmpty()) {
                 throw new IllegalStateException("no warm-up request succeeded (" + w.errors.get() + " errors, "
                         + w.rejected.get() + " answered 429); is a server running on port " + port + "?");
             }
         }
         long t0 = System.nanoTime();
-        Phase p = run(uri, prompts, requests, 0, deadline);
+        Phase p = run(uri, requests, 0, deadline);
         double wall = (System.nanoTime() - t0) / 1e9;
         AtomicInteger errors = p.errors();
         AtomicInteger rejected = p.rejected();
@@ -85,11 +84,12 @@ public final class LoadTestCommand implements Callable<Integer> {
     }
 
     /** What one phase (warm-up or measured) of the test saw. */
-    private record Phase(List<Double> latencies, List<Double> batchSizes, AtomicInteger errors, AtomicInteger rejected) {
+    record Phase(List<Double> latencies, List<Double> batchSizes, AtomicInteger errors, AtomicInteger rejected) {
     }
 
-    /** Sends {@code count} requests from the clients; request i uses seed {@code seedOffset + i}. */
-    private Phase run(URI uri, String[] prompts, int count, int seedOffset, long deadline) throws Exception {
+    /** Sends {@code count} requests from the clients; request i uses seed {@code seedOffset + i} and a class in turn. */
+    Phase run(URI uri, int count, int seedOffset, long deadline) throws Exception {
+        String[] prompts = {"t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"};
         Phase ph = new Phase(Collections.synchronizedList(new ArrayList<>()), Collections.synchronizedList(new ArrayList<>()),
                 new AtomicInteger(), new AtomicInteger());
         List<Double> latencies = ph.latencies;

@@ -72,6 +72,8 @@ class CliTest {
                 {"sample", "--model", model.toString(), "--class", "1", "--cfg", "-2", "--out", png.toString()},
                 {"sample", "--model", model.toString(), "--class", "1", "--sampler", "nope", "--out", png.toString()},
                 {"schedule", "--beta-schedule", "cubic"},
+                {"serve", "--port", "0", "--warmup-requests", "-1", "--models", dir.toString()},
+                {"load-test", "--port", "1", "--warmup", "-5"},
         };
         for (String[] c : cases) {
             Run r = run(c);

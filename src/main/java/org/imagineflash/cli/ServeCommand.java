@@ -56,11 +56,12 @@ public final class ServeCommand implements Callable<Integer> {
         GenerationServer server = new GenerationServer(models, new GenerationServer.Limits(maxImages, maxSteps, 100, queue, maxBatch, 4096, w));
         server.start(port);
         if (warmupRequests > 0) {
-            // the first ~1000 requests of a fresh JVM are slower (JIT): measured p99 182–256 ms vs 139–184 ms warm
+            // the JIT compiles the request path during the first ~1000 requests: the load test's first run after start-up
+            // had p99 182–256 ms without this, 183–229 ms with it. At most 10 s (a teacher-only server is slow to warm).
             LoadTestCommand self = new LoadTestCommand();
             self.clients = 8;
             LoadTestCommand.Phase warm = self.run(java.net.URI.create("http://127.0.0.1:" + server.port() + "/api/generate"),
-                    warmupRequests, 2_000_000, System.nanoTime() + 120_000_000_000L);
+                    warmupRequests, 2_000_000, System.nanoTime() + 10_000_000_000L);
             if (warm.latencies().isEmpty()) {
                 throw new IllegalStateException("the server answered none of its " + warmupRequests + " warm-up requests");
             }

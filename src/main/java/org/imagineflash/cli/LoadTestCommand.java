@@ -50,9 +50,9 @@ public final class LoadTestCommand implements Callable<Integer> {
         long deadline = System.nanoTime() + maxSeconds * 1_000_000_000L;
         if (warmup > 0) {
             Phase w = run(uri, warmup, 1_000_000, deadline); // seeds apart from the measured ones
-            if (w.latencies.isEmpty()) {
-                throw new IllegalStateException("no warm-up request succeeded (" + w.errors.get() + " errors, "
-                        + w.rejected.get() + " answered 429); is a server running on port " + port + "?");
+            if (w.latencies().isEmpty()) {
+                throw new IllegalStateException("no warm-up request succeeded (" + w.errors().get() + " errors, "
+                        + w.rejected().get() + " answered 429); is a server running on port " + port + "?");
             }
         }
         long t0 = System.nanoTime();
@@ -90,12 +90,10 @@ public final class LoadTestCommand implements Callable<Integer> {
     /** Sends {@code count} requests from the clients; request i uses seed {@code seedOffset + i} and a class in turn. */
     Phase run(URI uri, int count, int seedOffset, long deadline) throws Exception {
         String[] prompts = {"t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"};
-        Phase ph = new Phase(Collections.synchronizedList(new ArrayList<>()), Collections.synchronizedList(new ArrayList<>()),
-                new AtomicInteger(), new AtomicInteger());
-        List<Double> latencies = ph.latencies;
-        List<Double> batchSizes = ph.batchSizes;
-        AtomicInteger errors = ph.errors;
-        AtomicInteger rejected = ph.rejected;
+        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        List<Double> batchSizes = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger errors = new AtomicInteger();
+        AtomicInteger rejected = new AtomicInteger();
         AtomicInteger next = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         List<Future<?>> fs = new ArrayList<>();
@@ -130,7 +128,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             f.get();
         }
         pool.shutdown();
-        return ph;
+        return new Phase(latencies, batchSizes, errors, rejected);
     }
 
     private record Response(int status, byte[] body) {

@@ -48,12 +48,6 @@ public final class Conv2dBlock extends AbstractBlock {
      * found wrong on the project's VM had 24 input or 1 output channel, and their padded forms were right.
      */
     static final String PADDED = "padded";
-    /**
-     * The kernel {@link KernelCheck} chose per convolution geometry (channels, kernel, stride, input shape, and whether
-     * gradients flow), shared by all blocks: the failures found depend on the geometry, not on the weights.
-     */
-    private static final java.util.Map<String, String> VERDICTS = new java.util.concurrent.ConcurrentHashMap<>();
-
     private final String impl;
     private final int outChannels;
     private final int kernel;
@@ -152,33 +146,10 @@ public final class Conv2dBlock extends AbstractBlock {
         return new NDList(gemm(x, w2, bt));
     }
 
-    /**
-     * The kernel for this input under {@link #CHECKED}: a shape met for the first time is checked at once when no
-     * gradient flows (a forward comparison); when one does, it runs on im2col and waits for
-     * {@link KernelCheck#verifyPending()}, which a training loop calls between iterations (outside its gradient collector).
-     */
+    /** The kernel for this input under {@link #CHECKED} ({@link KernelCheck#kernelFor}). */
     private String checkedKernel(NDArray x, NDArray w, boolean training) {
         boolean backward = ai.djl.pytorch.jni.JniUtils.isGradMode() && (training || x.hasGradient() || w.hasGradient());
-        String key = geometry(x.getShape(), backward);
-        String chosen = VERDICTS.get(key);
-        if (chosen == null) {
-            if (backward) {
-                KernelCheck.defer(key, this, x.getShape());
-                return "gemm";
-            }
-            chosen = KernelCheck.choose(this, x.getShape(), false);
-            VERDICTS.put(key, chosen);
-        }
-        return chosen;
-    }
-
-    private String geometry(Shape input, boolean backward) {
-        return outChannels + "x" + kernel + "/" + stride + " " + input + (backward ? " grad" : "");
-    }
-
-    /** Records the kernel the check chose for an input shape (see {@link #checkedKernel}). */
-    void verdict(Shape shape, boolean backward, String kernel) {
-        VERDICTS.put(geometry(shape, backward), kernel);
+        return KernelCheck.kernelFor(this, new KernelCheck.Geometry(outChannels, kernel, stride, x.getShape(), backward));
     }
 
     /** The library convolution with C_in and C_out zero-padded to multiples of 16; equal to the plain one in exact arithmetic. */
@@ -196,10 +167,6 @@ public final class Conv2dBlock extends AbstractBlock {
         int p = kernel / 2;
         NDArray out = ai.djl.nn.convolutional.Conv2d.conv2d(xp, wp, bp, new Shape(stride, stride), new Shape(p, p), new Shape(1, 1), 1).head();
         return co2 == co ? out : out.get(new ai.djl.ndarray.index.NDIndex(":, 0:" + co));
-    }
-
-    boolean hasVerdict(Shape shape, boolean backward) {
-        return VERDICTS.containsKey(geometry(shape, backward));
     }
 
     /** The im2col kernel: w is (C_out, C_in·k²), bt is (1, C_out, 1). */

@@ -4,7 +4,9 @@ import org.imagineflash.data.FashionMnist;
 import org.imagineflash.data.ImageFolder;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.distill.AdversarialDiffusionDistillation;
+import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
+import org.imagineflash.distill.GuidanceDistillation;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.LatentConsistencyDistillation;
 import org.imagineflash.distill.StepDistillation;
@@ -33,13 +35,17 @@ import java.util.concurrent.Callable;
                 "(+ an adversarial term with --adv-weight > 0). Each part has a switch for the ablation.",
                 "Baselines: --method step (guided progressive step distillation, --start-steps → --steps),",
                 "lcm (latent consistency distillation; samples with the LCM scheduler at 1..--steps steps),",
-                "add (adversarial diffusion distillation). step, lcm and add train on real images (--data)."})
+                "add (adversarial diffusion distillation). step, lcm and add train on real images (--data).",
+                "--method guidance: stage one of guided distillation (one network matches the guided teacher at every",
+                "timestep, in any parameterization); the baselines can start from it with --init."})
 public final class DistillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
     @Mixin
     Verbose verbose;
-    @Option(names = "--method", defaultValue = "imagine-flash", description = "imagine-flash | step | lcm | add") String method;
+    @Option(names = "--method", defaultValue = "imagine-flash", description = "imagine-flash | step | lcm | add | guidance") String method;
+    @Option(names = "--init", description = "the student's starting weights: a model directory (e.g. from --method guidance) "
+            + "with the teacher's architecture and the student's parameterization (default: the teacher)") Path initDir;
     @Option(names = "--teacher", required = true, description = "teacher model directory") Path teacherDir;
     @Option(names = "--out", required = true, description = "student model directory to write") Path out;
     @Option(names = "--steps", defaultValue = "3", description = "student steps (trailing timesteps, e.g. 3 → 999,666,333)") int steps;
@@ -49,18 +55,22 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--shift", defaultValue = "auto", description = "γ: auto | identity | affine:a,b | snr:s (auto, measured: "
             + "identity for 3 or more student steps, affine:0.5,0 for 1–2)") String shift;
     @Option(names = "--srl-noise", defaultValue = "student", description = "fresh | student: noise that re-noises x̂_0 for the SRL") String srlNoise;
-    @Option(names = "--student-prediction", description = "x0 | eps | v | same (as the teacher): what the student network predicts "
-            + "(default v: an ε network cannot express x̂_0 at t = T, where x̂_0 = (x_T − σ ε̂)/α amplifies its "
-            + "error 156×; measured on Fashion-MNIST, 3-step Imagine Flash at 400 iterations: v FD 195 vs x0 FD 288. "
-            + "Default for --method step: same, since each stage starts as its teacher; a v head on ε weights starts "
-            + "as noise: stage 16→8 at 100 iterations measured FD 87.5 with v vs 34.2 with ε, n = 500)") String studentPrediction;
+    @Option(names = "--student-prediction", description = "x0 | eps | v | same (as the teacher): what the student network predicts. "
+            + "Default for the baselines (step, lcm, add): same, so the student starts as its teacher; a v or x0 head on "
+            + "ε weights reinterprets the output and starts as noise (stage 16→8 at 100 iterations measured FD 87.5 "
+            + "with v vs 34.2 with ε, n = 500). Default for imagine-flash: v (an ε network cannot express x̂_0 at "
+            + "t = T, where x̂_0 = (x_T − σ ε̂)/α amplifies its error 156×; 3-step at 400 iterations: v FD 195 vs x0 FD 288)")
+    String studentPrediction;
     @Option(names = "--shift-jitter", description = "move t_Φ by ±1 step at random") boolean shiftJitter;
     @Option(names = "--teacher-steps", defaultValue = "2", description = "k, teacher DDIM steps for the target") int teacherSteps;
     @Option(names = "--cfg", defaultValue = "3", description = "guidance scale inside the teacher") double cfg;
     @Option(names = "--noise-correction", defaultValue = "on", description = "on | off") String noiseCorrection;
     @Option(names = "--adv-weight", description = "λ of the adversarial term (0: none; default 0, and 1 for add)") Double advWeight;
     @Option(names = "--start-steps", defaultValue = "16", description = "step: the first stage's teacher steps (halved each stage down to --steps)") int startSteps;
-    @Option(names = "--lcm-loss", defaultValue = "l2", description = "lcm: l2 | huber") String lcmLoss;
+    @Option(names = "--disc", description = "critic of the adversarial term: teacher-features (frozen teacher encoder + "
+            + "trainable heads, ADD's design; default for add) | pixels (a discriminator trained from scratch; default for "
+            + "imagine-flash, as the shipped students were trained)") String disc;
+    @Option(names = "--lcm-loss", defaultValue = "huber", description = "lcm: huber (pseudo-Huber, the LCM scripts' default) | l2") String lcmLoss;
     @Option(names = "--lcm-target-decay", defaultValue = "0.95", description = "lcm: EMA decay of the target network") double lcmTargetDecay;
     @Option(names = "--iterations", defaultValue = "600") long iterations;
     @Option(names = "--batch-size", defaultValue = "32") int batchSize;
@@ -78,12 +88,12 @@ public final class DistillCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Engines.configure();
         if (!java.util.List.of(ImagineFlashDistillation.METHOD, StepDistillation.METHOD, LatentConsistencyDistillation.METHOD,
-                AdversarialDiffusionDistillation.METHOD).contains(method)) {
-            throw new IllegalArgumentException("unknown --method '" + method + "' (known: imagine-flash, step, lcm, add)");
+                AdversarialDiffusionDistillation.METHOD, GuidanceDistillation.METHOD).contains(method)) {
+            throw new IllegalArgumentException("unknown --method '" + method + "' (known: imagine-flash, step, lcm, add, guidance)");
         }
         boolean imagineFlash = method.equals(ImagineFlashDistillation.METHOD);
         if (studentPrediction == null) {
-            studentPrediction = method.equals(StepDistillation.METHOD) ? "same" : "v";
+            studentPrediction = imagineFlash ? "v" : "same";
         }
         if (advWeight == null) {
             advWeight = method.equals(AdversarialDiffusionDistillation.METHOD) ? 1.0 : 0.0;
@@ -91,8 +101,14 @@ public final class DistillCommand implements Callable<Integer> {
         if (!imagineFlash && (!inputs.equals("backward") || !target.equals("srl") || !noiseCorrection.equals("on"))) {
             throw new IllegalArgumentException("--inputs, --target and --noise-correction are Imagine Flash switches; not for --method " + method);
         }
-        if ((method.equals(StepDistillation.METHOD) || method.equals(LatentConsistencyDistillation.METHOD)) && advWeight != 0) {
+        if ((method.equals(StepDistillation.METHOD) || method.equals(LatentConsistencyDistillation.METHOD)
+                || method.equals(GuidanceDistillation.METHOD)) && advWeight != 0) {
             throw new IllegalArgumentException("--adv-weight is for imagine-flash and add, not --method " + method);
+        }
+        AdversarialTerm.Critic critic = disc != null ? AdversarialTerm.Critic.parse(disc)
+                : imagineFlash ? AdversarialTerm.Critic.PIXELS : AdversarialTerm.Critic.TEACHER_FEATURES;
+        if (disc != null && advWeight == 0) {
+            throw new IllegalArgumentException("--disc needs an adversarial term (--adv-weight > 0, or --method add)");
         }
         if (!noiseCorrection.equals("on") && !noiseCorrection.equals("off")) {
             throw new IllegalArgumentException("--noise-correction must be on or off, got " + noiseCorrection);
@@ -102,7 +118,11 @@ public final class DistillCommand implements Callable<Integer> {
         }
         String commit = Provenance.currentGitCommit();
         DiffusionModel teacher = ModelStore.load(teacherDir);
-        try (teacher) {
+        DiffusionModel init = initDir == null ? null : ModelStore.load(initDir);
+        try (teacher; init) {
+            if (init != null && method.equals(GuidanceDistillation.METHOD)) {
+                throw new IllegalArgumentException("--init is for the methods that start from it, not --method guidance");
+            }
             if (teacher.config().isStudent()) {
                 throw new IllegalArgumentException(teacherDir + " is a distilled student, not a teacher");
             }
@@ -125,7 +145,7 @@ public final class DistillCommand implements Callable<Integer> {
             String gamma = shift.equals("auto") ? ImagineFlashDistillation.defaultShift(timesteps.length) : shift;
             DistillOptions opts = new DistillOptions(timesteps, inputs, target, ShiftFunction.parse(gamma, shiftJitter),
                     srlNoise, studentPrediction, teacherSteps, cfg, imagineFlash && noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
-                    seed, checkpointEvery);
+                    seed, checkpointEvery, critic);
             LabeledImages images = null;
             String dataDesc = "none (backward distillation is data-free)";
             if (!imagineFlash || inputs.equals("forward") || advWeight > 0) {
@@ -138,10 +158,11 @@ public final class DistillCommand implements Callable<Integer> {
                 }
             }
             Distillation run = switch (method) {
-                case StepDistillation.METHOD -> new StepDistillation(teacher, opts, images, startSteps);
-                case LatentConsistencyDistillation.METHOD -> new LatentConsistencyDistillation(teacher, opts, images, lcmLoss, lcmTargetDecay);
-                case AdversarialDiffusionDistillation.METHOD -> new AdversarialDiffusionDistillation(teacher, opts, images);
-                default -> new ImagineFlashDistillation(teacher, opts, images);
+                case StepDistillation.METHOD -> new StepDistillation(teacher, opts, images, startSteps, init);
+                case LatentConsistencyDistillation.METHOD -> new LatentConsistencyDistillation(teacher, opts, images, lcmLoss, lcmTargetDecay, init);
+                case AdversarialDiffusionDistillation.METHOD -> new AdversarialDiffusionDistillation(teacher, opts, images, init);
+                case GuidanceDistillation.METHOD -> new GuidanceDistillation(teacher, opts, images);
+                default -> new ImagineFlashDistillation(teacher, opts, images, init);
             };
             Path ckpt = checkpointDir != null ? checkpointDir : Path.of("runs", out.getFileName().toString());
             Distillation.Result r = run.run(ckpt, resume, System.err);
@@ -154,6 +175,13 @@ public final class DistillCommand implements Callable<Integer> {
                 Provenance tp = ModelStore.readProvenance(teacherDir);
                 extra.put("teacherCommit", tp == null ? null : tp.gitCommit());
                 extra.put("timesteps", Arrays.toString(timesteps));
+                if (initDir != null) {
+                    extra.put("init", initDir.toString());
+                    Provenance ip = ModelStore.readProvenance(initDir);
+                    extra.put("initCommand", ip == null ? null : ip.command());
+                    extra.put("initSteps", ip == null ? null : ip.steps());
+                    extra.put("initWallSeconds", ip == null ? null : ip.wallSeconds());
+                }
                 extra.put("options", opts.toString());
                 if (method.equals(StepDistillation.METHOD)) {
                     extra.put("startSteps", startSteps);

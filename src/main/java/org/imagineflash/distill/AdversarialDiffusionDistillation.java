@@ -28,10 +28,11 @@ import java.util.SplittableRandom;
  * </pre>
  * d is the squared error measured in the student network's output space ({@link DistillationLoop.StudentOutput#regressionTo}):
  * ‖x̂_θ − x̂_ψ‖² for an x_0 student (the paper's choice), its SNR-weighted form for an ε student.
- * The discriminator is this project's class-conditional projection discriminator on images ({@link AdversarialTerm})
- * instead of the paper's frozen DINOv2 features (no such feature network exists for our domain). The student
- * samples deterministically over its timesteps (x̂_0 re-noised with its own ε̂, as {@code sample} does for every
- * few-step student).
+ * The discriminator follows the paper's design, small trainable heads on a frozen pretrained feature network
+ * ({@link AdversarialTerm}, {@code --disc teacher-features}): the paper's DINOv2 has no counterpart for our domain
+ * that is not the evaluation instrument, so the feature network is the teacher's own encoder, as in LADD. Hinge loss
+ * and an R1 penalty on real images. The student samples deterministically over its timesteps (x̂_0 re-noised with
+ * its own ε̂, as {@code sample} does for every few-step student).
  */
 public final class AdversarialDiffusionDistillation implements Distillation {
     public static final String METHOD = "add";
@@ -40,8 +41,10 @@ public final class AdversarialDiffusionDistillation implements Distillation {
     private final DiffusionModel teacher;
     private final DistillOptions opt;
     private final LabeledImages data;
+    private final DiffusionModel init;
 
-    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data) {
+    /** @param init the student's starting weights (null: the teacher's) */
+    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, DiffusionModel init) {
         if (data == null) {
             throw new IllegalArgumentException("ADD trains on real images: it needs the training data (--data)");
         }
@@ -51,6 +54,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         this.teacher = teacher;
         this.opt = options;
         this.data = data;
+        this.init = init;
     }
 
     @Override
@@ -62,9 +66,9 @@ public final class AdversarialDiffusionDistillation implements Distillation {
     public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         ModelConfig sc = studentConfig();
         teacher.network().freezeParameters(true);
-        DiffusionModel student = teacher.copy(sc);
-        DiffusionModel ema = teacher.copy(sc);
-        AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr());
+        DiffusionModel student = Distillation.startingPoint(teacher, init, sc);
+        DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
+        AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator());
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
         int b = opt.batchSize();
@@ -94,11 +98,15 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                     NDArray renoised = DistillationLoop.addNoise(teacher, fake.stopGradient().clip(-1, 1), fresh, teacherT);
                     NDArray goal = teacher.denoiser(lab, opt.cfg()).predict(renoised, teacherT).x0().clip(-1, 1).stopGradient();
                     NDArray distill = so.regressionTo(goal);
-                    NDArray gen = adv.generatorLoss(fake, lab, sub);
+                    NDArray gen = adv.generatorLoss(fake, lab, s, sub);
                     double c = teacher.schedule().alphaBar(teacherT);
+                    // the adversarial loss is measured on x̂_0: divided by |∂x̂_0/∂output| so its gradient on the
+                    // network output has the same scale at every student timestep (an ε student's x̂_0 at t = T
+                    // moves 156× its output; unscaled, the t = T step's gradients swamp the others in Adam)
+                    double gain = student.parameterization().x0Gain(teacher.schedule().alpha(studentT), teacher.schedule().sigma(studentT));
                     // weights as tensors of the step's sub-manager (Tensors: a scalar DJL creates for mul(float) is
                     // freed right away while autograd may still read it in backward)
-                    NDArray w = Tensors.floats(sub, new float[] {(float) opt.advWeight(), (float) (DISTILL_WEIGHT * c)});
+                    NDArray w = Tensors.floats(sub, new float[] {(float) (opt.advWeight() / gain), (float) (DISTILL_WEIGHT * c)});
                     NDArray loss = gen.mul(w.get(0)).add(distill.mul(w.get(1)));
                     gc.backward(loss);
                     mse = distill.getFloat();
@@ -111,7 +119,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
             @Override
             public void afterUpdate(long s, NDManager sub) {
-                last[2] = adv.discriminatorStep(real, fake, lab, sub);
+                last[2] = adv.discriminatorStep(real, fake, lab, s, sub);
             }
 
             @Override

@@ -25,10 +25,12 @@ import java.util.Arrays;
  * @param emaDecay EMA decay of the student
  * @param seed seed of every random stream
  * @param checkpointEvery steps between checkpoints (0: only at the end)
+ * @param discriminator what the adversarial term's critic looks at (used when advWeight &gt; 0)
  */
 public record DistillOptions(int[] timesteps, String inputs, String target, ShiftFunction shift, String srlNoise, String studentPrediction, int teacherSteps,
                              double cfg, boolean noiseCorrection, double advWeight, long iterations, int batchSize,
-                             double lr, double discLr, double emaDecay, long seed, long checkpointEvery) {
+                             double lr, double discLr, double emaDecay, long seed, long checkpointEvery,
+                             AdversarialTerm.Critic discriminator) {
     public DistillOptions {
         if (timesteps == null || timesteps.length < 1 || timesteps.length > 8) {
             throw new IllegalArgumentException("the student needs 1..8 timesteps");
@@ -66,6 +68,9 @@ public record DistillOptions(int[] timesteps, String inputs, String target, Shif
         if (!(emaDecay >= 0 && emaDecay < 1)) {
             throw new IllegalArgumentException("--ema-decay must be in [0, 1), got " + emaDecay);
         }
+        if (discriminator == null) {
+            throw new IllegalArgumentException("--disc must be teacher-features or pixels");
+        }
         if (checkpointEvery < 0) {
             throw new IllegalArgumentException("--checkpoint-every must be ≥ 0, got " + checkpointEvery);
         }
@@ -74,13 +79,13 @@ public record DistillOptions(int[] timesteps, String inputs, String target, Shif
     /** The same options with another iteration budget. */
     public DistillOptions withIterations(long n) {
         return new DistillOptions(timesteps, inputs, target, shift, srlNoise, studentPrediction, teacherSteps, cfg, noiseCorrection,
-                advWeight, n, batchSize, lr, discLr, emaDecay, seed, checkpointEvery);
+                advWeight, n, batchSize, lr, discLr, emaDecay, seed, checkpointEvery, discriminator);
     }
 
     @Override
     public String toString() {
         return "DistillOptions[timesteps=" + Arrays.toString(timesteps) + ", inputs=" + inputs + ", target=" + target
                 + ", shift=" + shift + ", srlNoise=" + srlNoise + ", studentPrediction=" + studentPrediction + ", k=" + teacherSteps + ", cfg=" + cfg + ", noiseCorrection=" + noiseCorrection
-                + ", adv=" + advWeight + ", iterations=" + iterations + ", batch=" + batchSize + ", lr=" + lr + "]";
+                + ", adv=" + advWeight + (advWeight > 0 ? ", disc=" + discriminator : "") + ", iterations=" + iterations + ", batch=" + batchSize + ", lr=" + lr + "]";
     }
 }

@@ -30,6 +30,24 @@ public interface Distillation {
     }
 
     /**
+     * The student's starting weights: the teacher's, or those of {@code init} (e.g. a {@link GuidanceDistillation}
+     * result), which must have the teacher's architecture and the student's parameterization.
+     */
+    static DiffusionModel startingPoint(DiffusionModel teacher, DiffusionModel init, ModelConfig student) {
+        if (init == null) {
+            return teacher.copy(student);
+        }
+        if (init.parameterization() != student.parameterization()) {
+            throw new IllegalArgumentException("--init predicts " + init.parameterization().id() + " but the student predicts "
+                    + student.parameterization().id() + ": use --student-prediction " + init.parameterization().id());
+        }
+        if (!init.config().unet().equals(teacher.config().unet())) {
+            throw new IllegalArgumentException("--init has another architecture than the teacher");
+        }
+        return init.copy(student);
+    }
+
+    /**
      * Trains the student; checkpoints go to {@code checkpointDir} (null: none).
      *
      * @param progressOut where the progress bar goes (null: nowhere)

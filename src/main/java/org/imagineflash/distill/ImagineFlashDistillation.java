@@ -64,12 +64,15 @@ public final class ImagineFlashDistillation implements Distillation {
     private final DiffusionModel teacher;
     private final DistillOptions opt;
     private final LabeledImages data;
+    private final DiffusionModel init;
 
     /** @param data real images: needed for {@code --inputs forward} and the adversarial term, else may be null */
-    public ImagineFlashDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data) {
+    /** @param init the student's starting weights (null: the teacher's) */
+    public ImagineFlashDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, DiffusionModel init) {
         this.teacher = teacher;
         this.opt = options;
         this.data = data;
+        this.init = init;
         int n = teacher.schedule().numTrainTimesteps();
         for (int t : options.timesteps()) {
             if (t < 1 || t >= n) {
@@ -95,9 +98,9 @@ public final class ImagineFlashDistillation implements Distillation {
     public Distillation.Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         ModelConfig sc = studentConfig();
         teacher.network().freezeParameters(true);
-        DiffusionModel student = teacher.copy(sc);
-        DiffusionModel ema = teacher.copy(sc);
-        AdversarialTerm adv = opt.advWeight() > 0 ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr()) : null;
+        DiffusionModel student = Distillation.startingPoint(teacher, init, sc);
+        DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
+        AdversarialTerm adv = opt.advWeight() > 0 ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator()) : null;
         int numClasses = teacher.config().unet().numClasses();
         FewStepStudent sampler = new FewStepStudent(teacher.schedule(), opt.timesteps(), opt.noiseCorrection());
         TeacherTarget target = new TeacherTarget(teacher.schedule(), opt.teacherSteps());
@@ -159,7 +162,7 @@ public final class ImagineFlashDistillation implements Distillation {
                     NDArray mse = x0Student.sub(goal).square().mean();
                     NDArray loss = mse.mul(weight);
                     if (adv != null) {
-                        NDArray g = adv.generatorLoss(x0Student, lab, sub);
+                        NDArray g = adv.generatorLoss(x0Student, lab, stepIndex, sub);
                         gLoss = g.getFloat();
                         loss = loss.add(g.mul(Tensors.floats(sub, new float[] {(float) opt.advWeight()})));
                     }
@@ -176,7 +179,7 @@ public final class ImagineFlashDistillation implements Distillation {
             @Override
             public void afterUpdate(long stepIndex, NDManager sub) {
                 if (adv != null) {
-                    last[2] = adv.discriminatorStep(real, x0Student, lab, sub);
+                    last[2] = adv.discriminatorStep(real, x0Student, lab, stepIndex, sub);
                 }
             }
 

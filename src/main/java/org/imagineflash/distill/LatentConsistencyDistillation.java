@@ -45,13 +45,15 @@ public final class LatentConsistencyDistillation implements Distillation {
     private final LabeledImages data;
     private final String distance;
     private final double targetDecay;
+    private final DiffusionModel init;
 
     /**
      * @param distance "l2" or "huber"
      * @param targetDecay EMA decay μ of the target network θ⁻
+     * @param init the student's starting weights (null: the teacher's)
      */
     public LatentConsistencyDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, String distance,
-                                         double targetDecay) {
+                                         double targetDecay, DiffusionModel init) {
         if (data == null) {
             throw new IllegalArgumentException("consistency distillation trains on real images: it needs the training data (--data)");
         }
@@ -74,6 +76,7 @@ public final class LatentConsistencyDistillation implements Distillation {
         this.data = data;
         this.distance = distance;
         this.targetDecay = targetDecay;
+        this.init = init;
     }
 
     @Override
@@ -90,9 +93,9 @@ public final class LatentConsistencyDistillation implements Distillation {
     public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         ModelConfig sc = studentConfig();
         teacher.network().freezeParameters(true);
-        DiffusionModel student = teacher.copy(sc);
-        DiffusionModel ema = teacher.copy(sc);
-        DiffusionModel targetNet = teacher.copy(sc);
+        DiffusionModel student = Distillation.startingPoint(teacher, init, sc);
+        DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
+        DiffusionModel targetNet = Distillation.startingPoint(teacher, init, sc);
         targetNet.network().freezeParameters(true);
         Ema targetUpdate = new Ema(student.parameters(), targetNet.parameters(), targetDecay);
         Checkpoint.Extra extra = new Checkpoint.Extra() {

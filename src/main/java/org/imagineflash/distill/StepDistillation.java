@@ -49,9 +49,13 @@ public final class StepDistillation implements Distillation {
     private final DistillOptions opt;
     private final LabeledImages data;
     private final int startSteps;
+    private final DiffusionModel init;
 
-    /** @param startSteps the first stage's teacher step count (a power-of-two multiple of the student's steps) */
-    public StepDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, int startSteps) {
+    /**
+     * @param startSteps the first stage's teacher step count (a power-of-two multiple of the student's steps)
+     * @param init the first stage's starting weights (null: the teacher's)
+     */
+    public StepDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, int startSteps, DiffusionModel init) {
         if (data == null) {
             throw new IllegalArgumentException("step distillation trains on real images: it needs the training data (--data)");
         }
@@ -70,6 +74,7 @@ public final class StepDistillation implements Distillation {
         this.opt = options;
         this.data = data;
         this.startSteps = startSteps;
+        this.init = init;
     }
 
     static int stages(int startSteps, int steps) {
@@ -117,8 +122,10 @@ public final class StepDistillation implements Distillation {
     private Result stage(DiffusionModel stageTeacher, double cfg, ModelConfig sc, int teacherSteps, long iterations, int stage,
                          Path dir, boolean resume, PrintStream progressOut) throws IOException {
         stageTeacher.network().freezeParameters(true);
-        DiffusionModel student = stageTeacher.copy(sc);
-        DiffusionModel ema = stageTeacher.copy(sc);
+        // a stage starts as its teacher; the first may start from --init instead
+        DiffusionModel start = stage == 1 ? init : stageTeacher;
+        DiffusionModel student = Distillation.startingPoint(stageTeacher, start, sc);
+        DiffusionModel ema = Distillation.startingPoint(stageTeacher, start, sc);
         int[] ts = sc.student().timesteps();
         int b = opt.batchSize();
         Shape shape = DistillationLoop.batchShape(teacher, b);

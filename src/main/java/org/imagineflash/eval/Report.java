@@ -64,28 +64,46 @@ public final class Report {
             String clfHash = hash(Path.of(cfg.classifier()).resolve("weights.params"));
             for (Row row : cfg.rows()) {
                 Path modelDir = Path.of(row.model());
-                if (!Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {
-                    pb.step();
-                    Map<String, Object> missing = new LinkedHashMap<>();
-                    missing.put("name", row.name());
-                    missing.put("table", row.table());
-                    missing.put("missing", "model directory " + row.model() + " not found");
-                    results.add(missing);
-                    continue;
-                }
                 // a teacher sampler's default options are part of the key (a changed default, e.g. DDIM's clipping,
                 // must not reuse old figures); students sample with their own config, which the weights' hash covers
                 String samplerDefaults = "student".equals(row.sampler()) ? "" : "|" + SamplerOptions.defaults(row.steps());
-                String key = hash(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16) + "-" + Integer.toHexString(
-                        (row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.n() + "|" + cfg.seed() + "|" + clfHash
-                                + samplerDefaults).hashCode());
+                String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.n() + "|" + cfg.seed() + "|" + clfHash
+                        + samplerDefaults;
+                // names a row's figures without its weights: a model that is not in this checkout (an experiment's
+                // run directory) keeps the figures measured where it was
+                String rowKey = row.model() + "|" + settings;
+                String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
+                if (!Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {
+                    pb.step();
+                    Map<String, Object> full = new LinkedHashMap<>();
+                    full.put("name", row.name());
+                    full.put("table", row.table());
+                    Path earlier = cachedByRow(outDir.resolve("cache"), rowKey);
+                    if (earlier != null && Files.isRegularFile(outDir.resolve(grid))) {
+                        used.add(earlier.toAbsolutePath().normalize());
+                        used.add(outDir.resolve(grid).toAbsolutePath().normalize());
+                        full.put("method", row.method());
+                        full.put("model", row.model());
+                        full.put("grid", grid);
+                        full.putAll(ModelStore.JSON.readValue(earlier.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { }));
+                        full.put("modelAbsent", true);
+                    } else {
+                        full.put("missing", "model directory " + row.model() + " not found");
+                    }
+                    results.add(full);
+                    continue;
+                }
+                String key = hash(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16) + "-" + Integer.toHexString(settings.hashCode());
                 Path cache = outDir.resolve("cache").resolve(key + ".json");
                 Map<String, Object> r;
-                String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
                 used.add(cache.toAbsolutePath().normalize());
                 used.add(outDir.resolve(grid).toAbsolutePath().normalize());
                 if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
                     r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+                    if (!rowKey.equals(r.get("row"))) {
+                        r.put("row", rowKey);
+                        ModelStore.writeJson(cache, r);
+                    }
                 } else {
                     try (Generator g = Generator.load(modelDir)) {
                         Generator.Options d = g.defaults();
@@ -96,6 +114,7 @@ public final class Report {
                         int[] labels = Evaluation.balancedLabels(cfg.n(), dc.config().numClasses());
                         Generator.Images im = g.generateBatched(labels, cfg.seed(), o, 64);
                         r = new LinkedHashMap<>();
+                        r.put("row", rowKey);
                         r.put("sampler", s);
                         r.put("steps", st);
                         r.put("cfg", c);
@@ -142,6 +161,18 @@ public final class Report {
         }
         writeOutputs(cfg, results, outDir);
         return results;
+    }
+
+    /** The cached figures recorded for {@code rowKey}, or null. */
+    private static Path cachedByRow(Path cacheDir, String rowKey) throws IOException {
+        try (var files = Files.list(cacheDir)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                if (rowKey.equals(ModelStore.JSON.readTree(f.toFile()).path("row").asText(null))) {
+                    return f;
+                }
+            }
+        }
+        return null;
     }
 
     static String hash(Path file) throws IOException {
@@ -196,11 +227,14 @@ public final class Report {
                     continue;
                 }
                 md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.3f | %.3f | %.3f | %.1f | %.1f× | [png](%s) |%n",
-                        r.get("name"), r.get("sampler"), r.get("steps"), r.get("nfe"), d(r.get("fd")), d(r.get("adherence")),
+                        r.get("name") + (Boolean.TRUE.equals(r.get("modelAbsent")) ? " †" : ""), r.get("sampler"), r.get("steps"), r.get("nfe"), d(r.get("fd")), d(r.get("adherence")),
                         d(r.get("precision")), d(r.get("recall")), d(r.get("msPerImageBatch1")),
                         teacherMs / d(r.get("msPerImageBatch1")), r.get("grid")));
             }
             md.append("\n");
+        }
+        if (results.stream().anyMatch(r -> Boolean.TRUE.equals(r.get("modelAbsent")))) {
+            md.append("† The model (an experiment's run directory) is not in this checkout: figures as measured when it was.\n\n");
         }
         for (String[] metric : new String[][] {{"adherence", "Per-class adherence", "%.2f"}, {"fd", "Per-class FD (our CompBench-like breakdown)", "%.0f"}}) {
             md.append("## ").append(metric[1]).append("\n\n| row |");

@@ -26,7 +26,7 @@ import java.util.List;
  * <p>Inputs: x (B, C, H, W), t (B) float timesteps, labels (B) int class indices (numClasses = null class).
  * Output: the raw network output (B, C, H, W), interpreted by a {@link Parameterization}.
  */
-public final class UNet extends AbstractBlock {
+public final class UNet extends AbstractBlock implements FeatureNetwork {
     private final UNetConfig config;
     private final Linear timeMlp1;
     private final Linear timeMlp2;
@@ -105,17 +105,19 @@ public final class UNet extends AbstractBlock {
         return args.sin().concat(args.cos(), 1);
     }
 
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);                                  // (B, C, H, W)
-        NDArray t = inputs.get(1).toType(DataType.FLOAT32, false);  // (B)
-        NDArray labels = inputs.get(2);                             // (B)
-        NDArray temb = timestepEmbedding(t, config.baseChannels());
+    /** The conditioning vector of every residual block: time embedding + class embedding, (B, E). */
+    private NDArray embedding(ParameterStore ps, NDArray t, NDArray labels, boolean training) {
+        NDArray temb = timestepEmbedding(t.toType(DataType.FLOAT32, false), config.baseChannels());
         temb = timeMlp1.forward(ps, new NDList(temb), training).head();
         temb = timeMlp2.forward(ps, new NDList(ResBlock.silu(temb)), training).head();
         NDArray onehot = labels.toType(DataType.INT32, false).oneHot(config.numClasses() + 1); // (B, K+1)
-        NDArray emb = temb.add(classEmbedding.forward(ps, new NDList(onehot), training).head()); // (B, E)
+        return temb.add(classEmbedding.forward(ps, new NDList(onehot), training).head()); // (B, E)
+    }
 
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0);                                  // (B, C, H, W)
+        NDArray emb = embedding(ps, inputs.get(1), inputs.get(2), training);
         NDArray h = convIn.forward(ps, new NDList(x), training).head();
         Deque<NDArray> skips = new ArrayDeque<>();
         skips.push(h);
@@ -136,6 +138,25 @@ public final class UNet extends AbstractBlock {
         }
         h = ResBlock.silu(normOut.forward(ps, new NDList(h), training).head());
         return new NDList(convOut.forward(ps, new NDList(h), training).head());
+    }
+
+    /** The encoder's activations: the last map of every resolution level of the down path, then the middle block's. */
+    @Override
+    public NDList features(ParameterStore ps, NDArray x, NDArray t, NDArray labels) {
+        NDArray emb = embedding(ps, t, labels, false);
+        NDArray h = convIn.forward(ps, new NDList(x), false).head();
+        NDList out = new NDList();
+        for (Block b : down) {
+            if (b instanceof Resample) {
+                out.add(h);
+            }
+            h = apply(b, ps, h, emb, false);
+        }
+        for (Block b : mid) {
+            h = apply(b, ps, h, emb, false);
+        }
+        out.add(h);
+        return out;
     }
 
     /** A skip is taken after each residual block (after its attention, if any) and after each downsample. */

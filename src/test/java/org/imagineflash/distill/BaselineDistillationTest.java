@@ -6,80 +6,117 @@ import org.imagineflash.sampling.SamplerOptions;
 import org.imagineflash.sampling.Samplers;
 import org.imagineflash.schedule.TimestepSpacing;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The baselines on the mixture problem of {@link ImagineFlashDistillationTest}: each student must be closer to the
- * data (sliced Wasserstein) than the teacher sampled with DDIM at the same number of steps. Deterministic (fixed
- * seeds, one thread); the measured figures are in each assertion's comment.
+ * data (sliced Wasserstein) than the teacher sampled with DDIM at the same number of steps, by at least 10 %. The bar
+ * is the better of DDIM's two configurations (x̂_0 clipped between steps, as diffusers' default, or not, as ours), so
+ * neither can flatter a student. Deterministic for one CPU (fixed seeds, one thread); the figures in the comments
+ * were measured under ONEDNN_MAX_CPU_ISA = SSE41, AVX2 and AVX512_CORE and MKL_ENABLE_INSTRUCTIONS = AVX2 and
+ * AVX512 (see report/FINDINGS.md), and each margin holds for all of them.
  */
 class BaselineDistillationTest extends MixtureTeacherTest {
-    static DistillOptions options(int[] timesteps, String prediction, double adv, long iterations) {
+    static final double MARGIN = 0.9;
+
+    static DistillOptions options(int[] timesteps, String prediction, double adv, long iterations, double lr) {
         return new DistillOptions(timesteps, "backward", "srl", ShiftFunction.parse("identity", false), "student", prediction, 1, 1.0,
-                false, adv, iterations, 128, 3e-4, 2e-4, 0.9, 0, 0);
+                false, adv, iterations, 128, lr, 2e-4, 0.9, 0, 0, AdversarialTerm.Critic.TEACHER_FEATURES);
     }
 
     static int[] trailing(int n) {
         return TimestepSpacing.TRAILING.timesteps(1000, n, 0);
     }
 
+    /** The better of the teacher's clipped and unclipped DDIM (trailing) at {@code steps}. */
+    static double ddimBar(int steps) {
+        double unclipped = MixtureProblem.distance(teacher, Samplers.create("ddim", teacher.schedule(),
+                SamplerOptions.defaults(steps).withSpacing(TimestepSpacing.TRAILING)), 1.0, reference);
+        return Math.min(unclipped, MixtureProblem.ddimClipped(teacher, steps, reference));
+    }
+
     @Test
     void stepDistilledFourStepStudentBeatsFourStepDdim() throws Exception {
-        // measured 0.1314 vs 0.1788 (0.1657 while the teacher's two DDIM steps clipped x̂_0 between them). The bar is
-        // DDIM in diffusers' default configuration (x̂_0 clipped); unclipped DDIM-4, our default since session 6, is
-        // 0.1304 here and the student only ties with it (0.1292 at 1500 iterations)
-        DistillOptions o = options(trailing(4), "same", 0, 600);
-        double ddim4 = MixtureProblem.ddimClipped(teacher, 4, reference);
-        try (DiffusionModel s = new StepDistillation(teacher, o, MixtureProblem.data(6000, 1), 16).run(null, false, null).ema()) {
-            // the student's own sampler: unclipped DDIM steps (StudentConfig.UNCLIPPED_DDIM)
-            double student = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, false), 1.0, reference);
-            System.out.printf("step distillation 16→8→4: student %.4f vs teacher DDIM-4 %.4f%n", student, ddim4);
-            assertTrue(student < 0.95 * ddim4, "student " + student + " vs DDIM-4 " + ddim4);
-        }
-    }
-
-    @Test
-    void consistencyDistilledStudentBeatsDdimAtTwoSteps() throws Exception {
-        int[] lcm4 = org.imagineflash.sampling.LcmMultistep.skippingTimesteps(1000, LatentConsistencyDistillation.ORIGINAL_STEPS, 4);
-        // v-prediction: x_0 = α z − σ v stays bounded at t = T (an ε student's x̂_0 = (z − σ ε̂)/α diverged here, 3.9);
-        // measured 0.1975 vs 0.2120 (x_0 prediction: 0.233 at 1500 iterations)
-        DistillOptions o = options(lcm4, "v", 0, 1500);
-        double ddim2 = MixtureProblem.ddimClipped(teacher, 2, reference); // unclipped it diverges (5.3)
-        try (DiffusionModel s = new LatentConsistencyDistillation(teacher, o, MixtureProblem.data(6000, 1), "l2", 0.95)
+        // one halving stage 8 → 4 with the whole budget, ε student (the teacher's own parameterization, so the student
+        // starts as the teacher); measured 0.1099 vs DDIM-4 0.1304 (unclipped; clipped 0.1788). With the budget split
+        // over 16 → 8 → 4 it needs twice the iterations (0.1176 at 2400)
+        double bar = ddimBar(4);
+        try (DiffusionModel s = new StepDistillation(teacher, options(trailing(4), "same", 0, 1200, 3e-4), MixtureProblem.data(6000, 1), 8, null)
                 .run(null, false, null).ema()) {
-            double student = MixtureProblem.distance(s, Samplers.create("lcm", s.schedule(), SamplerOptions.defaults(2)), 1.0, reference);
-            System.out.printf("LCM: student at 2 steps %.4f vs teacher DDIM-2 %.4f%n", student, ddim2);
-            assertTrue(student < 0.95 * ddim2, "student " + student + " vs DDIM-2 " + ddim2);
+            double student = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, false), 1.0, reference);
+            System.out.printf("step distillation 8→4: student %.4f vs teacher DDIM-4 %.4f%n", student, bar);
+            assertTrue(student < MARGIN * bar, "student " + student + " vs DDIM-4 " + bar);
         }
     }
 
     @Test
-    void adversarialDistilledFourStepStudentBeatsFourStepDdim() throws Exception {
-        // the paper's weighting (L_adv + 2.5·L_distill); measured 0.1725 vs 0.1788 at 600 iterations. Longer runs got
-        // worse here (1200: 0.211) — the adversarial game is not stable on this tiny problem — hence a 2% margin.
-        // The bar is DDIM with x̂_0 clipped (diffusers' default); unclipped DDIM-4 (0.1304) beats this student.
-        DistillOptions o = options(trailing(4), "same", 1.0, 600);
-        double ddim4 = MixtureProblem.ddimClipped(teacher, 4, reference);
-        try (DiffusionModel s = new AdversarialDiffusionDistillation(teacher, o, MixtureProblem.data(6000, 1)).run(null, false, null).ema()) {
-            double student = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false), 1.0, reference);
-            System.out.printf("ADD: student %.4f vs teacher DDIM-4 %.4f%n", student, ddim4);
-            assertTrue(student < 0.98 * ddim4, "student " + student + " vs DDIM-4 " + ddim4);
+    void consistencyDistilledStudentImprovesWithBudgetAndBeatsDdimAtTwoSteps(@TempDir Path dir) throws Exception {
+        // pseudo-Huber distance, EMA target 0.95, k = 20; v student: an ε student's x̂_0 = (x_T − σ ε̂)/α at t = 999
+        // diverges at 2 steps (measured 2.39 at 1500 iterations). Measured at 2 steps: 0.2027 at 1500 iterations,
+        // 0.1561 at 4000, vs DDIM-2 0.2120 (clipped; unclipped diverges, 5.3)
+        double bar = ddimBar(2);
+        int[] lcm4 = org.imagineflash.sampling.LcmMultistep.skippingTimesteps(1000, LatentConsistencyDistillation.ORIGINAL_STEPS, 4);
+        double[] atBudget = new double[2];
+        long[] budgets = {1000, 4000};
+        for (int i = 0; i < budgets.length; i++) {
+            try (DiffusionModel s = new LatentConsistencyDistillation(teacher, options(lcm4, "v", 0, budgets[i], 3e-4), MixtureProblem.data(6000, 1),
+                    "huber", 0.95, null).run(dir, i > 0, null).ema()) {
+                atBudget[i] = MixtureProblem.distance(s, Samplers.create("lcm", s.schedule(), SamplerOptions.defaults(2)), 1.0, reference);
+            }
+        }
+        System.out.printf("LCM at 2 steps: %.4f at 1000 iterations, %.4f at 4000 (resumed) vs teacher DDIM-2 %.4f%n", atBudget[0], atBudget[1], bar);
+        assertTrue(atBudget[1] < atBudget[0], "4000 iterations " + atBudget[1] + " vs 1000 " + atBudget[0]);
+        assertTrue(atBudget[1] < MARGIN * bar, "student " + atBudget[1] + " vs DDIM-2 " + bar);
+    }
+
+    /** Mean squared difference between the samples of two (model, guidance) pairs from the same noise (DDIM-4, x̂_0 clipped: unclipped, an ε network diverges here at t = 999). */
+    static double sampleGap(DiffusionModel a, double cfgA, DiffusionModel b, double cfgB) {
+        int n = 300;
+        try (ai.djl.ndarray.NDManager sub = a.manager().newSubManager()) {
+            int[] labels = new int[n];
+            for (int i = 0; i < n; i++) {
+                labels[i] = i % MixtureProblem.CLASSES;
+            }
+            ai.djl.ndarray.NDArray xT = org.imagineflash.sampling.NoiseSource.perImage(sub, 77, n, new ai.djl.ndarray.types.Shape(1, 4, 4));
+            ai.djl.ndarray.NDArray lab = org.imagineflash.model.Tensors.ints(sub, labels);
+            FewStepStudent ddim = new FewStepStudent(a.schedule(), trailing(4), false, true);
+            ai.djl.ndarray.NDArray xa = ddim.sample(a.denoiser(lab, cfgA), xT, null);
+            ai.djl.ndarray.NDArray xb = ddim.sample(b.denoiser(lab, cfgB), xT, null);
+            return xa.sub(xb).square().mean().getFloat();
+        }
+    }
+
+    @Test
+    void guidanceDistilledStudentReproducesTheGuidedTeacher() throws Exception {
+        // Meng et al.'s stage one: with one evaluation and no guidance the student samples what the teacher samples
+        // with guidance 3 (two evaluations); measured gap 0.0397 vs 0.1909 between the teacher without and with guidance
+        double w = 3;
+        DistillOptions o = new DistillOptions(trailing(4), "backward", "srl", ShiftFunction.parse("identity", false), "student", "same", 1, w,
+                false, 0, 800, 128, 3e-4, 2e-4, 0.9, 0, 0, AdversarialTerm.Critic.TEACHER_FEATURES);
+        try (DiffusionModel s = new GuidanceDistillation(teacher, o, MixtureProblem.data(6000, 1)).run(null, false, null).ema()) {
+            double student = sampleGap(s, 1, teacher, w);
+            double unguided = sampleGap(teacher, 1, teacher, w);
+            System.out.printf("guidance distillation: gap to the guided teacher %.4f (the unguided teacher's %.4f)%n", student, unguided);
+            assertTrue(student < 0.5 * unguided, "student gap " + student + " vs unguided teacher " + unguided);
         }
     }
 
     @Test
     void incompatibleOptionsAreRejected() {
-        assertThrows(IllegalArgumentException.class, () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10), null, 16),
+        assertThrows(IllegalArgumentException.class, () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), null, 16, null),
                 "step distillation needs data");
         assertThrows(IllegalArgumentException.class,
-                () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10), MixtureProblem.data(10, 1), 12), "16 = 4·2^j");
+                () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), MixtureProblem.data(10, 1), 12, null), "16 = 4·2^j");
         assertThrows(IllegalArgumentException.class,
-                () -> new LatentConsistencyDistillation(teacher, options(trailing(4), "same", 0, 10), MixtureProblem.data(10, 1), "l2", 0.95),
+                () -> new LatentConsistencyDistillation(teacher, options(trailing(4), "same", 0, 10, 3e-4), MixtureProblem.data(10, 1), "l2", 0.95, null),
                 "LCM students sample on the LCM schedule");
         assertThrows(IllegalArgumentException.class,
-                () -> new AdversarialDiffusionDistillation(teacher, options(trailing(4), "x0", 0, 10), MixtureProblem.data(10, 1)),
+                () -> new AdversarialDiffusionDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), MixtureProblem.data(10, 1), null),
                 "ADD needs an adversarial weight");
     }
 }

@@ -32,8 +32,8 @@ class ImagineFlashDistillationTest extends MixtureTeacherTest {
 
     static double student(String inputs, String target, boolean nc, String shift, String srlNoise, int k) throws Exception {
         DistillOptions o = new DistillOptions(studentSteps, inputs, target, ShiftFunction.parse(shift, false), srlNoise, prediction, k, 1.0, nc, 0,
-                ITERATIONS, 128, LR, 2e-4, 0.9, 0, 0);
-        try (DiffusionModel s = new ImagineFlashDistillation(teacher, o, MixtureProblem.data(6000, 1)).run(null, false, null).ema()) {
+                ITERATIONS, 128, LR, 2e-4, 0.9, 0, 0, AdversarialTerm.Critic.PIXELS);
+        try (DiffusionModel s = new ImagineFlashDistillation(teacher, o, MixtureProblem.data(6000, 1), null).run(null, false, null).ema()) {
             return distance(s, new FewStepStudent(s.schedule(), studentSteps, nc), 1.0);
         }
     }

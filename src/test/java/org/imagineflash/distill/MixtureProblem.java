@@ -118,7 +118,7 @@ final class MixtureProblem {
     }
 
     /** MLP: [x, sinusoidal(t), onehot(c)] → 256 → 256 → 16, SiLU. */
-    static final class Mlp extends AbstractBlock {
+    static final class Mlp extends AbstractBlock implements org.imagineflash.model.FeatureNetwork {
         private final Linear l1 = Linear.builder().setUnits(256).build();
         private final Linear l2 = Linear.builder().setUnits(256).build();
         private final Linear l3 = Linear.builder().setUnits(16).build();
@@ -132,19 +132,29 @@ final class MixtureProblem {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
-            NDArray x = in.get(0);
+            NDList h = hidden(ps, in.get(0), in.get(1), in.get(2), training);
+            return new NDList(l3.forward(ps, new NDList(h.get(1)), training).head().reshape(in.get(0).getShape()));
+        }
+
+        /** The two hidden layers, (B, 256) each. */
+        @Override
+        public NDList features(ParameterStore ps, NDArray x, NDArray t, NDArray labels) {
+            return hidden(ps, x, t, labels, false);
+        }
+
+        private NDList hidden(ParameterStore ps, NDArray x, NDArray tIn, NDArray labels, boolean training) {
             long b = x.getShape().get(0);
-            NDArray t = in.get(1).toType(DataType.FLOAT32, false).reshape(-1, 1);
+            NDArray t = tIn.toType(DataType.FLOAT32, false).reshape(-1, 1);
             float[] f = new float[8];
             for (int i = 0; i < 8; i++) {
                 f[i] = (float) Math.exp(-Math.log(1000) * i / 8);
             }
             NDArray args = t.mul(Tensors.floats(x.getManager(), f).reshape(1, 8));
-            NDArray onehot = in.get(2).toType(DataType.INT32, false).oneHot(CLASSES + 1).toType(DataType.FLOAT32, false);
+            NDArray onehot = labels.toType(DataType.INT32, false).oneHot(CLASSES + 1).toType(DataType.FLOAT32, false);
             NDArray h = NDArrayConcat.of(x.reshape(b, 16), args.sin(), args.cos(), onehot);
-            h = silu(l1.forward(ps, new NDList(h), training).head());
-            h = silu(l2.forward(ps, new NDList(h), training).head());
-            return new NDList(l3.forward(ps, new NDList(h), training).head().reshape(x.getShape()));
+            NDArray h1 = silu(l1.forward(ps, new NDList(h), training).head());
+            NDArray h2 = silu(l2.forward(ps, new NDList(h1), training).head());
+            return new NDList(h1, h2);
         }
 
         private static NDArray silu(NDArray x) {

@@ -1,0 +1,78 @@
+package org.imagineflash.distill;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The trainable part of a discriminator on frozen features (ADD, Sauer et al. 2023; LADD 2024): one small head per
+ * feature map. Head i maps every position with a linear layer and leaky ReLU, averages over positions to h_i, and
+ * scores with a class projection (Miyato &amp; Koyama 2018): s_i = w_i·h_i + b_i + ⟨embed_i(c), h_i⟩. D = Σ_i s_i.
+ * Inputs: the feature maps ((B, C_i, H_i, W_i) or (B, C_i)), then labels (B). Output: (B) scores.
+ */
+public final class FeatureHeads extends AbstractBlock {
+    private final int numClasses;
+    private final int width;
+    private final List<Linear> maps = new ArrayList<>();
+    private final List<Linear> outs = new ArrayList<>();
+    private final List<Linear> embeds = new ArrayList<>();
+
+    /** @param heads how many feature maps the network gives */
+    public FeatureHeads(int heads, int numClasses, int width) {
+        super((byte) 1);
+        this.numClasses = numClasses;
+        this.width = width;
+        for (int i = 0; i < heads; i++) {
+            maps.add(addChildBlock("map" + i, Linear.builder().setUnits(width).build()));
+            outs.add(addChildBlock("out" + i, Linear.builder().setUnits(1).build()));
+            embeds.add(addChildBlock("embed" + i, Linear.builder().setUnits(width).optBias(false).build()));
+        }
+    }
+
+    /** (B, C, H, W) → (B·H·W, C); (B, C) stays. */
+    private static NDArray positions(NDArray f) {
+        Shape s = f.getShape();
+        return s.dimension() == 2 ? f : f.transpose(0, 2, 3, 1).reshape(-1, s.get(1));
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        int heads = maps.size();
+        NDArray labels = inputs.get(heads);
+        long b = labels.getShape().get(0);
+        NDArray onehot = labels.toType(DataType.INT32, false).oneHot(numClasses);
+        NDArray score = null;
+        for (int i = 0; i < heads; i++) {
+            NDArray p = Activation.leakyRelu(maps.get(i).forward(ps, new NDList(positions(inputs.get(i))), training).head(), 0.2f);
+            NDArray h = p.reshape(b, -1, width).mean(new int[] {1}); // (B, width)
+            NDArray e = embeds.get(i).forward(ps, new NDList(onehot), training).head();
+            NDArray s = outs.get(i).forward(ps, new NDList(h), training).head().reshape(-1).add(e.mul(h).sum(new int[] {1}));
+            score = score == null ? s : score.add(s);
+        }
+        return new NDList(score);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {new Shape(inputShapes[inputShapes.length - 1].get(0))};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        for (int i = 0; i < maps.size(); i++) {
+            maps.get(i).initialize(manager, dataType, new Shape(1, inputShapes[i].get(1)));
+            outs.get(i).initialize(manager, dataType, new Shape(1, width));
+            embeds.get(i).initialize(manager, dataType, new Shape(1, numClasses));
+        }
+    }
+}

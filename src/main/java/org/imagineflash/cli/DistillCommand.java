@@ -146,6 +146,9 @@ public final class DistillCommand implements Callable<Integer> {
             DistillOptions opts = new DistillOptions(timesteps, inputs, target, ShiftFunction.parse(gamma, shiftJitter),
                     srlNoise, studentPrediction, teacherSteps, cfg, imagineFlash && noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
                     seed, checkpointEvery, critic);
+            if (init != null) {
+                Distillation.requireCompatible(teacher, init, Distillation.prediction(teacher, studentPrediction));
+            }
             LabeledImages images = null;
             String dataDesc = "none (backward distillation is data-free)";
             if (!imagineFlash || inputs.equals("forward") || advWeight > 0) {

@@ -68,7 +68,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         teacher.network().freezeParameters(true);
         DiffusionModel student = Distillation.startingPoint(teacher, init, sc);
         DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
-        AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator());
+        AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.ADD_R1_GAMMA);
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
         int b = opt.batchSize();

@@ -36,14 +36,14 @@ import java.util.SplittableRandom;
  *   that measures it.</li>
  *   <li>{@link Critic#PIXELS}: a projection discriminator trained from scratch on pixels ({@link Discriminator}).</li>
  * </ul>
- * R1 (Mescheder et al. 2018), γ/2·E‖∇_x D(x)‖² on real x, is estimated without double backward as
+ * R1 (Mescheder et al. 2018; ADD uses it), γ/2·E‖∇_x D(x)‖² on real x, is estimated without double backward as
  * γ/2·E[(D(x + δn) − D(x))²]/δ² with n ~ N(0, I): for small δ, E[(∇D·n)²] = ‖∇D‖².
  */
 public final class AdversarialTerm implements Checkpoint.Extra {
     /** The largest timestep at which the teacher's encoder looks at an image. */
-    public static final int FEATURE_T_MAX = Integer.getInteger("tdmax", 500);
-    /** γ of the R1 penalty. */
-    static final double R1_GAMMA = 1.0;
+    public static final int FEATURE_T_MAX = 500;
+    /** γ of ADD's R1 penalty. */
+    public static final double ADD_R1_GAMMA = 1.0;
     /** δ of the finite-difference R1 estimate. */
     static final double R1_DELTA = 0.01;
 
@@ -83,9 +83,14 @@ public final class AdversarialTerm implements Checkpoint.Extra {
     private final AdamW adam;
     private final double lr;
     private final long seed;
+    private final double r1Gamma;
 
-    /** A critic for the teacher's images and classes, its trainable weights initialised from {@code seed}. */
-    public AdversarialTerm(DiffusionModel teacher, NDManager manager, long seed, double lr, Critic critic) {
+    /**
+     * A critic for the teacher's images and classes, its trainable weights initialised from {@code seed}.
+     *
+     * @param r1Gamma γ of the R1 penalty (0: none)
+     */
+    public AdversarialTerm(DiffusionModel teacher, NDManager manager, long seed, double lr, Critic critic, double r1Gamma) {
         int numClasses = teacher.config().unet().numClasses();
         int size = teacher.config().unet().imageSize();
         int channels = teacher.config().unet().inChannels();
@@ -115,6 +120,7 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         this.adam = new AdamW(BlockWeights.parameters(disc), 0.0f, 0.99f, 1e-8f, 0f);
         this.lr = lr;
         this.seed = seed;
+        this.r1Gamma = r1Gamma;
     }
 
     /** D(x̂_0, c) at optimisation step {@code step} (the step fixes t_D and the feature noise). */
@@ -146,17 +152,19 @@ public final class AdversarialTerm implements Checkpoint.Extra {
     /** One hinge step of the discriminator on real images vs stopgrad(fake), plus R1; returns the hinge loss. */
     public float discriminatorStep(NDArray real, NDArray fake, NDArray labels, long step, NDManager sub) {
         float loss;
-        SplittableRandom r = Seeds.stream(seed, step, 0x121);
-        NDArray n = Tensors.floats(sub, Seeds.gaussian(r, (int) real.getShape().size()), real.getShape());
-        NDArray r1Weight = Tensors.floats(sub, new float[] {(float) (R1_GAMMA / 2 / (R1_DELTA * R1_DELTA))});
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             ParameterStore ps = new ParameterStore(sub, false);
             NDArray realScore = score(ps, real, labels, step, sub);
             NDArray dl = AdversarialLoss.discriminator(realScore, score(ps, fake.stopGradient(), labels, step, sub));
-            NDArray nudged = score(ps, real.add(n.mul(R1_DELTA)), labels, step, sub);
-            NDArray r1 = nudged.sub(realScore).square().mean().mul(r1Weight);
-            gc.backward(dl.add(r1));
             loss = dl.getFloat();
+            if (r1Gamma > 0) {
+                SplittableRandom r = Seeds.stream(seed, step, 0x121);
+                NDArray n = Tensors.floats(sub, Seeds.gaussian(r, (int) real.getShape().size()), real.getShape());
+                NDArray r1Weight = Tensors.floats(sub, new float[] {(float) (r1Gamma / 2 / (R1_DELTA * R1_DELTA))});
+                NDArray nudged = score(ps, real.add(n.mul(R1_DELTA)), labels, step, sub);
+                dl = dl.add(nudged.sub(realScore).square().mean().mul(r1Weight));
+            }
+            gc.backward(dl);
         }
         adam.step((float) lr);
         return loss;

@@ -25,8 +25,7 @@ public interface Distillation {
      */
     static ModelConfig studentConfig(DiffusionModel teacher, String prediction, StudentConfig student) {
         ModelConfig t = teacher.config();
-        Parameterization p = prediction.equals("same") ? t.parameterization() : Parameterization.parse(prediction);
-        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), p, student);
+        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), prediction(teacher, prediction), student);
     }
 
     /**
@@ -37,14 +36,24 @@ public interface Distillation {
         if (init == null) {
             return teacher.copy(student);
         }
-        if (init.parameterization() != student.parameterization()) {
+        requireCompatible(teacher, init, student.parameterization());
+        return init.copy(student);
+    }
+
+    /** Checks that {@code init} can start a student of {@code teacher} that predicts {@code prediction}. */
+    static void requireCompatible(DiffusionModel teacher, DiffusionModel init, Parameterization prediction) {
+        if (init.parameterization() != prediction) {
             throw new IllegalArgumentException("--init predicts " + init.parameterization().id() + " but the student predicts "
-                    + student.parameterization().id() + ": use --student-prediction " + init.parameterization().id());
+                    + prediction.id() + ": use --student-prediction " + init.parameterization().id());
         }
         if (!init.config().unet().equals(teacher.config().unet())) {
             throw new IllegalArgumentException("--init has another architecture than the teacher");
         }
-        return init.copy(student);
+    }
+
+    /** The parameterization a student of {@code teacher} predicts for {@code prediction} ("same" or eps / v / x0). */
+    static Parameterization prediction(DiffusionModel teacher, String prediction) {
+        return prediction.equals("same") ? teacher.parameterization() : Parameterization.parse(prediction);
     }
 
     /**

@@ -100,7 +100,9 @@ public final class ImagineFlashDistillation implements Distillation {
         teacher.network().freezeParameters(true);
         DiffusionModel student = Distillation.startingPoint(teacher, init, sc);
         DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
-        AdversarialTerm adv = opt.advWeight() > 0 ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator()) : null;
+        // no R1 penalty: the paper does not name one, and the shipped students were trained without it
+        AdversarialTerm adv = opt.advWeight() > 0
+                ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), 0) : null;
         int numClasses = teacher.config().unet().numClasses();
         FewStepStudent sampler = new FewStepStudent(teacher.schedule(), opt.timesteps(), opt.noiseCorrection());
         TeacherTarget target = new TeacherTarget(teacher.schedule(), opt.teacherSteps());

@@ -108,6 +108,11 @@ class CliTest {
             {"--noise-correction", "maybe"},
             {"--srl-noise", "pink"},
             {"--method", "magic"},
+            {"--method", "add", "--disc", "fur"},
+            {"--disc", "pixels"},
+            {"--init", dir.resolve("nope").toString()},
+            {"--method", "lcm", "--student-prediction", "v", "--init", model.toString()},
+            {"--method", "guidance", "--init", model.toString()},
         };
         for (String[] c : cases) {
             String[] args = new String[6 + c.length];

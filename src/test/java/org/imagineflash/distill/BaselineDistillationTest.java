@@ -107,6 +107,34 @@ class BaselineDistillationTest extends MixtureTeacherTest {
     }
 
     @Test
+    void teacherFeatureCriticLearnsToTellRealFromGenerated() {
+        // frozen teacher features + trainable heads: hinge loss 2 at chance; "generated" = real points with their sign
+        // flipped (the other modes of the same class), so only the class-conditional structure tells them apart
+        teacher.network().freezeParameters(true);
+        try (ai.djl.ndarray.NDManager m = teacher.manager().newSubManager()) {
+            AdversarialTerm critic = new AdversarialTerm(teacher, m, 3, 2e-4, AdversarialTerm.Critic.TEACHER_FEATURES, AdversarialTerm.ADD_R1_GAMMA);
+            org.imagineflash.data.LabeledImages d = MixtureProblem.data(6000, 5);
+            java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+            ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(128, 1, 4, 4);
+            double first = 0;
+            double last = 0;
+            for (int step = 0; step < 300; step++) {
+                try (ai.djl.ndarray.NDManager sub = m.newSubManager()) {
+                    int[] labels = new int[128];
+                    ai.djl.ndarray.NDArray real = org.imagineflash.model.Tensors.floats(sub, DistillationLoop.realBatch(d, r, labels), shape);
+                    float loss = critic.discriminatorStep(real, real.neg(), org.imagineflash.model.Tensors.ints(sub, labels), step, sub);
+                    first += step < 20 ? loss / 20 : 0;
+                    last += step >= 280 ? loss / 20 : 0;
+                }
+            }
+            System.out.printf("teacher-feature critic: hinge loss %.3f over the first 20 steps, %.3f over the last 20%n", first, last);
+            assertTrue(last < 0.5 * first, "hinge loss " + first + " → " + last);
+        } finally {
+            teacher.network().freezeParameters(false);
+        }
+    }
+
+    @Test
     void incompatibleOptionsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), null, 16, null),
                 "step distillation needs data");

@@ -52,5 +52,16 @@ class ReportTest {
         List<Map<String, Object>> second = Report.run(cfg, out, null);
         assertEquals(first.get(0), second.get(0));
         assertEquals(first.get(1), second.get(1));
+        // once the model directory is gone (an experiment's run folder on another clone), its rows keep their
+        // figures and grids, marked as such
+        for (String f : List.of("weights.params", "config.json", "provenance.json")) {
+            Files.delete(model.resolve(f));
+        }
+        List<Map<String, Object>> third = Report.run(cfg, out, null);
+        assertEquals(first.get(0).get("fd"), third.get(0).get("fd"));
+        assertEquals(Boolean.TRUE, third.get(0).get("modelAbsent"));
+        assertTrue(Files.isRegularFile(out.resolve("grids/tiny_DDIM-2.png")), "the absent model's grid was deleted");
+        assertTrue(Files.readString(out.resolve("README.md")).contains("| tiny DDIM-2 † |"));
+        assertTrue(third.get(2).containsKey("missing"), "a row never measured stays missing");
     }
 }

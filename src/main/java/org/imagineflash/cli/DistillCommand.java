@@ -74,7 +74,9 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--lcm-target-decay", defaultValue = "0.95", description = "lcm: EMA decay of the target network") double lcmTargetDecay;
     @Option(names = "--iterations", defaultValue = "600") long iterations;
     @Option(names = "--batch-size", defaultValue = "32") int batchSize;
-    @Option(names = "--lr", defaultValue = "3e-4") double lr;
+    @Option(names = "--lr", description = "student learning rate (default, by measurement: 3e-4 for imagine-flash and lcm, "
+            + "whose v students start from a reinterpreted output; 1e-4 for step and guidance, 3e-5 for add, which fine-tune "
+            + "the teacher's own function: step distillation at 3e-4 measured FD 41.6 vs 31.9 at 1e-4)") Double lr;
     @Option(names = "--disc-lr", defaultValue = "2e-4") double discLr;
     @Option(names = "--ema-decay", defaultValue = "0.99") double emaDecay;
     @Option(names = "--seed", defaultValue = "0") long seed;
@@ -94,6 +96,13 @@ public final class DistillCommand implements Callable<Integer> {
         boolean imagineFlash = method.equals(ImagineFlashDistillation.METHOD);
         if (studentPrediction == null) {
             studentPrediction = imagineFlash ? "v" : "same";
+        }
+        if (lr == null) {
+            lr = switch (method) {
+                case StepDistillation.METHOD, GuidanceDistillation.METHOD -> 1e-4;
+                case AdversarialDiffusionDistillation.METHOD -> 3e-5;
+                default -> 3e-4;
+            };
         }
         if (advWeight == null) {
             advWeight = method.equals(AdversarialDiffusionDistillation.METHOD) ? 1.0 : 0.0;

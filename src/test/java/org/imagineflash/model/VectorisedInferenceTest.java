@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Runs in its own JVM with {@code ONEDNN_MAX_CPU_ISA=AVX512_CORE} (the entry script's setting on such CPUs; see
  * pom.xml), where every convolution runs on the kernel {@link KernelCheck} chose for its shape: the shipped student's
  * images must equal the im2col kernel's to within one grey level at the batch sizes the server makes. (On the project's
- * VM the unchecked library kernel is right for this architecture too: README, Known problems.)
+ * VM the unchecked library kernel is right for this architecture too: docs/known-problems.md.)
  */
 class VectorisedInferenceTest {
     @Test

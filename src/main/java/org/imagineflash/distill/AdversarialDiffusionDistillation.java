@@ -83,12 +83,11 @@ public final class AdversarialDiffusionDistillation implements Distillation {
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
                 int studentT = ts[r.nextInt(ts.length)];
                 int teacherT = 1 + r.nextInt(numTrain - 1);
-                int[] labels = new int[b];
-                real = Tensors.floats(sub, DistillationLoop.realBatch(data, r, labels), shape);
-                NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
+                DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, studentT, sub);
                 NDArray fresh = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
-                lab = Tensors.ints(sub, labels);
-                NDArray xs = DistillationLoop.addNoise(teacher, real, eps, studentT);
+                real = batch.x0();
+                lab = batch.labels();
+                NDArray xs = batch.z();
                 float mse;
                 float g;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

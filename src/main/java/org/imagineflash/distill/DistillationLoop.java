@@ -2,12 +2,14 @@ package org.imagineflash.distill;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import me.tongfei.progressbar.ProgressBar;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.KernelCheck;
 import org.imagineflash.model.NoiseLevels;
+import org.imagineflash.model.Tensors;
 import org.imagineflash.train.AdamW;
 import org.imagineflash.train.Checkpoint;
 import org.imagineflash.train.Ema;
@@ -122,9 +124,25 @@ public final class DistillationLoop {
     }
 
     /** The (B, C, H, W) shape of a training batch of the teacher's images. */
-    public static ai.djl.ndarray.types.Shape batchShape(DiffusionModel teacher, int batchSize) {
+    public static Shape batchShape(DiffusionModel teacher, int batchSize) {
         int size = teacher.config().unet().imageSize();
-        return new ai.djl.ndarray.types.Shape(batchSize, teacher.config().unet().inChannels(), size, size);
+        return new Shape(batchSize, teacher.config().unet().inChannels(), size, size);
+    }
+
+    /** Real images x_0 (B, C, H, W), their labels (B) and z = α_t x_0 + σ_t ε at the step's timestep. */
+    public record NoisedBatch(NDArray x0, NDArray labels, NDArray z) {
+    }
+
+    /**
+     * A batch of {@code shape.get(0)} random real images and their labels, forward-noised to timestep t with fresh
+     * Gaussian noise; drawn from r in this order: images, then noise.
+     */
+    public static NoisedBatch noisedBatch(DiffusionModel model, LabeledImages data, SplittableRandom r, Shape shape,
+                                          double t, NDManager sub) {
+        int[] labels = new int[(int) shape.get(0)];
+        NDArray x0 = Tensors.floats(sub, realBatch(data, r, labels), shape);
+        NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
+        return new NoisedBatch(x0, Tensors.ints(sub, labels), addNoise(model, x0, eps, t));
     }
 
     /** Fills {@code labels} and returns that many random real images (scaled to [−1, 1], flattened), drawn with r. */

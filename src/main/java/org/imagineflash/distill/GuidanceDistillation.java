@@ -10,8 +10,6 @@ import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.Prediction;
 import org.imagineflash.model.StudentConfig;
-import org.imagineflash.model.Tensors;
-import org.imagineflash.train.Seeds;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -67,11 +65,9 @@ public final class GuidanceDistillation implements Distillation {
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
                 int t = r.nextInt(numTrain);
-                int[] labels = new int[b];
-                NDArray x = Tensors.floats(sub, DistillationLoop.realBatch(data, r, labels), shape);
-                NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
-                NDArray lab = Tensors.ints(sub, labels);
-                NDArray z = DistillationLoop.addNoise(teacher, x, eps, t);
+                DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, t, sub);
+                NDArray lab = batch.labels();
+                NDArray z = batch.z();
                 Prediction guided = teacher.denoiser(lab, opt.cfg()).predict(z, t);
                 float mse;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

@@ -11,11 +11,9 @@ import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Prediction;
 import org.imagineflash.model.StudentConfig;
-import org.imagineflash.model.Tensors;
 import org.imagineflash.sampling.LcmMultistep;
 import org.imagineflash.train.Checkpoint;
 import org.imagineflash.train.Ema;
-import org.imagineflash.train.Seeds;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -118,11 +116,9 @@ public final class LatentConsistencyDistillation implements Distillation {
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
                 int tHigh = (r.nextInt(ORIGINAL_STEPS) + 1) * k - 1;
                 int tLow = Math.max(tHigh - k, 0);
-                int[] labels = new int[b];
-                NDArray x = Tensors.floats(sub, DistillationLoop.realBatch(data, r, labels), shape);
-                NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
-                NDArray lab = Tensors.ints(sub, labels);
-                NDArray z = DistillationLoop.addNoise(teacher, x, eps, tHigh);
+                DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, tHigh, sub);
+                NDArray lab = batch.labels();
+                NDArray z = batch.z();
                 // one guided DDIM step of the teacher: t_{n+k} → t_n
                 Prediction p = teacher.denoiser(lab, opt.cfg()).predict(z, tHigh);
                 double[] low = teacher.schedule().alphaSigmaAt(tLow);

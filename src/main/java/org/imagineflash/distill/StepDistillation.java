@@ -11,9 +11,7 @@ import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.Prediction;
 import org.imagineflash.model.StudentConfig;
-import org.imagineflash.model.Tensors;
 import org.imagineflash.schedule.TimestepSpacing;
-import org.imagineflash.train.Seeds;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -133,14 +131,12 @@ public final class StepDistillation implements Distillation {
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
                 int i = r.nextInt(ts.length);
-                int[] labels = new int[b];
-                NDArray x = Tensors.floats(sub, DistillationLoop.realBatch(data, r, labels), shape);
-                NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
-                NDArray lab = Tensors.ints(sub, labels);
                 int t = ts[i];
+                DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(stageTeacher, data, r, shape, t, sub);
+                NDArray lab = batch.labels();
+                NDArray z = batch.z();
                 double tNext = i + 1 < ts.length ? ts[i + 1] : -1; // −1: clean (α = 1, σ = 0)
                 double tMid = i + 1 < ts.length ? (t + tNext) / 2.0 : t / 2.0;
-                NDArray z = DistillationLoop.addNoise(stageTeacher, x, eps, t);
                 Denoiser d = stageTeacher.denoiser(lab, cfg);
                 // two teacher DDIM steps t → t' → t'', x̂_0 not clipped between them: with guidance, clipping
                 // x̂_0 (huge at high noise) saturates the trajectory (measured, n = 500: the teacher's 16-step DDIM

@@ -62,6 +62,7 @@ public final class Report {
         try (DomainClassifier dc = DomainClassifier.load(Path.of(cfg.classifier()));
              ProgressBar pb = TeacherTraining.progress("report", cfg.rows().size(), 0, progress)) {
             String clfHash = hash(Path.of(cfg.classifier()).resolve("weights.params"));
+            Map<String, Path> cachedByRow = cachedByRow(outDir.resolve("cache"));
             for (Row row : cfg.rows()) {
                 Path modelDir = Path.of(row.model());
                 // a teacher sampler's default options are part of the key (a changed default, e.g. DDIM's clipping,
@@ -78,7 +79,7 @@ public final class Report {
                     Map<String, Object> full = new LinkedHashMap<>();
                     full.put("name", row.name());
                     full.put("table", row.table());
-                    Path earlier = cachedByRow(outDir.resolve("cache"), rowKey);
+                    Path earlier = cachedByRow.get(rowKey);
                     if (earlier != null && Files.isRegularFile(outDir.resolve(grid))) {
                         used.add(earlier.toAbsolutePath().normalize());
                         used.add(outDir.resolve(grid).toAbsolutePath().normalize());
@@ -163,16 +164,18 @@ public final class Report {
         return results;
     }
 
-    /** The cached figures recorded for {@code rowKey}, or null. */
-    private static Path cachedByRow(Path cacheDir, String rowKey) throws IOException {
+    /** The cached figures by the row they were measured for (its model directory and settings). */
+    private static Map<String, Path> cachedByRow(Path cacheDir) throws IOException {
+        Map<String, Path> byRow = new java.util.HashMap<>();
         try (var files = Files.list(cacheDir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                if (rowKey.equals(ModelStore.JSON.readTree(f.toFile()).path("row").asText(null))) {
-                    return f;
+                String row = ModelStore.JSON.readTree(f.toFile()).path("row").asText(null);
+                if (row != null) {
+                    byRow.putIfAbsent(row, f);
                 }
             }
         }
-        return null;
+        return byRow;
     }
 
     static String hash(Path file) throws IOException {

@@ -35,6 +35,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Engines.configure();
+        org.imagineflash.model.ModelStore.requireWritable(out);
         if (perClass < 1 || perClass > 16) {
             throw new IllegalArgumentException("--per-class must be in 1..16, got " + perClass);
         }

@@ -81,7 +81,7 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--ema-decay", defaultValue = "0.99") double emaDecay;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--checkpoint-every", defaultValue = "100") long checkpointEvery;
-    @Option(names = "--checkpoint-dir", description = "default: runs/<out name>") Path checkpointDir;
+    @Option(names = "--checkpoint-dir", description = "default: .<out name>.checkpoint next to --out") Path checkpointDir;
     @Option(names = "--resume", description = "continue from the checkpoint") boolean resume;
     @Option(names = "--data", description = "Fashion-MNIST directory (for step, lcm, add, --inputs forward and --adv-weight > 0)") Path data;
     @Option(names = "--image-folder", description = "PNG image folder instead of Fashion-MNIST") Path imageFolder;
@@ -89,6 +89,7 @@ public final class DistillCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Engines.configure();
+        ModelStore.requireWritable(out);
         if (!java.util.List.of(ImagineFlashDistillation.METHOD, StepDistillation.METHOD, LatentConsistencyDistillation.METHOD,
                 AdversarialDiffusionDistillation.METHOD, GuidanceDistillation.METHOD).contains(method)) {
             throw new IllegalArgumentException("unknown --method '" + method + "' (known: imagine-flash, step, lcm, add, guidance)");
@@ -176,7 +177,7 @@ public final class DistillCommand implements Callable<Integer> {
                 case GuidanceDistillation.METHOD -> new GuidanceDistillation(teacher, opts, images);
                 default -> new ImagineFlashDistillation(teacher, opts, images, init);
             };
-            Path ckpt = checkpointDir != null ? checkpointDir : Path.of("runs", out.getFileName().toString());
+            Path ckpt = checkpointDir != null ? checkpointDir : org.imagineflash.train.Checkpoint.defaultDir(out);
             Distillation.Result r = run.run(ckpt, resume, System.err);
             try (DiffusionModel ema = r.ema()) {
                 String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());

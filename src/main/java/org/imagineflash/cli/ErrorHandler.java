@@ -16,7 +16,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
         boolean verbose = Arrays.asList(parsed.originalArgs().toArray(new String[0])).contains("--verbose");
-        String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+        String msg = message(ex);
         cl.getErr().println("error: " + msg.lines().findFirst().orElse(msg));
         if (verbose) {
             ex.printStackTrace(cl.getErr());
@@ -29,6 +29,16 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             return IO;
         }
         return 1;
+    }
+
+    /** The one-line message; a file-system error names its file and the reason (the JDK's message is only the path). */
+    static String message(Throwable ex) {
+        Throwable e = ex instanceof java.io.UncheckedIOException u && u.getCause() != null ? u.getCause() : ex;
+        if (e instanceof java.nio.file.FileSystemException f) {
+            return "cannot use " + f.getFile() + (f.getOtherFile() != null ? " → " + f.getOtherFile() : "") + ": "
+                    + org.imagineflash.model.ModelStore.reason(f);
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** Option parsing errors: one line, a hint to --help, exit 2. */

@@ -47,6 +47,7 @@ public final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Engines.configure();
+        org.imagineflash.model.ModelStore.requireWritable(out);
         if (n < 1 || n > 10_000) {
             throw new IllegalArgumentException("--n must be in 1..10000, got " + n);
         }

@@ -1,6 +1,7 @@
 package org.imagineflash.cli;
 
 import org.imagineflash.serve.GenerationServer;
+import org.imagineflash.serve.LoadClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,10 +22,14 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     Verbose verbose;
     @Option(names = "--port", defaultValue = "8080") int port;
+    @Option(names = "--host", defaultValue = "127.0.0.1",
+            description = "address to listen on (default: loopback only; 0.0.0.0 exposes the server to the network)") String host;
     @Option(names = "--models", defaultValue = "models") Path models;
     @Option(names = "--max-images", defaultValue = "8", description = "images per request") int maxImages;
     @Option(names = "--max-steps", defaultValue = "50", description = "teacher steps per request") int maxSteps;
     @Option(names = "--queue", defaultValue = "64", description = "requests that may wait; more get 429") int queue;
+    @Option(names = "--max-queued-cost", defaultValue = "4000",
+            description = "image-steps (NFE × images) that may wait; more get 429") long maxQueuedCost;
     @Option(names = "--max-batch", defaultValue = "32", description = "images per batched forward pass") int maxBatch;
     @Option(names = "--workers", description = "batches generated at once, each on one intra-op thread (default: the number of cores)")
     Integer workers;
@@ -53,21 +58,23 @@ public final class ServeCommand implements Callable<Integer> {
         if (warmupRequests < 0 || warmupRequests > 100_000) {
             throw new IllegalArgumentException("--warmup-requests must be in 0..100000, got " + warmupRequests);
         }
-        GenerationServer server = new GenerationServer(models, new GenerationServer.Limits(maxImages, maxSteps, 100, queue, maxBatch, 4096, w));
+        GenerationServer.Limits limits = GenerationServer.Limits.builder().host(host).maxImages(maxImages).maxSteps(maxSteps)
+                .queueCapacity(queue).maxQueuedCost(maxQueuedCost).maxBatch(maxBatch).workers(w).build();
+        GenerationServer server = new GenerationServer(models, limits);
         server.start(port);
         if (warmupRequests > 0) {
             // the JIT compiles the request path during the first ~1000 requests: the load test's first run after start-up
             // had p99 182–256 ms without this, 183–229 ms with it. At most 10 s (a teacher-only server is slow to warm).
-            LoadTestCommand self = new LoadTestCommand();
-            self.clients = 8;
-            LoadTestCommand.Phase warm = self.run(java.net.URI.create("http://127.0.0.1:" + server.port() + "/api/generate"),
-                    warmupRequests, 2_000_000, System.nanoTime() + 10_000_000_000L);
+            String local = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host.contains(":") ? "[" + host + "]" : host;
+            java.net.URI uri = java.net.URI.create("http://" + local + ":" + server.port() + "/api/generate");
+            LoadClient.Phase warm = LoadClient.run(uri, 8, warmupRequests, LoadClient.requests(2_000_000, ""),
+                    System.nanoTime() + 10_000_000_000L, () -> false);
             if (warm.latencies().isEmpty()) {
                 throw new IllegalStateException("the server answered none of its " + warmupRequests + " warm-up requests");
             }
         }
-        spec.commandLine().getOut().printf("serving %s on http://localhost:%d/ (default model %s); Ctrl-C stops%n",
-                models, server.port(), server.defaultModel());
+        spec.commandLine().getOut().printf("serving %s on http://%s:%d/ (default model %s); Ctrl-C stops%n",
+                models, host, server.port(), server.defaultModel());
         spec.commandLine().getOut().flush();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

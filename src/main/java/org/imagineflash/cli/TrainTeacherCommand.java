@@ -48,7 +48,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     @Option(names = "--prediction", defaultValue = "eps", description = "eps | v | x0") String prediction;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--checkpoint-every", defaultValue = "250") long checkpointEvery;
-    @Option(names = "--checkpoint-dir", description = "default: runs/<out name>") Path checkpointDir;
+    @Option(names = "--checkpoint-dir", description = "default: .<out name>.checkpoint next to --out") Path checkpointDir;
     @Option(names = "--resume", description = "continue from the checkpoint") boolean resume;
     @Option(names = "--init", description = "warm start from this model directory's weights (same architecture; fresh optimizer)") Path init;
     @Option(names = "--base-channels", defaultValue = "32") int baseChannels;
@@ -59,6 +59,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Engines.configure();
+        ModelStore.requireWritable(out);
         String commit = Provenance.currentGitCommit();
         TrainOptions opts = new TrainOptions(steps, batchSize, lr, lrSchedule, warmup, weightDecay, emaDecay, labelDropout, seed, checkpointEvery);
         LabeledImages images;
@@ -81,7 +82,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
                         + "than the options given (its config: " + init.resolve(ModelStore.CONFIG) + ")");
             }
         }
-        Path ckpt = checkpointDir != null ? checkpointDir : Path.of("runs", out.getFileName().toString());
+        Path ckpt = checkpointDir != null ? checkpointDir : org.imagineflash.train.Checkpoint.defaultDir(out);
         TeacherTraining.Result r = new TeacherTraining(config, opts).run(images, init, ckpt, resume, System.err);
         try (var ema = r.ema()) {
             String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());

@@ -14,7 +14,7 @@ import java.util.HexFormat;
 import java.util.Map;
 
 /**
- * Finds Fashion-MNIST: {@code --data-dir}, then env IMAGINE_FLASH_DATA, then Debian's dataset-fashion-mnist
+ * Finds Fashion-MNIST: {@code --data}, then env IMAGINE_FLASH_DATA, then Debian's dataset-fashion-mnist
  * (/usr/share/datasets/fashion-mnist), else downloads the official files into a cache folder and checks their MD5.
  */
 public final class FashionMnist {
@@ -44,7 +44,7 @@ public final class FashionMnist {
     /** The directory holding the four files, by the lookup order above; downloads if none has them. */
     public static Path locate(Path dataDir) throws IOException {
         if (dataDir != null) {
-            requireFiles(dataDir, "--data-dir");
+            requireFiles(dataDir, "--data");
             return dataDir;
         }
         String env = System.getenv(ENV);
@@ -114,7 +114,7 @@ public final class FashionMnist {
             } catch (IOException | InterruptedException ex) {
                 throw new IOException("Fashion-MNIST not found and could not be downloaded (" + ex.getMessage()
                         + "). Install it with 'apt-get install dataset-fashion-mnist' (Debian/Ubuntu), or put the four "
-                        + "IDX files in a folder and pass --data-dir DIR or set " + ENV + "=DIR");
+                        + "IDX files in a folder and pass --data DIR or set " + ENV + "=DIR");
             }
             String md5 = md5(body);
             if (!md5.equals(e.getValue())) {

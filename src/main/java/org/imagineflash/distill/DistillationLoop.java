@@ -61,7 +61,8 @@ public final class DistillationLoop {
         AdamW adam = AdamW.standard(student.parameters(), 0f);
         Ema emaUpdate = new Ema(student.parameters(), ema.parameters(), opt.emaDecay());
         LrSchedule lr = new LrSchedule("constant", opt.lr(), Math.min(50, opt.iterations() / 10), opt.iterations());
-        Checkpoint.Resumed from = resume ? Checkpoint.resume(checkpointDir, student, ema, adam, extra, opt.seed()) : Checkpoint.Resumed.FRESH;
+        Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.iterations(), opt.batchSize(), opt.lr());
+        Checkpoint.Resumed from = resume ? Checkpoint.resume(checkpointDir, student, ema, adam, extra, run) : Checkpoint.Resumed.FRESH;
         List<float[]> losses = new ArrayList<>();
         long t0 = System.nanoTime();
         try (ProgressBar pb = TeacherTraining.progress(name, opt.iterations(), from.step(), progressOut)) {
@@ -82,7 +83,7 @@ public final class DistillationLoop {
                 pb.stepTo(s + 1);
                 pb.setExtraMessage(step.describe(terms));
                 if (Checkpoint.due(checkpointDir, s + 1, opt.iterations(), opt.checkpointEvery())) {
-                    Checkpoint.save(checkpointDir, student, ema, adam, extra, s + 1, opt.seed(),
+                    Checkpoint.save(checkpointDir, student, ema, adam, extra, s + 1, run,
                             from.wallSeconds() + (System.nanoTime() - t0) / 1e9, "lastLoss", terms[0]);
                 }
             }

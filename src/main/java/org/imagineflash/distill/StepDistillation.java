@@ -34,12 +34,14 @@ import java.util.SplittableRandom;
  * <pre>
  *   x̃ = (z'' − (σ''/σ)·z_t) / (α'' − (σ''/σ)·α)         (Salimans &amp; Ho, Algorithm 2; x̃ = z'' at t'' = clean)
  * </pre>
- * The loss regresses the student onto x̃ in its network's own output space ({@link DistillationLoop#regression}):
+ * The loss regresses the student onto x̃ in its network's own output space ({@link DistillationLoop.StudentOutput#regressionTo}):
  * for an x_0 student ‖x̃ − x̂_0‖², for an ε student the SNR-weighted version (Salimans &amp; Ho use v or x with
  * "truncated SNR" weighting max(SNR, 1)).
- * {@code --iterations} is the whole budget, split evenly over the stages. The teacher's DDIM steps and the
- * student's sampler ({@link StudentConfig#UNCLIPPED_DDIM}) do not clip x̂_0 between steps: x̃ is the x̂_0 of an
- * unclipped step, and clipping with guidance ruins DDIM at many steps (see the comment in the loss).
+ * {@code --iterations} is the whole budget, split evenly over the stages. The teacher's DDIM steps do not clip x̂_0
+ * between steps: clipping with guidance ruins DDIM at many steps (see the comment in the loss). The student samples
+ * with x̂_0 clipped to [−1, 1] before re-noising, as diffusers' DDIM default ({@code clip_sample}) and every other
+ * few-step student here: the guidance is distilled into it, so clipping only removes the overshoot of its high-noise
+ * x̂_0 (measured on Fashion-MNIST, n = 2000: 4 steps FD 22.3 clipped vs 32.0 unclipped, 8 steps 19.9 vs 26.0).
  */
 public final class StepDistillation implements Distillation {
     public static final String METHOD = "step";
@@ -81,7 +83,7 @@ public final class StepDistillation implements Distillation {
 
     private ModelConfig config(int steps) {
         int[] ts = TimestepSpacing.TRAILING.timesteps(teacher.schedule().numTrainTimesteps(), steps, 0);
-        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, ts, false, StudentConfig.UNCLIPPED_DDIM));
+        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, ts, false, "student"));
     }
 
     @Override

@@ -10,10 +10,11 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -21,8 +22,8 @@ import java.util.stream.Stream;
 
 /**
  * A model directory: {@code config.json} (a {@link ModelConfig}), {@code weights.params} (DJL's parameter format)
- * and {@code provenance.json}. Saving writes a sibling temporary directory and renames it into place, so a crash
- * never leaves a half-written model.
+ * and {@code provenance.json} (with the SHA-256 of the weights, checked at load). Saving is crash-safe: see
+ * {@link #writeDirAtomically}.
  */
 public final class ModelStore {
     public static final String CONFIG = "config.json";
@@ -33,6 +34,19 @@ public final class ModelStore {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    /** Test seam: called after each durable step of a directory swap; a test throws from it to stop a save there, as a kill would. */
+    @FunctionalInterface
+    public interface SwapHook {
+        void at(String step);
+    }
+
+    private static volatile SwapHook swapHook = step -> { };
+
+    /** Installs a {@link SwapHook} (tests only); null restores the default. */
+    public static void swapHook(SwapHook hook) {
+        swapHook = hook == null ? step -> { } : hook;
+    }
+
     private ModelStore() {
     }
 
@@ -40,8 +54,22 @@ public final class ModelStore {
         writeDirAtomically(dir, tmp -> {
             JSON.writeValue(tmp.resolve(CONFIG).toFile(), model.config());
             writeWeights(model, tmp.resolve(WEIGHTS));
-            JSON.writeValue(tmp.resolve(PROVENANCE).toFile(), provenance);
+            JSON.writeValue(tmp.resolve(PROVENANCE).toFile(), provenance.withWeightsSha256(sha256(tmp.resolve(WEIGHTS))));
         });
+    }
+
+    /** The SHA-256 of a file, as lowercase hex. */
+    public static String sha256(Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int r; (r = in.read(buf)) != -1; ) {
+                md.update(buf, 0, r);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static void writeWeights(DiffusionModel model, Path file) throws IOException {
@@ -58,6 +86,7 @@ public final class ModelStore {
 
     /** Reads a model directory; every problem is an IOException with a one-line message. */
     public static DiffusionModel load(Path dir) throws IOException {
+        recover(dir);
         if (!Files.isDirectory(dir)) {
             throw new IOException("model directory not found: " + dir);
         }
@@ -66,9 +95,18 @@ public final class ModelStore {
         if (!Files.isRegularFile(weights)) {
             throw new IOException(dir + ": missing " + WEIGHTS);
         }
+        Provenance provenance;
+        try {
+            provenance = readProvenance(dir);
+        } catch (IOException e) {
+            throw new IOException(dir.resolve(PROVENANCE) + ": unreadable (" + e.getClass().getSimpleName() + ")");
+        }
         DiffusionModel model = DiffusionModel.create(config, 0);
         try {
             readWeights(model, weights);
+            if (provenance != null && provenance.weightsSha256() != null && !provenance.weightsSha256().equals(sha256(weights))) {
+                throw new IOException(weights + ": checksum does not match provenance.json (the weights were changed or corrupted)");
+            }
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
@@ -126,13 +164,17 @@ public final class ModelStore {
         }
     }
 
-    /** Model directories (config.json and weights) directly under {@code root}, sorted by name; empty if none. */
+    /**
+     * Model directories (config.json and weights) directly under {@code root}, sorted by name; empty if none. Hidden
+     * folders (a save's temporaries) are not models.
+     */
     public static java.util.List<Path> list(Path root) throws IOException {
         if (!Files.isDirectory(root)) {
             return java.util.List.of();
         }
         try (java.util.stream.Stream<Path> s = Files.list(root)) {
-            return s.filter(p -> Files.isRegularFile(p.resolve(CONFIG)) && Files.isRegularFile(p.resolve(WEIGHTS))).sorted().toList();
+            return s.filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(p -> Files.isRegularFile(p.resolve(CONFIG)) && Files.isRegularFile(p.resolve(WEIGHTS))).sorted().toList();
         }
     }
 
@@ -144,37 +186,162 @@ public final class ModelStore {
         return JSON.readValue(dir.resolve(PROVENANCE).toFile(), Provenance.class);
     }
 
-    private static String oneLine(Throwable e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return m.lines().findFirst().orElse(m);
-    }
-
     /** Something that fills a directory. */
     @FunctionalInterface
     public interface DirWriter {
         void write(Path tmp) throws IOException;
     }
 
-    /** Fills a temporary sibling of {@code dir}, then swaps it into place. */
+    /**
+     * Fills a temporary sibling of {@code dir} and swaps it into place so that a crash at any instant leaves {@code dir}
+     * loadable, as the new or the previous version (after {@link #recover}):
+     * <ol>
+     *   <li>write into {@code .NAME.tmpXXXX} and fsync its files; a crash here leaves a temporary that the next save
+     *       deletes;</li>
+     *   <li>rename it to {@code .NAME.new} (now complete);</li>
+     *   <li>rename {@code NAME} to {@code .NAME.old};</li>
+     *   <li>rename {@code .NAME.new} to {@code NAME}, then delete {@code .NAME.old}.</li>
+     * </ol>
+     * Each rename is atomic and followed by an fsync of the parent directory. {@link #recover} completes or rolls back
+     * a swap that stopped between steps 2 and 4.
+     */
     public static void writeDirAtomically(Path dir, DirWriter writer) throws IOException {
-        Path abs = dir.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".tmp");
+        Path abs = dir.toAbsolutePath().normalize();
+        Path parent = abs.getParent();
+        Files.createDirectories(parent);
+        recover(abs);
+        deleteStale(abs);
+        Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp");
         try {
             writer.write(tmp);
-            Path old = null;
+            fsyncTree(tmp);
+        } catch (IOException | RuntimeException e) {
+            deleteRecursively(tmp);
+            throw e;
+        }
+        swapHook.at("written");
+        Path ready = sibling(abs, ".new");
+        Path old = sibling(abs, ".old");
+        Files.move(tmp, ready, StandardCopyOption.ATOMIC_MOVE);
+        fsyncDir(parent);
+        swapHook.at("ready");
+        if (Files.exists(abs)) {
+            Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
+            fsyncDir(parent);
+            swapHook.at("moved-aside");
+        }
+        Files.move(ready, abs, StandardCopyOption.ATOMIC_MOVE);
+        fsyncDir(parent);
+        swapHook.at("swapped");
+        deleteRecursively(old);
+    }
+
+    /**
+     * Completes or rolls back a swap of {@link #writeDirAtomically} that a crash interrupted: a complete
+     * {@code .NAME.new} is moved into place, else a missing {@code NAME} is restored from {@code .NAME.old}. Does
+     * nothing when no swap was interrupted.
+     */
+    public static void recover(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath().normalize();
+        Path ready = sibling(abs, ".new");
+        Path old = sibling(abs, ".old");
+        if (Files.isDirectory(ready)) {
             if (Files.exists(abs)) {
-                old = abs.resolveSibling("." + abs.getFileName() + ".old" + System.nanoTime());
+                deleteRecursively(old);
                 Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
             }
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-            if (old != null) {
-                deleteRecursively(old);
+            Files.move(ready, abs, StandardCopyOption.ATOMIC_MOVE);
+            fsyncDir(abs.getParent());
+            deleteRecursively(old);
+        } else if (!Files.exists(abs)) {
+            Path back = Files.isDirectory(old) ? old : newestLegacyOld(abs);
+            if (back != null) {
+                Files.move(back, abs, StandardCopyOption.ATOMIC_MOVE);
+                fsyncDir(abs.getParent());
             }
-        } finally {
-            if (Files.exists(tmp)) {
-                deleteRecursively(tmp);
+        }
+    }
+
+    /**
+     * Checks before a long run that {@code dir} can be written at its end: creates its parent and writes and deletes a
+     * probe file there. The error names the folder and the reason.
+     */
+    public static void requireWritable(Path dir) throws IOException {
+        Path parent = dir.toAbsolutePath().normalize().getParent();
+        try {
+            Files.createDirectories(parent);
+            Files.delete(Files.createTempFile(parent, "." + dir.getFileName() + ".probe", ".tmp"));
+        } catch (IOException e) {
+            throw new IOException("cannot write " + dir + " (its folder " + parent + ": " + reason(e) + ")");
+        }
+    }
+
+    /** Why a file operation failed, in words (the JDK's messages for these are often only the path). */
+    public static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            return f.getReason() != null ? f.getReason()
+                    : f instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : f instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                    : f instanceof java.nio.file.FileAlreadyExistsException ? "already exists"
+                    : f instanceof java.nio.file.NotDirectoryException ? "not a directory"
+                    : f instanceof java.nio.file.DirectoryNotEmptyException ? "directory not empty"
+                    : "file system error";
+        }
+        return e.getMessage() == null ? "I/O error" : e.getMessage().lines().findFirst().orElse("I/O error");
+    }
+
+    /** The newest {@code .NAME.old<nanos>} folder of the earlier save layout, or null. */
+    private static Path newestLegacyOld(Path abs) throws IOException {
+        if (!Files.isDirectory(abs.getParent())) {
+            return null;
+        }
+        String prefix = "." + abs.getFileName() + ".old";
+        try (Stream<Path> s = Files.list(abs.getParent())) {
+            return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith(prefix)
+                            && p.getFileName().toString().substring(prefix.length()).matches("\\d+"))
+                    .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(prefix.length()))))
+                    .orElse(null);
+        }
+    }
+
+    /** Deletes the temporaries of earlier saves of {@code dir} that crashed ({@code .NAME.tmp…}, {@code .NAME.old…}). */
+    private static void deleteStale(Path abs) throws IOException {
+        String tmpPrefix = "." + abs.getFileName() + ".tmp";
+        String oldPrefix = "." + abs.getFileName() + ".old";
+        try (Stream<Path> s = Files.list(abs.getParent())) {
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(tmpPrefix) || (n.startsWith(oldPrefix) && Files.exists(abs))) {
+                    deleteRecursively(p);
+                }
             }
+        }
+    }
+
+    private static Path sibling(Path abs, String suffix) {
+        return abs.resolveSibling("." + abs.getFileName() + suffix);
+    }
+
+    /** Forces every file under {@code dir} and the directory itself to disk. */
+    private static void fsyncTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.toList()) {
+                if (Files.isRegularFile(p)) {
+                    try (FileChannel c = FileChannel.open(p, StandardOpenOption.READ)) {
+                        c.force(true);
+                    }
+                }
+            }
+        }
+        fsyncDir(dir);
+    }
+
+    /** Forces a directory's entries to disk (a no-op where the file system does not allow opening directories). */
+    static void fsyncDir(Path dir) {
+        try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
+            c.force(true);
+        } catch (IOException e) {
+            // some file systems refuse to open a directory; the renames are still atomic there
         }
     }
 
@@ -195,10 +362,15 @@ public final class ModelStore {
         Files.createDirectories(abs.getParent());
         Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
         try {
-            try (OutputStream o = Files.newOutputStream(tmp)) {
-                JSON.writeValue(o, value);
+            try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(value));
+                while (b.hasRemaining()) {
+                    c.write(b);
+                }
+                c.force(true);
             }
             Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            fsyncDir(abs.getParent());
         } finally {
             Files.deleteIfExists(tmp);
         }

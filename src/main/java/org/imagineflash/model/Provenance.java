@@ -18,9 +18,15 @@ import java.util.concurrent.TimeUnit;
  * @param machine cores, OS and Java of the machine
  * @param created ISO-8601 time of writing
  * @param extra method-specific figures (final loss, flags)
+ * @param weightsSha256 SHA-256 of weights.params, set by {@link ModelStore#save} and checked at load (null: unknown)
  */
 public record Provenance(String command, long seed, String data, long steps, String gitCommit, double wallSeconds,
-                         String machine, String created, Map<String, Object> extra) {
+                         String machine, String created, Map<String, Object> extra, String weightsSha256) {
+
+    /** The same provenance with the weights' checksum. */
+    public Provenance withWeightsSha256(String sha256) {
+        return new Provenance(command, seed, data, steps, gitCommit, wallSeconds, machine, created, extra, sha256);
+    }
 
     /** Provenance with the git commit read now; use {@link #of(String, String, long, String, long, double, Map)} with a commit read at the start of a long run. */
     public static Provenance of(String command, long seed, String data, long steps, double wallSeconds, Map<String, Object> extra) {
@@ -29,7 +35,7 @@ public record Provenance(String command, long seed, String data, long steps, Str
 
     public static Provenance of(String gitCommit, String command, long seed, String data, long steps, double wallSeconds,
                                 Map<String, Object> extra) {
-        return new Provenance(command, seed, data, steps, gitCommit, wallSeconds, machineDescription(), Instant.now().toString(), extra);
+        return new Provenance(command, seed, data, steps, gitCommit, wallSeconds, machineDescription(), Instant.now().toString(), extra, null);
     }
 
     public static String machineDescription() {

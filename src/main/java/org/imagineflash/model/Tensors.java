@@ -72,6 +72,11 @@ public final class Tensors {
         in.readFully(b);
         float[] f = new float[b.length / 4];
         java.nio.ByteBuffer.wrap(b).asFloatBuffer().get(f);
+        for (float v : f) {
+            if (!Float.isFinite(v)) {
+                throw new IOException(name + " holds non-finite values (NaN or ∞): the weights are corrupt or training diverged");
+            }
+        }
         target.set(FloatBuffer.wrap(f));
     }
 }

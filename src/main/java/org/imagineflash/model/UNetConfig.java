@@ -18,22 +18,22 @@ import java.util.Arrays;
 public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] channelMults, int numResBlocks,
                          int[] attentionResolutions, int numClasses, int groups, int heads) {
     public UNetConfig {
-        if (imageSize < 4) {
-            throw new IllegalArgumentException("imageSize must be ≥ 4, got " + imageSize);
+        if (imageSize < 4 || imageSize > 1024) {
+            throw new IllegalArgumentException("imageSize must be in 4..1024, got " + imageSize);
         }
-        if (inChannels < 1) {
-            throw new IllegalArgumentException("inChannels must be ≥ 1, got " + inChannels);
+        if (inChannels < 1 || inChannels > 64) {
+            throw new IllegalArgumentException("inChannels must be in 1..64, got " + inChannels);
         }
-        if (baseChannels < 1) {
-            throw new IllegalArgumentException("baseChannels must be ≥ 1, got " + baseChannels);
+        if (baseChannels < 1 || baseChannels > 1024) {
+            throw new IllegalArgumentException("baseChannels must be in 1..1024, got " + baseChannels);
         }
-        if (channelMults == null || channelMults.length == 0) {
-            throw new IllegalArgumentException("channelMults must list at least one level");
+        if (channelMults == null || channelMults.length == 0 || channelMults.length > 8) {
+            throw new IllegalArgumentException("channelMults must list 1..8 levels");
         }
         int size = imageSize;
         for (int i = 0; i < channelMults.length; i++) {
-            if (channelMults[i] < 1) {
-                throw new IllegalArgumentException("channelMults must be ≥ 1, got " + Arrays.toString(channelMults));
+            if (channelMults[i] < 1 || channelMults[i] > 16) {
+                throw new IllegalArgumentException("channelMults must be in 1..16, got " + Arrays.toString(channelMults));
             }
             if ((baseChannels * channelMults[i]) % groups != 0) {
                 throw new IllegalArgumentException("channels " + baseChannels * channelMults[i] + " of level " + i
@@ -47,20 +47,30 @@ public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] 
                 size /= 2;
             }
         }
-        if (numResBlocks < 1) {
-            throw new IllegalArgumentException("numResBlocks must be ≥ 1, got " + numResBlocks);
+        if (numResBlocks < 1 || numResBlocks > 16) {
+            throw new IllegalArgumentException("numResBlocks must be in 1..16, got " + numResBlocks);
+        }
+        // a rough count (two 3×3 convolutions per residual block, down and up paths) so that an absurd config.json is
+        // refused here rather than by the native allocator
+        double params = 0;
+        for (int m : channelMults) {
+            params += 3.0 * numResBlocks * 2 * 9 * Math.pow((double) baseChannels * m, 2);
+        }
+        if (params > 2e9) {
+            throw new IllegalArgumentException(String.format("the architecture is too large (about %.1e parameters; baseChannels %d, channelMults %s)",
+                    params, baseChannels, Arrays.toString(channelMults)));
         }
         if (attentionResolutions == null) {
             attentionResolutions = new int[0];
         }
-        if (numClasses < 1) {
-            throw new IllegalArgumentException("numClasses must be ≥ 1, got " + numClasses);
+        if (numClasses < 1 || numClasses > 100_000) {
+            throw new IllegalArgumentException("numClasses must be in 1..100000, got " + numClasses);
         }
         if (groups < 1 || baseChannels % groups != 0) {
             throw new IllegalArgumentException("groups must divide baseChannels (" + baseChannels + "), got " + groups);
         }
-        if (heads < 1) {
-            throw new IllegalArgumentException("heads must be ≥ 1, got " + heads);
+        if (heads < 1 || heads > 64) {
+            throw new IllegalArgumentException("heads must be in 1..64, got " + heads);
         }
     }
 

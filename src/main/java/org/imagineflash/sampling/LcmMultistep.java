@@ -12,7 +12,7 @@ import org.imagineflash.schedule.NoiseSchedule;
  *   timesteps   from the skipping schedule k = T/original_steps: (k·j − 1), j = original_steps..1, taken at
  *               floor(linspace(0, original_steps, N, endpoint=False))
  *   c_skip      σ_d²/((10t)² + σ_d²),  c_out = 10t/√((10t)² + σ_d²),  σ_d = 0.5   (consistency boundary condition)
- *   denoised    c_out·x̂_0 + c_skip·x_t
+ *   denoised    c_out·x̂_0 + c_skip·x_t       (x̂_0 clipped to ±clip_sample_range first when clip_sample is set)
  *   x_next      √ᾱ_next·denoised + √(1−ᾱ_next)·z   (the last step returns denoised)
  * </pre>
  */
@@ -20,10 +20,12 @@ public final class LcmMultistep extends IntegerTimestepSampler {
     static final double SIGMA_DATA = 0.5;
     static final double TIMESTEP_SCALING = 10.0;
     private final NoiseSchedule schedule;
+    private final double clipRange;
 
     public LcmMultistep(NoiseSchedule schedule, SamplerOptions opt) {
         super(skippingTimesteps(schedule.numTrainTimesteps(), opt.originalInferenceSteps(), opt.steps()));
         this.schedule = schedule;
+        this.clipRange = opt.clipSample() ? opt.clipSampleRange() : Double.POSITIVE_INFINITY;
     }
 
     /** LCM/TCD timesteps (diffusers' set_timesteps with strength 1). */
@@ -64,7 +66,8 @@ public final class LcmMultistep extends IntegerTimestepSampler {
         for (int i = 0; i < ts.length; i++) {
             int t = ts[i];
             Prediction p = model.predict(x, t);
-            NDArray denoised = p.x0().mul(cOut(t)).add(x.mul(cSkip(t)));
+            NDArray x0 = Double.isInfinite(clipRange) ? p.x0() : p.x0().clip(-clipRange, clipRange);
+            NDArray denoised = x0.mul(cOut(t)).add(x.mul(cSkip(t)));
             if (i == ts.length - 1) {
                 x = denoised;
             } else {

@@ -9,7 +9,7 @@ import org.imagineflash.schedule.TimestepSpacing;
  * @param spacing timestep spacing (diffusers' {@code timestep_spacing})
  * @param stepsOffset {@code steps_offset} (leading spacing)
  * @param eta DDIM η (0 = deterministic)
- * @param clipSample clip x̂_0 to ±clipSampleRange (DDIM, DDPM)
+ * @param clipSample clip x̂_0 to ±clipSampleRange (DDIM, DDPM, LCM)
  * @param clipSampleRange the clipping range
  * @param setAlphaToOne DDIM: ᾱ_prev = 1 after the last step (else ᾱ_0)
  * @param lowerOrderFinal DPM-Solver++: first-order final step when N &lt; 15

@@ -31,29 +31,96 @@ import java.util.concurrent.TimeoutException;
 /**
  * HTTP server for real-time generation: the JSON API ({@code POST /api/generate}, {@code GET /api/models},
  * {@code GET /health}) and the web page that generates while the user types (static files in
- * {@code resources/public}). Requests go through a {@link BatchingQueue}; bad requests get a 4xx with a one-line
- * JSON error and never a stack trace.
+ * {@code resources/public}). Requests go through a {@link BatchingQueue} (admission by cost, fair between clients,
+ * a lane for cheap requests). Every error, Jetty's own included, is a 4xx/5xx with a one-line JSON body.
+ *
+ * <p>Defences, each against a measured attack: the body is read from the stream up to {@code maxBodyBytes} whatever
+ * its framing (a chunked body once bypassed the limit); at most {@code maxBodyReaders} requests read a body at once
+ * and each within {@code readTimeoutMillis} in total (slow bodies once held all of Jetty's threads, and
+ * {@code /health} timed out); connections are capped; only {@code application/json} is accepted (a cross-site
+ * {@code text/plain} POST cannot trigger work); the server binds to loopback unless told otherwise.
  */
 public final class GenerationServer implements AutoCloseable {
-    /** Limits a request may not exceed. */
-    public record Limits(int maxImages, int maxSteps, int maxPromptLength, int queueCapacity, int maxBatch, long maxBodyBytes,
-                         int workers) {
-        public Limits(int maxImages, int maxSteps, int maxPromptLength, int queueCapacity, int maxBatch, long maxBodyBytes) {
-            this(maxImages, maxSteps, maxPromptLength, queueCapacity, maxBatch, maxBodyBytes, 1);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GenerationServer.class);
+    private static final com.fasterxml.jackson.databind.ObjectReader STRICT_JSON = ModelStore.JSON.reader()
+            .with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** The API's routes and their methods, for 405 answers with {@code Allow}. */
+    private static final Map<String, String> ROUTES = Map.of("/health", "GET", "/api/models", "GET", "/api/prompts", "GET",
+            "/api/generate", "POST");
+
+    /** Limits and policies of the server; build with {@link #builder()}. */
+    public record Limits(int maxImages, int maxSteps, int maxPromptLength, int queueCapacity, long maxQueuedCost, long cheapCost,
+                         int maxBatch, int workers, long maxBodyBytes, int maxBodyReaders, long readTimeoutMillis,
+                         int maxConnections, String host) {
+        public Limits {
+            if (maxImages < 1 || maxSteps < 1 || maxPromptLength < 1 || maxBodyBytes < 64 || maxBodyReaders < 1
+                    || readTimeoutMillis < 100 || maxConnections < 2) {
+                throw new IllegalArgumentException("server limits must be ≥ 1 (body ≥ 64 bytes, read timeout ≥ 100 ms, connections ≥ 2)");
+            }
+            new BatchingQueue.Policy(queueCapacity, maxQueuedCost, cheapCost, maxBatch, GATHER_MILLIS, workers); // validates
         }
 
         public static Limits defaults() {
-            return new Limits(8, 50, 100, 64, 32, 4096);
+            return builder().build();
+        }
+
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        BatchingQueue.Policy policy() {
+            return new BatchingQueue.Policy(queueCapacity, maxQueuedCost, cheapCost, maxBatch, GATHER_MILLIS, workers);
+        }
+
+        /** Builder with the defaults of {@code imagine-flash serve}. */
+        public static final class Builder {
+            private int maxImages = 8;
+            private int maxSteps = 50;
+            private int maxPromptLength = 100;
+            private int queueCapacity = 64;
+            private long maxQueuedCost = 4000; // five of the heaviest teacher requests (8 images × 50 steps × 2 NFE)
+            private long cheapCost = 64;       // up to 8 images of an 8-step student
+            private int maxBatch = 32;
+            private int workers = 1;
+            private long maxBodyBytes = 4096;
+            private int maxBodyReaders = 32;
+            private long readTimeoutMillis = 5000;
+            private int maxConnections = 512;
+            private String host = "127.0.0.1";
+
+            public Builder maxImages(int v) { maxImages = v; return this; }
+            public Builder maxSteps(int v) { maxSteps = v; return this; }
+            public Builder maxPromptLength(int v) { maxPromptLength = v; return this; }
+            public Builder queueCapacity(int v) { queueCapacity = v; return this; }
+            public Builder maxQueuedCost(long v) { maxQueuedCost = v; return this; }
+            public Builder cheapCost(long v) { cheapCost = v; return this; }
+            public Builder maxBatch(int v) { maxBatch = v; return this; }
+            public Builder workers(int v) { workers = v; return this; }
+            public Builder maxBodyBytes(long v) { maxBodyBytes = v; return this; }
+            public Builder maxBodyReaders(int v) { maxBodyReaders = v; return this; }
+            public Builder readTimeoutMillis(long v) { readTimeoutMillis = v; return this; }
+            public Builder maxConnections(int v) { maxConnections = v; return this; }
+            public Builder host(String v) { host = v; return this; }
+
+            public Limits build() {
+                return new Limits(maxImages, maxSteps, maxPromptLength, queueCapacity, maxQueuedCost, cheapCost, maxBatch, workers,
+                        maxBodyBytes, maxBodyReaders, readTimeoutMillis, maxConnections, host);
+            }
         }
     }
 
     /** How long the generator waits for more requests to join a batch (see {@link BatchingQueue}). */
     static final double GATHER_MILLIS = 5;
+    /** The longest a request waits for its images (and the default deadline). */
+    static final int MAX_TIMEOUT_MILLIS = 60_000;
 
     private final Map<String, Generator> models = new LinkedHashMap<>();
+    /** Model folders that failed to load, with the reason. */
+    private final Map<String, String> unavailable = new LinkedHashMap<>();
     private final Limits limits;
     private final BatchingQueue queue;
     private final String defaultModel;
+    private final java.util.concurrent.Semaphore bodyReaders;
     private Javalin app;
 
     public GenerationServer(Path modelsDir, Limits limits) throws IOException {
@@ -61,21 +128,32 @@ public final class GenerationServer implements AutoCloseable {
         if (!Files.isDirectory(modelsDir)) {
             throw new IOException("models directory " + modelsDir + " does not exist");
         }
-        try {
-            java.util.Set<String> warmed = new java.util.HashSet<>(); // architectures
-            for (Path d : ModelStore.list(modelsDir)) {
-                Generator g = Generator.load(d);
-                models.put(d.getFileName().toString(), g);
+        java.util.Set<String> warmed = new java.util.HashSet<>(); // architectures
+        for (Path d : ModelStore.list(modelsDir)) {
+            String name = d.getFileName().toString();
+            Generator g;
+            try {
+                g = Generator.load(d);
+            } catch (IOException | RuntimeException e) {
+                // one broken model does not stop the others from being served
+                String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+                unavailable.put(name, why);
+                LOG.warn("model {} is unavailable: {}", name, why);
+                continue;
+            }
+            models.put(name, g);
+            try {
                 if (warmed.add(ModelStore.JSON.writeValueAsString(g.config().unet()))) {
                     g.warmUp(limits.maxBatch());
                 }
+            } catch (RuntimeException e) {
+                models.values().forEach(Generator::close);
+                throw e;
             }
-        } catch (IOException | RuntimeException e) {
-            models.values().forEach(Generator::close);
-            throw e;
         }
         if (models.isEmpty()) {
-            throw new IOException("no diffusion models found in " + modelsDir + " (train one with imagine-flash train-teacher)");
+            throw new IOException("no usable diffusion models in " + modelsDir
+                    + (unavailable.isEmpty() ? " (train one with imagine-flash train-teacher)" : ": " + unavailable));
         }
         // default: an Imagine Flash student with the most steps (best quality that is still real-time), else any student
         // with the most steps, else the first model
@@ -83,7 +161,8 @@ public final class GenerationServer implements AutoCloseable {
                 .max(java.util.Comparator.comparing((Map.Entry<String, Generator> e) -> isImagineFlash(e.getValue()))
                         .thenComparingInt(e -> e.getValue().config().student().steps()))
                 .map(Map.Entry::getKey).orElse(models.keySet().iterator().next());
-        queue = new BatchingQueue(limits.queueCapacity(), limits.maxBatch(), GATHER_MILLIS, limits.workers());
+        queue = new BatchingQueue(limits.policy());
+        bodyReaders = new java.util.concurrent.Semaphore(limits.maxBodyReaders());
     }
 
     private static boolean isImagineFlash(Generator g) {
@@ -95,23 +174,47 @@ public final class GenerationServer implements AutoCloseable {
             cfg.showJavalinBanner = false;
             cfg.http.maxRequestSize = limits.maxBodyBytes();
             cfg.staticFiles.add("/public", Location.CLASSPATH);
+            // dispatch on the headers: Jetty's default waits for the first body bytes, so a refusal by Content-Length
+            // (413) waited for the idle timeout
+            cfg.jetty.modifyHttpConfiguration(http -> http.setDelayDispatchUntilContent(false));
+            cfg.jetty.modifyServer(server -> {
+                server.addBean(new org.eclipse.jetty.server.ConnectionLimit(limits.maxConnections(), server));
+                server.setErrorHandler(new JsonErrorHandler());
+            });
+            cfg.requestLogger.http((ctx, ms) -> LOG.info("{} {} {} {} {}", ctx.ip(), ctx.method(), ctx.path(), ctx.statusCode(),
+                    String.format("%.1f ms", ms)));
         });
         app.get("/health", ctx -> ctx.json(Map.of("status", "ok", "models", models.size(), "waiting", queue.waiting())));
         app.get("/api/models", ctx -> ctx.json(modelList()));
         app.get("/api/prompts", ctx -> ctx.json(Prompts.complete(ctx.queryParam("prefix"))));
         app.post("/api/generate", this::generate);
         app.exception(BadRequest.class, (e, ctx) -> error(ctx, HttpStatus.BAD_REQUEST, e.getMessage()));
+        app.exception(Refused.class, (e, ctx) -> { });
         app.exception(BatchingQueue.Overloaded.class, (e, ctx) -> error(ctx, HttpStatus.TOO_MANY_REQUESTS, e.getMessage()));
         app.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, HttpStatus.forStatus(e.getStatus()), e.getMessage()));
-        app.exception(Exception.class, (e, ctx) -> error(ctx, HttpStatus.INTERNAL_SERVER_ERROR,
-                "internal error: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse(""))));
+        app.exception(Exception.class, (e, ctx) -> {
+            LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
+            error(ctx, HttpStatus.INTERNAL_SERVER_ERROR,
+                    "internal error: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("")));
+        });
         app.error(404, ctx -> {
-            if (ctx.result() == null || ctx.path().startsWith("/api")) {
+            String allow = ROUTES.get(ctx.path());
+            if (allow != null) {
+                ctx.header("Allow", allow);
+                error(ctx, HttpStatus.METHOD_NOT_ALLOWED, ctx.method() + " is not allowed on " + ctx.path() + " (use " + allow + ")");
+            } else if (ctx.result() == null || ctx.path().startsWith("/api")) {
                 error(ctx, HttpStatus.NOT_FOUND, "no such endpoint: " + ctx.method() + " " + ctx.path());
             }
         });
         app.error(413, ctx -> error(ctx, HttpStatus.CONTENT_TOO_LARGE, "request body too large (max " + limits.maxBodyBytes() + " bytes)"));
-        app.start("127.0.0.1".equals(System.getProperty("imagineflash.host")) ? "127.0.0.1" : "0.0.0.0", port);
+        app.start(limits.host(), port);
+        for (org.eclipse.jetty.server.Connector c : app.jettyServer().server().getConnectors()) {
+            if (c instanceof org.eclipse.jetty.server.AbstractConnector ac) {
+                // a blocked read of a silent client gives up after this long (the whole body has the same deadline)
+                ac.setIdleTimeout(limits.readTimeoutMillis());
+            }
+        }
+        LOG.info("listening on {}:{}", limits.host(), port());
         return this;
     }
 
@@ -123,6 +226,11 @@ public final class GenerationServer implements AutoCloseable {
         return defaultModel;
     }
 
+    /** The address the server listens on. */
+    public String host() {
+        return ((org.eclipse.jetty.server.ServerConnector) app.jettyServer().server().getConnectors()[0]).getHost();
+    }
+
     private static void error(Context ctx, HttpStatus status, String message) {
         ctx.status(status).json(Map.of("error", message == null ? status.getMessage() : message));
     }
@@ -131,6 +239,102 @@ public final class GenerationServer implements AutoCloseable {
     static final class BadRequest extends RuntimeException {
         BadRequest(String m) {
             super(m);
+        }
+    }
+
+    /** Jetty's own errors (malformed request line, URI or headers too long: 400, 414, 431) as one-line JSON. */
+    static final class JsonErrorHandler extends org.eclipse.jetty.server.handler.ErrorHandler {
+        @Override
+        public java.nio.ByteBuffer badMessageError(int status, String reason, org.eclipse.jetty.http.HttpFields.Mutable fields) {
+            fields.put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/json");
+            String msg = reason == null ? org.eclipse.jetty.http.HttpStatus.getMessage(status) : reason;
+            return java.nio.ByteBuffer.wrap(("{\"error\":" + jsonString(msg) + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        @Override
+        protected void generateAcceptableResponse(org.eclipse.jetty.server.Request baseRequest, jakarta.servlet.http.HttpServletRequest request,
+                                                  jakarta.servlet.http.HttpServletResponse response, int code, String message) throws IOException {
+            baseRequest.setHandled(true);
+            response.setContentType("application/json");
+            String msg = message == null ? org.eclipse.jetty.http.HttpStatus.getMessage(code) : message;
+            response.getOutputStream().write(("{\"error\":" + jsonString(msg) + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        private static String jsonString(String s) {
+            try {
+                return ModelStore.JSON.writeValueAsString(s.lines().findFirst().orElse(""));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                return "\"error\"";
+            }
+        }
+    }
+
+    /** A request refused while its body was unread; its answer has already been sent. */
+    static final class Refused extends RuntimeException {
+        Refused() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * Sends a one-line JSON error at once and closes the connection after it: Jetty would otherwise hold the answer
+     * until it had read (or timed out on) the unread rest of the body.
+     */
+    private static Refused refuse(Context ctx, int status, String message) {
+        try {
+            jakarta.servlet.http.HttpServletResponse res = ctx.res();
+            res.setStatus(status);
+            res.setHeader("Connection", "close");
+            res.setContentType("application/json");
+            byte[] b = ModelStore.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsBytes(Map.of("error", message));
+            res.setContentLength(b.length);
+            res.getOutputStream().write(b);
+            res.flushBuffer();
+        } catch (IOException e) {
+            // the client is gone
+        }
+        return new Refused();
+    }
+
+    /**
+     * The request body, read from the stream whatever its framing (Content-Length or chunked): at most
+     * {@code maxBodyBytes} (413 beyond), within {@code readTimeoutMillis} in all (408), by at most
+     * {@code maxBodyReaders} requests at once (503 for the others, without reading).
+     */
+    private byte[] body(Context ctx) throws IOException {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > limits.maxBodyBytes()) {
+            throw refuse(ctx, 413, "request body too large (max " + limits.maxBodyBytes() + " bytes)");
+        }
+        if (!bodyReaders.tryAcquire()) {
+            throw refuse(ctx, 503, "server busy: too many requests are sending their bodies");
+        }
+        try {
+            long deadline = System.nanoTime() + limits.readTimeoutMillis() * 1_000_000L;
+            java.io.InputStream in = ctx.req().getInputStream();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[1024];
+            for (int r; ; ) {
+                try {
+                    r = in.read(buf);
+                } catch (IOException e) {
+                    throw refuse(ctx, 408, "request body not received within " + limits.readTimeoutMillis() + " ms");
+                }
+                if (r < 0) {
+                    break;
+                }
+                out.write(buf, 0, r);
+                if (out.size() > limits.maxBodyBytes()) {
+                    throw refuse(ctx, 413, "request body too large (max " + limits.maxBodyBytes() + " bytes)");
+                }
+                if (System.nanoTime() > deadline) {
+                    throw refuse(ctx, 408, "request body not received within " + limits.readTimeoutMillis() + " ms");
+                }
+            }
+            return out.toByteArray();
+        } finally {
+            bodyReaders.release();
         }
     }
 
@@ -149,17 +353,31 @@ public final class GenerationServer implements AutoCloseable {
             m.put("cfg", d.cfg());
             m.put("nfe", d.steps() * (d.cfg() != 1.0 ? 2 : 1));
             m.put("default", e.getKey().equals(defaultModel));
+            m.put("available", true);
+            out.add(m);
+        }
+        for (Map.Entry<String, String> e : unavailable.entrySet()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", e.getKey());
+            m.put("available", false);
+            m.put("error", e.getValue());
             out.add(m);
         }
         return out;
     }
 
     private void generate(Context ctx) throws Exception {
+        String type = ctx.contentType();
+        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+            throw new io.javalin.http.HttpResponseException(415, "send the request as Content-Type: application/json");
+        }
         JsonNode body;
         try {
-            body = ModelStore.JSON.readTree(ctx.body());
-        } catch (IOException e) {
-            throw new BadRequest("malformed JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
+            body = STRICT_JSON.readTree(body(ctx));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+            throw new BadRequest("malformed JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                    + "; send one object like {\"prompt\": \"sneaker\"}");
         }
         if (body == null || !body.isObject()) {
             throw new BadRequest("the body must be a JSON object like {\"prompt\": \"sneaker\"}");
@@ -194,19 +412,27 @@ public final class GenerationServer implements AutoCloseable {
         if (g.isStudent() && cfg != 1.0) {
             throw new BadRequest("students are distilled with guidance built in; cfg must be 1 for " + modelName);
         }
+        int timeoutMs = integer(body, "timeoutMs", MAX_TIMEOUT_MILLIS, 1, MAX_TIMEOUT_MILLIS);
         Generator.Options o = new Generator.Options(d.sampler(), steps, cfg, null);
         long t0 = System.nanoTime();
+        long deadline = t0 + timeoutMs * 1_000_000L;
+        long cost = (long) steps * (cfg != 1.0 ? 2 : 1) * n;
+        java.util.concurrent.CompletableFuture<BatchingQueue.Done> future = queue.submit(ctx.ip(), modelName, g, o, label, n, seed, cost, deadline);
         BatchingQueue.Done done;
         try {
-            done = queue.submit(modelName, g, o, label, n, seed).get(60, TimeUnit.SECONDS);
+            done = future.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof IllegalArgumentException) {
                 throw new BadRequest(c.getMessage());
             }
+            if (c instanceof BatchingQueue.Expired) {
+                throw new io.javalin.http.HttpResponseException(503, c.getMessage());
+            }
             throw new IllegalStateException(c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage());
         } catch (TimeoutException e) {
-            throw new io.javalin.http.HttpResponseException(503, "generation timed out");
+            future.cancel(false); // not started: the queue drops it; started: its batch finishes for the others
+            throw new io.javalin.http.HttpResponseException(503, "generation did not finish within " + timeoutMs + " ms");
         }
         double totalMs = (System.nanoTime() - t0) / 1e6;
         int nfe = done.nfe() * (cfg != 1.0 ? 2 : 1);

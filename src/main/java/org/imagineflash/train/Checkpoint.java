@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * A resumable training state: raw weights, EMA weights (as weights.params + config.json, so the directory is also a
- * loadable model), optimizer moments and a JSON map (step, RNG seed, wall time, the run's options). Written into a temporary directory and renamed, so an interrupted save leaves the previous
- * checkpoint intact.
+ * loadable model), optimizer moments and a JSON map (step, RNG seed, wall time, the run's options). Saved with
+ * {@link ModelStore#writeDirAtomically}, so a crash at any instant leaves this checkpoint or the previous one.
  */
 public final class Checkpoint {
     public static final String STATE = "state.json";
@@ -38,6 +38,7 @@ public final class Checkpoint {
     /** Restores weights and optimizer; returns the saved state map. */
     public static Map<String, Object> load(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Extra extra)
             throws IOException {
+        ModelStore.recover(dir);
         if (!Files.isRegularFile(dir.resolve(STATE))) {
             throw new IOException("no checkpoint to resume in " + dir + " (missing " + STATE + ")");
         }
@@ -55,14 +56,38 @@ public final class Checkpoint {
         public static final Resumed FRESH = new Resumed(0, 0);
     }
 
-    /** Restores a checkpoint and checks that it was written with the same seed. */
-    public static Resumed resume(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Extra extra, long seed)
+    /** What must match between a checkpoint and the run that resumes it. */
+    public record Run(long seed, long totalSteps, int batchSize, double lr) {
+        void into(Map<String, Object> st) {
+            st.put("seed", seed);
+            st.put("batchSize", batchSize);
+            st.put("lr", lr);
+        }
+    }
+
+    /**
+     * Restores a checkpoint and checks that the resuming run is the same run: same seed, batch size and learning rate
+     * (checkpoints written before these were recorded check the seed only), and a step count not below the
+     * checkpoint's (a longer run continues it).
+     */
+    public static Resumed resume(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Extra extra, Run run)
             throws IOException {
         Map<String, Object> st = load(dir, model, ema, opt, extra);
-        if (((Number) st.get("seed")).longValue() != seed) {
-            throw new IllegalArgumentException("--seed " + seed + " differs from the checkpoint's seed " + st.get("seed"));
+        if (((Number) st.get("seed")).longValue() != run.seed()) {
+            throw new IllegalArgumentException("--seed " + run.seed() + " differs from the checkpoint's seed " + st.get("seed"));
         }
-        return new Resumed(((Number) st.get("step")).longValue(), ((Number) st.get("wallSeconds")).doubleValue());
+        if (st.get("batchSize") instanceof Number b && b.intValue() != run.batchSize()) {
+            throw new IllegalArgumentException("--batch-size " + run.batchSize() + " differs from the checkpoint's " + b);
+        }
+        if (st.get("lr") instanceof Number lr && lr.doubleValue() != run.lr()) {
+            throw new IllegalArgumentException("--lr " + run.lr() + " differs from the checkpoint's " + lr);
+        }
+        long step = ((Number) st.get("step")).longValue();
+        if (step > run.totalSteps()) {
+            throw new IllegalArgumentException("the checkpoint in " + dir + " is at step " + step + ", past the " + run.totalSteps()
+                    + " steps asked for; resume with at least " + step);
+        }
+        return new Resumed(step, ((Number) st.get("wallSeconds")).doubleValue());
     }
 
     /** Whether to checkpoint after {@code done} of {@code total} steps: every {@code every} steps (0: never) and at the end. */
@@ -70,18 +95,29 @@ public final class Checkpoint {
         return dir != null && (done == total || (every > 0 && done % every == 0));
     }
 
-    /** Saves the state a resume needs (step, seed, wall time) plus the last value of a loss. */
-    public static void save(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Extra extra, long done, long seed,
+    /** Saves the state a resume needs (step, the run's settings, wall time) plus the last value of a loss. */
+    public static void save(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Extra extra, long done, Run run,
                             double wallSeconds, String lossName, float loss) throws IOException {
         Map<String, Object> st = new java.util.LinkedHashMap<>();
         st.put("step", done);
-        st.put("seed", seed);
+        run.into(st);
         st.put("wallSeconds", wallSeconds);
         st.put(lossName, loss);
         save(dir, model, ema, opt, st, extra);
     }
 
-    public static boolean exists(Path dir) {
+    /**
+     * The checkpoint folder of a run writing {@code out} when none is given: the hidden sibling {@code .NAME.checkpoint}
+     * (next to the output wherever the command runs; not served or listed as a model).
+     */
+    public static Path defaultDir(Path out) {
+        Path abs = out.toAbsolutePath().normalize();
+        return abs.resolveSibling("." + abs.getFileName() + ".checkpoint");
+    }
+
+    /** Whether {@code dir} holds a checkpoint (after completing or rolling back a save that a crash interrupted). */
+    public static boolean exists(Path dir) throws IOException {
+        ModelStore.recover(dir);
         return Files.isRegularFile(dir.resolve(STATE));
     }
 

@@ -74,7 +74,8 @@ public final class TeacherTraining {
         AdamW adam = AdamW.standard(model.parameters(), (float) opt.weightDecay());
         Ema emaUpdate = new Ema(model.parameters(), ema.parameters(), opt.emaDecay());
         LrSchedule lr = new LrSchedule(opt.lrSchedule(), opt.lr(), opt.warmup(), opt.steps());
-        Checkpoint.Resumed from = resume ? Checkpoint.resume(checkpointDir, model, ema, adam, null, opt.seed()) : Checkpoint.Resumed.FRESH;
+        Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.steps(), opt.batchSize(), opt.lr());
+        Checkpoint.Resumed from = resume ? Checkpoint.resume(checkpointDir, model, ema, adam, null, run) : Checkpoint.Resumed.FRESH;
         long start = from.step();
         double priorWall = from.wallSeconds();
         List<Float> losses = new ArrayList<>();
@@ -118,7 +119,7 @@ public final class TeacherTraining {
                 pb.stepTo(step + 1);
                 pb.setExtraMessage(String.format("loss %.4f lr %.2e", loss, lr.at(step)));
                 if (Checkpoint.due(checkpointDir, step + 1, opt.steps(), opt.checkpointEvery())) {
-                    Checkpoint.save(checkpointDir, model, ema, adam, null, step + 1, opt.seed(),
+                    Checkpoint.save(checkpointDir, model, ema, adam, null, step + 1, run,
                             priorWall + (System.nanoTime() - t0) / 1e9, "lastLoss", loss);
                 }
             }

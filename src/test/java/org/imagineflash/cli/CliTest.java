@@ -74,6 +74,10 @@ class CliTest {
                 {"schedule", "--beta-schedule", "cubic"},
                 {"serve", "--port", "0", "--warmup-requests", "-1", "--models", dir.toString()},
                 {"load-test", "--port", "1", "--warmup", "-5"},
+                // before: a table of errors and exit 0 with no server; a path without a reason; an error after training
+                {"load-test", "--port", "9", "--requests", "3", "--warmup", "0"},
+                {"sample", "--model", model.toString(), "--class", "1", "--steps", "1", "--out", "/proc/a.png"},
+                {"train-teacher", "--steps", "1", "--out", "/proc/none/teacher"},
         };
         for (String[] c : cases) {
             Run r = run(c);
@@ -84,6 +88,10 @@ class CliTest {
         }
         assertFalse(Files.exists(png));
         assertEquals(2, run("sample", "--bogus").code());
+        assertTrue(run("load-test", "--port", "9", "--requests", "3", "--warmup", "0").err().contains("no server answers on port 9"));
+        String proc = run("sample", "--model", model.toString(), "--class", "1", "--steps", "1", "--out", "/proc/a.png").err();
+        assertTrue(proc.contains("/proc/a.png") && proc.contains(": "), proc);
+        assertTrue(run("train-teacher", "--steps", "1", "--out", "/proc/none/teacher").err().contains("cannot write /proc/none/teacher"));
     }
 
     @Test
@@ -142,5 +150,18 @@ class CliTest {
         assertTrue(r.code() != 0 && r.err().contains("not a classifier directory"), r.err());
         Run both = run("eval", "--classifier", dir.toString());
         assertTrue(both.code() != 0 && both.err().contains("either --model or --images"), both.err());
+    }
+
+    @Test
+    void anAbsurdArchitectureIsRefusedByValidation() throws Exception {
+        // before: baseChannels 1e6 in config.json reached PyTorch's allocator
+        Path d = dir.resolve("absurd");
+        Files.createDirectories(d);
+        Files.copy(model.resolve(ModelStore.WEIGHTS), d.resolve(ModelStore.WEIGHTS));
+        Files.writeString(d.resolve(ModelStore.CONFIG), Files.readString(model.resolve(ModelStore.CONFIG))
+                .replaceFirst("\"baseChannels\" : \\d+", "\"baseChannels\" : 1000000"));
+        Run r = run("sample", "--model", d.toString(), "--class", "1", "--out", dir.resolve("absurd.png").toString());
+        assertEquals(4, r.code(), r.err());
+        assertTrue(r.err().contains("baseChannels must be in 1..1024"), r.err());
     }
 }

@@ -45,12 +45,17 @@ class BaselineDistillationTest extends MixtureTeacherTest {
     void stepDistilledFourStepStudentBeatsFourStepDdim() throws Exception {
         // one halving stage 8 → 4 with the whole budget, ε student (the teacher's own parameterization, so the student
         // starts as the teacher); measured 0.1099 vs DDIM-4 0.1304 (unclipped; clipped 0.1788). With the budget split
-        // over 16 → 8 → 4 it needs twice the iterations (0.1176 at 2400)
+        // over 16 → 8 → 4 it needs twice the iterations (0.1176 at 2400). Like the bar, the student is scored with the
+        // better of its clipped and unclipped steps: on this mixture, whose points sit near ±1, clipping hurts both
+        // (student 0.1478 clipped); on Fashion-MNIST it helps both (the shipped student samples clipped)
         double bar = ddimBar(4);
         try (DiffusionModel s = new StepDistillation(teacher, options(trailing(4), "same", 0, 1200, 3e-4), MixtureProblem.data(6000, 1), 8, null)
                 .run(null, false, null).ema()) {
-            double student = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, false), 1.0, reference);
-            System.out.printf("step distillation 8→4: student %.4f vs teacher DDIM-4 %.4f%n", student, bar);
+            double clipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, true), 1.0, reference);
+            double unclipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, false), 1.0, reference);
+            double student = Math.min(clipped, unclipped);
+            System.out.printf("step distillation 8→4: student %.4f (clipped %.4f, unclipped %.4f) vs teacher DDIM-4 %.4f%n",
+                    student, clipped, unclipped, bar);
             assertTrue(student < MARGIN * bar, "student " + student + " vs DDIM-4 " + bar);
         }
     }

@@ -88,4 +88,123 @@ class ModelStoreTest {
         NDManager.newBaseManager().close();
         assertEquals(new Shape(1), new Shape(1));
     }
+
+    /** Stands for a kill: an Error, so the save's clean-up for ordinary exceptions does not run. */
+    static final class SimulatedCrash extends Error {
+        SimulatedCrash(String step) {
+            super("crash at " + step);
+        }
+    }
+
+    static void saveSeeded(Path d, int seed) throws IOException {
+        try (DiffusionModel m = DiffusionModel.create(TinyModels.teacher(), seed)) {
+            ModelStore.save(m, d, Provenance.of("seed " + seed, seed, "none", 0, 0, Map.of()));
+        }
+    }
+
+    static float[] outputOf(Path d) throws IOException {
+        try (DiffusionModel m = ModelStore.load(d)) {
+            return output(m);
+        }
+    }
+
+    static float[] outputOfSeed(int seed) {
+        try (DiffusionModel m = DiffusionModel.create(TinyModels.teacher(), seed)) {
+            return output(m);
+        }
+    }
+
+    @Test
+    void aCrashAtAnyStepOfASaveLeavesTheNewOrThePreviousModelLoadable() throws IOException {
+        float[] previous = outputOfSeed(1);
+        float[] next = outputOfSeed(2);
+        // before the crash fix, a kill between the two renames left no model directory at all ("moved-aside")
+        for (String step : new String[] {"written", "ready", "moved-aside", "swapped"}) {
+            Path parent = Files.createDirectories(dir.resolve(step));
+            Path d = parent.resolve("m");
+            saveSeeded(d, 1);
+            ModelStore.swapHook(s -> {
+                if (s.equals(step)) {
+                    throw new SimulatedCrash(s);
+                }
+            });
+            try {
+                assertThrows(SimulatedCrash.class, () -> saveSeeded(d, 2));
+            } finally {
+                ModelStore.swapHook(null);
+            }
+            float[] loaded = outputOf(d);
+            // "written" stops before the new version is complete; from "ready" on, the complete new version wins
+            assertArrayEquals(step.equals("written") ? previous : next, loaded, step);
+            saveSeeded(d, 3);
+            assertArrayEquals(outputOfSeed(3), outputOf(d), step);
+            try (var s = Files.list(parent)) {
+                assertEquals(java.util.List.of("m"), s.map(p -> p.getFileName().toString()).toList(), "stale temporaries after " + step);
+            }
+        }
+    }
+
+    @Test
+    void aCheckpointInterruptedMidSwapIsStillFoundForResume() throws IOException {
+        Path d = dir.resolve("ck");
+        saveSeeded(d, 1);
+        Files.writeString(d.resolve(org.imagineflash.train.Checkpoint.STATE), "{}");
+        ModelStore.swapHook(s -> {
+            if (s.equals("moved-aside")) {
+                throw new SimulatedCrash(s);
+            }
+        });
+        try {
+            assertThrows(SimulatedCrash.class, () -> ModelStore.writeDirAtomically(d, tmp -> {
+                Files.writeString(tmp.resolve("x"), "new");
+                Files.writeString(tmp.resolve(org.imagineflash.train.Checkpoint.STATE), "{}");
+            }));
+        } finally {
+            ModelStore.swapHook(null);
+        }
+        assertFalse(Files.exists(d), "the crash window: the directory is away");
+        assertTrue(org.imagineflash.train.Checkpoint.exists(d), "recovered for --resume");
+        assertEquals("new", Files.readString(d.resolve("x")));
+    }
+
+    @Test
+    void aSaveInterruptedByTheOldLayoutIsRecoveredFromItsOldFolder() throws IOException {
+        Path d = dir.resolve("m");
+        saveSeeded(d, 1);
+        Files.move(d, dir.resolve(".m.old123456"));
+        // the earlier layout named the set-aside folder .NAME.old<nanos>; a save recovers it, then replaces it
+        assertArrayEquals(outputOfSeed(1), outputOf(d), "recovered at load");
+        saveSeeded(d, 2);
+        assertArrayEquals(outputOfSeed(2), outputOf(d));
+        try (var s = Files.list(dir)) {
+            assertEquals(java.util.List.of("m"), s.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
+    void nonFiniteWeightsAndChangedWeightsAreRefusedAtLoad() throws IOException {
+        Path d = dir.resolve("m");
+        saveSeeded(d, 1);
+        byte[] w = Files.readAllBytes(d.resolve(ModelStore.WEIGHTS));
+        // the last 4 bytes are the last float of the last parameter
+        byte[] changed = w.clone();
+        changed[w.length - 2] ^= 0x01;
+        Files.write(d.resolve(ModelStore.WEIGHTS), changed);
+        IOException e = assertThrows(IOException.class, () -> ModelStore.load(d));
+        assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+        // a NaN where the provenance has no checksum (files written before checksums) is still refused
+        byte[] nan = w.clone();
+        java.nio.ByteBuffer.wrap(nan).putFloat(w.length - 4, Float.NaN);
+        Files.write(d.resolve(ModelStore.WEIGHTS), nan);
+        Files.delete(d.resolve(ModelStore.PROVENANCE));
+        e = assertThrows(IOException.class, () -> ModelStore.load(d));
+        assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
+    }
+
+    @Test
+    void hiddenFoldersAreNotModels() throws IOException {
+        saveSeeded(dir.resolve("a"), 1);
+        saveSeeded(dir.resolve(".a.tmp999"), 1);
+        assertEquals(java.util.List.of(dir.resolve("a")), ModelStore.list(dir));
+    }
 }

@@ -81,7 +81,7 @@ class GenerationServerTest {
         JsonNode again = json(post("{\"prompt\":\"sneaker\",\"seed\":3,\"n\":2}"));
         assertEquals(j.get("images"), again.get("images"));
         HttpResponse<byte[]> raw = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/generate"))
-                .header("Accept", "image/png").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"sneaker\",\"seed\":3}")).build(),
+                .header("Accept", "image/png").header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"sneaker\",\"seed\":3}")).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals("image/png", raw.headers().firstValue("Content-Type").orElse(""));
         assertArrayEquals(png, raw.body());
@@ -124,11 +124,11 @@ class GenerationServerTest {
     @Test
     void overloadAnswers429AndKeepsServing() throws Exception {
         Path d2 = dir.resolve("small-queue");
-        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d2), new GenerationServer.Limits(8, 50, 100, 1, 1, 4096)).start(0)) {
+        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d2), GenerationServer.Limits.builder().queueCapacity(1).maxBatch(1).build()).start(0)) {
             List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
             for (int i = 0; i < 12; i++) {
                 fs.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/api/generate"))
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"coat\",\"model\":\"teacher-tiny\",\"steps\":20,\"seed\":" + i + "}")).build(),
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"coat\",\"model\":\"teacher-tiny\",\"steps\":20,\"seed\":" + i + "}")).build(),
                         HttpResponse.BodyHandlers.ofString()));
             }
             int ok = 0;
@@ -149,11 +149,11 @@ class GenerationServerTest {
         Path d3 = dir.resolve("two-workers");
         int n = 12;
         String[] prompts = {"coat", "bag", "sneaker"};
-        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d3), new GenerationServer.Limits(8, 50, 100, 64, 4, 4096, 2)).start(0)) {
+        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d3), GenerationServer.Limits.builder().maxBatch(4).workers(2).build()).start(0)) {
             URI uri = URI.create("http://127.0.0.1:" + s.port() + "/api/generate");
             List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                fs.add(HTTP.sendAsync(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(
+                fs.add(HTTP.sendAsync(HttpRequest.newBuilder(uri).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
                         "{\"prompt\":\"" + prompts[i % 3] + "\",\"seed\":" + i + "}")).build(), HttpResponse.BodyHandlers.ofString()));
             }
             int batched = 0;

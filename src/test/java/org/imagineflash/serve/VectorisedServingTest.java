@@ -39,7 +39,7 @@ class VectorisedServingTest {
         try (GenerationServer server = new GenerationServer(models, GenerationServer.Limits.defaults()).start(0)) {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + server.port() + "/api/generate"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"bag\",\"model\":\"student-tiny\",\"n\":4,\"seed\":3}")).build(),
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"bag\",\"model\":\"student-tiny\",\"n\":4,\"seed\":3}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
             JsonNode images = ModelStore.JSON.readTree(r.body()).get("images");

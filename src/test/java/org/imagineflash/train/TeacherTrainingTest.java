@@ -71,4 +71,27 @@ class TeacherTrainingTest {
         assertTrue(r.losses().stream().allMatch(l -> Float.isFinite(l)), "non-finite loss");
         assertTrue(last < 0.7 * first, "loss " + first + " → " + last);
     }
+
+    @Test
+    void resumeRefusesADifferentRunAndAShorterOne() throws IOException {
+        // before: --resume checked the seed only; a changed batch size or LR was accepted silently and a shorter
+        // --steps wrote a model with a NaN loss in its provenance
+        Path ck = dir.resolve("ck-run");
+        new TeacherTraining(TinyModels.teacher(), new TrainOptions(4, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0))
+                .run(TinyModels.shapes(2), ck, false, null).ema().close();
+        String lr = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(TinyModels.teacher(),
+                new TrainOptions(6, 4, 2e-3, "constant", 0, 0, 0.9, 0.1, 0, 0)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
+        assertTrue(lr.contains("--lr"), lr);
+        String batch = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(TinyModels.teacher(),
+                new TrainOptions(6, 8, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
+        assertTrue(batch.contains("--batch-size"), batch);
+        String shorter = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(TinyModels.teacher(),
+                new TrainOptions(2, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
+        assertTrue(shorter.contains("at step 4"), shorter);
+        // a longer run continues it
+        TeacherTraining.Result r = new TeacherTraining(TinyModels.teacher(), new TrainOptions(6, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0))
+                .run(TinyModels.shapes(2), ck, true, null);
+        assertEquals(2, r.losses().size());
+        r.ema().close();
+    }
 }

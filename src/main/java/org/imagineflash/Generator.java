@@ -101,9 +101,22 @@ public final class Generator implements AutoCloseable {
         if (isStudent()) {
             return new Options("student", model.config().student().steps(), 1.0, null);
         }
-        // DDIM with x̂_0 clipped to [−1, 1] (diffusers' DDIM default): measured on the shipped ε-teacher (linear β, α_T ≈ 0.006),
-        // DPM-Solver++ 2M without clipping amplifies the early x̂_0 errors into saturated black/white images
+        // the teacher's best sampler at 25 steps in the report (FD 21.5 with guidance 3); clipping x̂_0 would ruin it
+        // there (see SamplerOptions.defaults)
         return new Options("dpmpp-2m", 25, 3.0, null);
+    }
+
+    /**
+     * Options from a caller's choices, each null for this model's default; the steps default to the model's own when
+     * the sampler is its default sampler, else 25. {@code samplerOptions} builds the sampler's options for the step
+     * count chosen (null: the sampler's defaults).
+     */
+    public Options options(String sampler, Integer steps, Double cfg, java.util.function.IntFunction<SamplerOptions> samplerOptions) {
+        Options d = defaults();
+        String s = sampler != null ? sampler : d.sampler();
+        int st = steps != null ? steps : s.equals(d.sampler()) ? d.steps() : 25;
+        double c = cfg != null ? cfg : d.cfg();
+        return new Options(s, st, c, samplerOptions == null ? null : samplerOptions.apply(st));
     }
 
     /**

@@ -60,7 +60,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     distillStep, distillStep / teacherStep);
         }
         out.printf("%n%-22s %-9s %-6s %-5s %12s %16s%n", "model", "sampler", "steps", "NFE", "ms/img b=1", "img/s b=64");
-        for (Path dir : DemoCommand.modelDirs(models)) {
+        for (Path dir : org.imagineflash.model.ModelStore.listTeachersFirst(models)) {
             try (Generator g = Generator.load(dir)) {
                 Generator.Options o = g.defaults();
                 Map<String, Object> s = Evaluation.speed(g, o, 5);

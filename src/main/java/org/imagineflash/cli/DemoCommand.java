@@ -39,7 +39,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (perClass < 1 || perClass > 16) {
             throw new IllegalArgumentException("--per-class must be in 1..16, got " + perClass);
         }
-        List<Path> dirs = modelDirs(models);
+        List<Path> dirs = ModelStore.listTeachersFirst(models);
         if (dirs.isEmpty()) {
             throw new IOException("no diffusion models found in " + models + " (expected sub-folders with config.json and weights.params)");
         }
@@ -76,16 +76,5 @@ public final class DemoCommand implements Callable<Integer> {
         PngGrid.write(PngGrid.labeled(all, Prompts.CLASS_NAMES, captions, colW), out);
         o.println("wrote " + out + "  (NFE counts both guidance branches; ms on " + Runtime.getRuntime().availableProcessors() + " cores)");
         return 0;
-    }
-
-    /** Model directories under a folder: the teacher first, then students by name. */
-    static List<Path> modelDirs(Path root) throws IOException {
-        List<Path> out = new ArrayList<>(ModelStore.list(root));
-        out.sort((a, b) -> {
-            boolean ta = a.getFileName().toString().startsWith("teacher");
-            boolean tb = b.getFileName().toString().startsWith("teacher");
-            return ta == tb ? a.compareTo(b) : ta ? -1 : 1;
-        });
-        return out;
     }
 }

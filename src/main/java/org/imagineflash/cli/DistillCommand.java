@@ -48,7 +48,7 @@ public final class DistillCommand implements Callable<Integer> {
             + "with the teacher's architecture and the student's parameterization (default: the teacher)") Path initDir;
     @Option(names = "--teacher", required = true, description = "teacher model directory") Path teacherDir;
     @Option(names = "--out", required = true, description = "student model directory to write") Path out;
-    @Option(names = "--steps", defaultValue = "3", description = "student steps (trailing timesteps, e.g. 3 → 999,666,333)") int steps;
+    @Option(names = "--steps", defaultValue = "3", description = "student steps (trailing timesteps, e.g. 3 → 999,666,332)") int steps;
     @Option(names = "--timesteps", split = ",", description = "explicit descending student timesteps (overrides --steps)") int[] timesteps;
     @Option(names = "--inputs", defaultValue = "backward", description = "backward | forward") String inputs;
     @Option(names = "--target", defaultValue = "srl", description = "srl | direct") String target;

@@ -71,7 +71,7 @@ public final class EvalCommand implements Callable<Integer> {
             } else {
                 ModelStore.readConfig(model);
                 try (Generator g = Generator.load(model)) {
-                    Generator.Options o = SampleCommand.options(g, sampler, steps, cfg, samplerOptions);
+                    Generator.Options o = g.options(sampler, steps, cfg, samplerOptions == null ? null : samplerOptions::toOptions);
                     int[] lab = Evaluation.balancedLabels(n, dc.config().numClasses());
                     if (n <= dc.config().featureDim()) {
                         throw new IllegalArgumentException("--n must be above the feature dimension " + dc.config().featureDim()

@@ -67,7 +67,7 @@ public final class SampleCommand implements Callable<Integer> {
             cols = Math.min(n, 10);
         }
         try (Generator g = Generator.load(model)) {
-            Generator.Options o = options(g, sampler, steps, cfg, samplerOptions);
+            Generator.Options o = g.options(sampler, steps, cfg, samplerOptions::toOptions);
             Generator.Images images = g.generateBatched(labels, seed, o, 64);
             PngGrid.write(PngGrid.grid(images.pixels(), images.count(), images.height(), images.width(), cols, 2), out);
             if (idx != null) {
@@ -82,14 +82,5 @@ public final class SampleCommand implements Callable<Integer> {
                     out, labels.length, o.sampler(), o.steps(), o.cfg(), images.millis() / labels.length, images.nfe());
         }
         return 0;
-    }
-
-    /** Options from the flags, falling back to the model's defaults. */
-    static Generator.Options options(Generator g, String sampler, Integer steps, Double cfg, SamplerOptionsMixin so) {
-        Generator.Options d = g.defaults();
-        String s = sampler != null ? sampler : d.sampler();
-        int st = steps != null ? steps : s.equals(d.sampler()) ? d.steps() : 25;
-        double c = cfg != null ? cfg : d.cfg();
-        return new Generator.Options(s, st, c, so == null ? null : so.toOptions(st));
     }
 }

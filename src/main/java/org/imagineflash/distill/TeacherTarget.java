@@ -22,10 +22,6 @@ public final class TeacherTarget {
         this.k = k;
     }
 
-    public int steps() {
-        return k;
-    }
-
     /** The teacher's times from τ: τ·(k−j)/k for j = 0..k−1 (descending, last = τ/k). */
     public double[] times(double tau) {
         double[] ts = new double[k];

@@ -35,8 +35,23 @@ import java.util.TreeMap;
  * re-run only evaluates what changed. Writes README.md, results.json, a sample grid per row and two charts.
  */
 public final class Report {
-    /** One row: a label, the table it belongs to, the method family (for the chart), model dir and sampling. */
-    public record Row(String name, String table, String method, String model, String sampler, Integer steps, Double cfg) {
+    /**
+     * One row: a label, the table it belongs to, the method family (for the chart), model dir and sampling; a teacher
+     * sampler may set its timestep spacing and x̂_0 clipping (null: the sampler's defaults).
+     */
+    public record Row(String name, String table, String method, String model, String sampler, Integer steps, Double cfg,
+                      String spacing, Boolean clipSample) {
+        /** The sampler options of a teacher row (null for a student row, which samples with its own config). */
+        SamplerOptions samplerOptions() {
+            if ("student".equals(sampler) || steps == null) {
+                return null;
+            }
+            SamplerOptions o = SamplerOptions.defaults(steps);
+            if (spacing != null) {
+                o = o.withSpacing(org.imagineflash.schedule.TimestepSpacing.parse(spacing));
+            }
+            return clipSample != null ? o.withClipSample(clipSample) : o;
+        }
     }
 
     /** The whole configuration. */
@@ -67,7 +82,8 @@ public final class Report {
                 Path modelDir = Path.of(row.model());
                 // a teacher sampler's default options are part of the key (a changed default, e.g. DDIM's clipping,
                 // must not reuse old figures); students sample with their own config, which the weights' hash covers
-                String samplerDefaults = "student".equals(row.sampler()) ? "" : "|" + SamplerOptions.defaults(row.steps());
+                SamplerOptions rowOptions = row.samplerOptions();
+                String samplerDefaults = rowOptions == null ? "" : "|" + rowOptions;
                 String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.n() + "|" + cfg.seed() + "|" + clfHash
                         + samplerDefaults;
                 // names a row's figures without its weights: a model that is not in this checkout (an experiment's
@@ -111,7 +127,7 @@ public final class Report {
                         String s = row.sampler() != null ? row.sampler() : d.sampler();
                         int st = row.steps() != null ? row.steps() : d.steps();
                         double c = row.cfg() != null ? row.cfg() : d.cfg();
-                        Generator.Options o = new Generator.Options(s, st, c, null);
+                        Generator.Options o = new Generator.Options(s, st, c, rowOptions);
                         int[] labels = Evaluation.balancedLabels(cfg.n(), dc.config().numClasses());
                         Generator.Images im = g.generateBatched(labels, cfg.seed(), o, 64);
                         r = new LinkedHashMap<>();

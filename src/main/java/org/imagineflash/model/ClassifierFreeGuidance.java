@@ -13,11 +13,6 @@ public final class ClassifierFreeGuidance {
     private ClassifierFreeGuidance() {
     }
 
-    /** Guidance from two denoisers (conditional, unconditional). */
-    public static Denoiser wrap(Denoiser conditional, Denoiser unconditional, double scale) {
-        return (x, t) -> combine(conditional.predict(x, t), unconditional.predict(x, t), scale);
-    }
-
     /** Guidance that evaluates the conditional and unconditional branch in one batched forward pass. */
     public static Denoiser batched(DiffusionModel model, NDArray labels, NDArray nullLabels, double scale) {
         NDArray both = labels.concat(nullLabels);

@@ -178,6 +178,17 @@ public final class ModelStore {
         }
     }
 
+    /** {@link #list}, with the folders whose name starts with "teacher" first. */
+    public static List<Path> listTeachersFirst(Path root) throws IOException {
+        List<Path> out = new ArrayList<>(list(root));
+        out.sort((a, b) -> {
+            boolean ta = a.getFileName().toString().startsWith("teacher");
+            boolean tb = b.getFileName().toString().startsWith("teacher");
+            return ta == tb ? a.compareTo(b) : ta ? -1 : 1;
+        });
+        return out;
+    }
+
     /** The model's provenance, or null when the directory has none. */
     public static Provenance readProvenance(Path dir) throws IOException {
         if (!Files.isRegularFile(dir.resolve(PROVENANCE))) {

@@ -89,10 +89,6 @@ public final class FewStepStudent implements Sampler {
         return x0.mul(schedule.alpha(next)).add(eps.mul(schedule.sigma(next)));
     }
 
-    public boolean noiseCorrection() {
-        return noiseCorrection;
-    }
-
     @Override
     public int nfe() {
         return ts.length;
@@ -101,9 +97,5 @@ public final class FewStepStudent implements Sampler {
     @Override
     public double[] timesteps() {
         return Arrays.stream(ts).asDoubleStream().toArray();
-    }
-
-    public int[] intTimesteps() {
-        return ts.clone();
     }
 }

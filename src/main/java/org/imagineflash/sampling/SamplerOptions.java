@@ -67,11 +67,6 @@ public record SamplerOptions(int steps, TimestepSpacing spacing, int stepsOffset
                 finalSigmaZero, originalInferenceSteps, gamma, timesteps, noiseCorrection);
     }
 
-    public SamplerOptions withTimesteps(int[] ts, boolean nc) {
-        return new SamplerOptions(ts.length, spacing, stepsOffset, eta, clipSample, clipSampleRange, setAlphaToOne,
-                lowerOrderFinal, finalSigmaZero, originalInferenceSteps, gamma, ts, nc);
-    }
-
     /** The spacing, or the sampler family's diffusers default when none was given. */
     public TimestepSpacing spacingOr(TimestepSpacing dflt) {
         return spacing == null ? dflt : spacing;

@@ -29,9 +29,9 @@ class ReportTest {
             ModelStore.save(m, model, Provenance.of("test model", 1, "none", 0, 0, Map.of()));
         }
         Report.Config cfg = new Report.Config(200, 0, "models/classifier-fmnist", List.of(
-                new Report.Row("tiny DDIM-2", "comparison", "teacher DDIM", model.toString(), "ddim", 2, 1.0),
-                new Report.Row("tiny DDIM-1", "ablation", "teacher DDIM", model.toString(), "ddim", 1, 1.0),
-                new Report.Row("absent", "ablation", "x", dir.resolve("nothing").toString(), "ddim", 1, 1.0)));
+                new Report.Row("tiny DDIM-2", "comparison", "teacher DDIM", model.toString(), "ddim", 2, 1.0, null, null),
+                new Report.Row("tiny DDIM-1", "ablation", "teacher DDIM", model.toString(), "ddim", 1, 1.0, null, null),
+                new Report.Row("absent", "ablation", "x", dir.resolve("nothing").toString(), "ddim", 1, 1.0, null, null)));
         Path out = dir.resolve("report");
         Files.createDirectories(out.resolve("grids"));
         Files.writeString(out.resolve("grids/old-row.png"), "stale");

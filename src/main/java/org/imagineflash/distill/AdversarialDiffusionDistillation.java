@@ -68,7 +68,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         teacher.network().freezeParameters(true);
         DiffusionModel student = Distillation.startingPoint(teacher, init, sc);
         DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
-        AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.ADD_R1_GAMMA);
+        AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.Setup.ADD);
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
         int b = opt.batchSize();
@@ -97,7 +97,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                     NDArray renoised = DistillationLoop.addNoise(teacher, fake.stopGradient().clip(-1, 1), fresh, teacherT);
                     NDArray goal = teacher.denoiser(lab, opt.cfg()).predict(renoised, teacherT).x0().clip(-1, 1).stopGradient();
                     NDArray distill = so.regressionTo(goal);
-                    NDArray gen = adv.generatorLoss(fake, lab, s, sub);
+                    NDArray gen = adv.generatorLoss(fake, lab, real, s, sub);
                     double c = teacher.schedule().alphaBar(teacherT);
                     // the adversarial loss is measured on x̂_0: divided by |∂x̂_0/∂output| so its gradient on the
                     // network output has the same scale at every student timestep (an ε student's x̂_0 at t = T

@@ -38,12 +38,22 @@ import java.util.SplittableRandom;
  * </ul>
  * R1 (Mescheder et al. 2018; ADD uses it), γ/2·E‖∇_x D(x)‖² on real x, is estimated without double backward as
  * γ/2·E[(D(x + δn) − D(x))²]/δ² with n ~ N(0, I): for small δ, E[(∇D·n)²] = ‖∇D‖².
+ *
+ * <p>ADD also conditions its critic on the image the student's input was noised from (c_img, Sauer et al. 2023,
+ * Sec. 3.2): the real image x_0 scores with its own embedding, the student's x̂_θ(x_s) with the embedding of the x_0
+ * that made x_s. A critic that sees only the class lets the generator answer every input with one good image of the
+ * class. The embedding is the teacher encoder's deepest feature map of the clean source, averaged over positions.
  */
 public final class AdversarialTerm implements Checkpoint.Extra {
     /** The largest timestep at which the teacher's encoder looks at an image. */
     public static final int FEATURE_T_MAX = 500;
-    /** γ of ADD's R1 penalty. */
-    public static final double ADD_R1_GAMMA = 1.0;
+    /** How a method uses the critic: R1 weight γ (0: none) and whether it is conditioned on the source image. */
+    public record Setup(double r1Gamma, boolean sourceConditioned) {
+        /** ADD: R1 with γ = 1, and c_img. */
+        public static final Setup ADD = new Setup(1.0, true);
+        /** Imagine Flash: the student's inputs come from its own rollout, not from a real image; no R1. */
+        public static final Setup IMAGINE_FLASH = new Setup(0, false);
+    }
     /** δ of the finite-difference R1 estimate. */
     static final double R1_DELTA = 0.01;
 
@@ -84,13 +94,10 @@ public final class AdversarialTerm implements Checkpoint.Extra {
     private final double lr;
     private final long seed;
     private final double r1Gamma;
+    private final boolean sourceConditioned;
 
-    /**
-     * A critic for the teacher's images and classes, its trainable weights initialised from {@code seed}.
-     *
-     * @param r1Gamma γ of the R1 penalty (0: none)
-     */
-    public AdversarialTerm(DiffusionModel teacher, NDManager manager, long seed, double lr, Critic critic, double r1Gamma) {
+    /** A critic for the teacher's images and classes, its trainable weights initialised from {@code seed}. */
+    public AdversarialTerm(DiffusionModel teacher, NDManager manager, long seed, double lr, Critic critic, Setup setup) {
         int numClasses = teacher.config().unet().numClasses();
         int size = teacher.config().unet().imageSize();
         int channels = teacher.config().unet().inChannels();
@@ -103,12 +110,16 @@ public final class AdversarialTerm implements Checkpoint.Extra {
             try (NDManager probe = manager.newSubManager()) {
                 NDList feats = f.features(new ParameterStore(probe, false), probe.zeros(image), probe.zeros(new Shape(1)),
                         probe.zeros(new Shape(1), DataType.INT32));
-                Shape[] shapes = new Shape[feats.size() + 1];
+                int embedding = setup.sourceConditioned() ? (int) feats.get(feats.size() - 1).getShape().get(1) : 0;
+                Shape[] shapes = new Shape[feats.size() + (embedding > 0 ? 2 : 1)];
                 for (int i = 0; i < feats.size(); i++) {
                     shapes[i] = feats.get(i).getShape();
                 }
                 shapes[feats.size()] = new Shape(1);
-                disc = new FeatureHeads(feats.size(), numClasses, 64);
+                if (embedding > 0) {
+                    shapes[feats.size() + 1] = new Shape(1, embedding);
+                }
+                disc = new FeatureHeads(feats.size(), numClasses, 64, embedding);
                 disc.initialize(manager, DataType.FLOAT32, shapes);
             }
         } else {
@@ -120,11 +131,23 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         this.adam = new AdamW(BlockWeights.parameters(disc), 0.0f, 0.99f, 1e-8f, 0f);
         this.lr = lr;
         this.seed = seed;
-        this.r1Gamma = r1Gamma;
+        this.r1Gamma = setup.r1Gamma();
+        this.sourceConditioned = setup.sourceConditioned() && critic == Critic.TEACHER_FEATURES;
     }
 
-    /** D(x̂_0, c) at optimisation step {@code step} (the step fixes t_D and the feature noise). */
-    private NDArray score(ParameterStore ps, NDArray x0, NDArray labels, long step, NDManager sub) {
+    /** c_img: the teacher encoder's deepest features of the clean source images, averaged over positions (no gradient). */
+    private NDArray sourceEmbedding(ParameterStore ps, NDArray source, NDArray labels, NDManager sub) {
+        NDArray t = sub.zeros(new Shape(source.getShape().get(0)));
+        NDList feats = ((FeatureNetwork) teacher.network()).features(ps, source.stopGradient(), t, labels);
+        NDArray deepest = feats.get(feats.size() - 1);
+        return (deepest.getShape().dimension() == 4 ? deepest.mean(new int[] {2, 3}) : deepest).stopGradient();
+    }
+
+    /**
+     * D(x̂_0, c[, c_img]) at optimisation step {@code step} (the step fixes t_D and the feature noise); {@code source}
+     * are the images the inputs were made from (used when the critic is source-conditioned).
+     */
+    private NDArray score(ParameterStore ps, NDArray x0, NDArray labels, NDArray source, long step, NDManager sub) {
         if (critic == Critic.PIXELS) {
             return disc.forward(ps, new NDList(x0, labels), true).head();
         }
@@ -136,12 +159,26 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         NDArray t = sub.full(new Shape(shape.get(0)), (float) tD);
         NDList feats = ((FeatureNetwork) teacher.network()).features(ps, z, t, labels);
         feats.add(labels);
+        if (sourceConditioned) {
+            feats.add(sourceEmbedding(ps, source, labels, sub));
+        }
         return disc.forward(ps, feats, true).head();
     }
 
-    /** The generator's hinge loss −D(x̂_0, c) (differentiable in x̂_0). */
-    public NDArray generatorLoss(NDArray x0, NDArray labels, long step, NDManager sub) {
-        return AdversarialLoss.generator(score(new ParameterStore(sub, false), x0, labels, step, sub));
+    /**
+     * The generator's hinge loss −D(x̂_0, c) (differentiable in x̂_0).
+     *
+     * @param source the real images the student's inputs were noised from (ADD); null when there are none
+     */
+    public NDArray generatorLoss(NDArray x0, NDArray labels, NDArray source, long step, NDManager sub) {
+        requireSource(source);
+        return AdversarialLoss.generator(score(new ParameterStore(sub, false), x0, labels, source, step, sub));
+    }
+
+    private void requireSource(NDArray source) {
+        if (sourceConditioned && source == null) {
+            throw new IllegalArgumentException("a source-conditioned critic needs the source images");
+        }
     }
 
     /** Clears the gradient that the generator loss left on the discriminator (call before the student's update). */
@@ -149,19 +186,22 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         DistillationLoop.zeroGradients(BlockWeights.parameters(disc));
     }
 
-    /** One hinge step of the discriminator on real images vs stopgrad(fake), plus R1; returns the hinge loss. */
+    /**
+     * One hinge step of the discriminator on real images vs stopgrad(fake), plus R1; returns the hinge loss. With a
+     * source-conditioned critic, fake[i] was made from real[i], and both score with real[i]'s embedding.
+     */
     public float discriminatorStep(NDArray real, NDArray fake, NDArray labels, long step, NDManager sub) {
         float loss;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             ParameterStore ps = new ParameterStore(sub, false);
-            NDArray realScore = score(ps, real, labels, step, sub);
-            NDArray dl = AdversarialLoss.discriminator(realScore, score(ps, fake.stopGradient(), labels, step, sub));
+            NDArray realScore = score(ps, real, labels, real, step, sub);
+            NDArray dl = AdversarialLoss.discriminator(realScore, score(ps, fake.stopGradient(), labels, real, step, sub));
             loss = dl.getFloat();
             if (r1Gamma > 0) {
                 SplittableRandom r = Seeds.stream(seed, step, 0x121);
                 NDArray n = Tensors.floats(sub, Seeds.gaussian(r, (int) real.getShape().size()), real.getShape());
                 NDArray r1Weight = Tensors.floats(sub, new float[] {(float) (r1Gamma / 2 / (R1_DELTA * R1_DELTA))});
-                NDArray nudged = score(ps, real.add(n.mul(R1_DELTA)), labels, step, sub);
+                NDArray nudged = score(ps, real.add(n.mul(R1_DELTA)), labels, real, step, sub);
                 dl = dl.add(nudged.sub(realScore).square().mean().mul(r1Weight));
             }
             gc.backward(dl);

@@ -18,7 +18,10 @@ import java.util.List;
  * The trainable part of a discriminator on frozen features (ADD, Sauer et al. 2023; LADD 2024): one small head per
  * feature map. Head i maps every position with a linear layer and leaky ReLU, averages over positions to h_i, and
  * scores with a class projection (Miyato &amp; Koyama 2018): s_i = w_i·h_i + b_i + ⟨embed_i(c), h_i⟩. D = Σ_i s_i.
- * Inputs: the feature maps ((B, C_i, H_i, W_i) or (B, C_i)), then labels (B). Output: (B) scores.
+ * With image conditioning (ADD's c_img: the embedding of the real image the student's input was made from) each head
+ * adds a second projection ⟨P_i·e, h_i⟩, so the critic judges whether the image fits its source, not only its class.
+ * Inputs: the feature maps ((B, C_i, H_i, W_i) or (B, C_i)), then labels (B), then the image embedding (B, E) when
+ * conditioned. Output: (B) scores.
  */
 public final class FeatureHeads extends AbstractBlock {
     private final int numClasses;
@@ -26,16 +29,25 @@ public final class FeatureHeads extends AbstractBlock {
     private final List<Linear> maps = new ArrayList<>();
     private final List<Linear> outs = new ArrayList<>();
     private final List<Linear> embeds = new ArrayList<>();
+    private final List<Linear> imageProjections = new ArrayList<>();
+    private final int imageEmbedding;
 
-    /** @param heads how many feature maps the network gives */
-    public FeatureHeads(int heads, int numClasses, int width) {
+    /**
+     * @param heads how many feature maps the network gives
+     * @param imageEmbedding size of the image embedding the critic is conditioned on (0: none)
+     */
+    public FeatureHeads(int heads, int numClasses, int width, int imageEmbedding) {
         super((byte) 1);
         this.numClasses = numClasses;
         this.width = width;
+        this.imageEmbedding = imageEmbedding;
         for (int i = 0; i < heads; i++) {
             maps.add(addChildBlock("map" + i, Linear.builder().setUnits(width).build()));
             outs.add(addChildBlock("out" + i, Linear.builder().setUnits(1).build()));
             embeds.add(addChildBlock("embed" + i, Linear.builder().setUnits(width).optBias(false).build()));
+            if (imageEmbedding > 0) {
+                imageProjections.add(addChildBlock("image" + i, Linear.builder().setUnits(width).optBias(false).build()));
+            }
         }
     }
 
@@ -57,6 +69,10 @@ public final class FeatureHeads extends AbstractBlock {
             NDArray h = p.reshape(b, -1, width).mean(new int[] {1}); // (B, width)
             NDArray e = embeds.get(i).forward(ps, new NDList(onehot), training).head();
             NDArray s = outs.get(i).forward(ps, new NDList(h), training).head().reshape(-1).add(e.mul(h).sum(new int[] {1}));
+            if (imageEmbedding > 0) {
+                NDArray pi = imageProjections.get(i).forward(ps, new NDList(inputs.get(heads + 1)), training).head();
+                s = s.add(pi.mul(h).sum(new int[] {1}));
+            }
             score = score == null ? s : score.add(s);
         }
         return new NDList(score);
@@ -64,7 +80,7 @@ public final class FeatureHeads extends AbstractBlock {
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {new Shape(inputShapes[inputShapes.length - 1].get(0))};
+        return new Shape[] {new Shape(inputShapes[maps.size()].get(0))};
     }
 
     @Override
@@ -73,6 +89,9 @@ public final class FeatureHeads extends AbstractBlock {
             maps.get(i).initialize(manager, dataType, new Shape(1, inputShapes[i].get(1)));
             outs.get(i).initialize(manager, dataType, new Shape(1, width));
             embeds.get(i).initialize(manager, dataType, new Shape(1, numClasses));
+            if (imageEmbedding > 0) {
+                imageProjections.get(i).initialize(manager, dataType, new Shape(1, imageEmbedding));
+            }
         }
     }
 }

@@ -102,7 +102,7 @@ public final class ImagineFlashDistillation implements Distillation {
         DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
         // no R1 penalty: the paper does not name one, and the shipped students were trained without it
         AdversarialTerm adv = opt.advWeight() > 0
-                ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), 0) : null;
+                ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.Setup.IMAGINE_FLASH) : null;
         int numClasses = teacher.config().unet().numClasses();
         FewStepStudent sampler = new FewStepStudent(teacher.schedule(), opt.timesteps(), opt.noiseCorrection());
         TeacherTarget target = new TeacherTarget(teacher.schedule(), opt.teacherSteps());
@@ -164,7 +164,7 @@ public final class ImagineFlashDistillation implements Distillation {
                     NDArray mse = x0Student.sub(goal).square().mean();
                     NDArray loss = mse.mul(weight);
                     if (adv != null) {
-                        NDArray g = adv.generatorLoss(x0Student, lab, stepIndex, sub);
+                        NDArray g = adv.generatorLoss(x0Student, lab, null, stepIndex, sub);
                         gLoss = g.getFloat();
                         loss = loss.add(g.mul(Tensors.floats(sub, new float[] {(float) opt.advWeight()})));
                     }

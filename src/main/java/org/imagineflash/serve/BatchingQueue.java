@@ -75,6 +75,7 @@ public final class BatchingQueue implements AutoCloseable {
     private long virtualTime;
     private int waiting;
     private long queuedCost;
+    private long dropped;
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean running = true;
 
@@ -92,6 +93,13 @@ public final class BatchingQueue implements AutoCloseable {
     public int waiting() {
         synchronized (lock) {
             return waiting;
+        }
+    }
+
+    /** Requests dropped before they ran (cancelled, or past their deadline). */
+    public long dropped() {
+        synchronized (lock) {
+            return dropped;
         }
     }
 
@@ -202,6 +210,7 @@ public final class BatchingQueue implements AutoCloseable {
                     it.remove();
                     waiting--;
                     queuedCost -= j.cost();
+                    dropped++;
                     continue;
                 }
                 if (cheapLane && j.cost() > policy.cheapCost()) {

@@ -184,7 +184,8 @@ public final class GenerationServer implements AutoCloseable {
             cfg.requestLogger.http((ctx, ms) -> LOG.info("{} {} {} {} {}", ctx.ip(), ctx.method(), ctx.path(), ctx.statusCode(),
                     String.format("%.1f ms", ms)));
         });
-        app.get("/health", ctx -> ctx.json(Map.of("status", "ok", "models", models.size(), "waiting", queue.waiting())));
+        app.get("/health", ctx -> ctx.json(Map.of("status", "ok", "models", models.size(), "waiting", queue.waiting(),
+                "dropped", queue.dropped())));
         app.get("/api/models", ctx -> ctx.json(modelList()));
         app.get("/api/prompts", ctx -> ctx.json(Prompts.complete(ctx.queryParam("prefix"))));
         app.post("/api/generate", this::generate);
@@ -420,7 +421,7 @@ public final class GenerationServer implements AutoCloseable {
         java.util.concurrent.CompletableFuture<BatchingQueue.Done> future = queue.submit(ctx.ip(), modelName, g, o, label, n, seed, cost, deadline);
         BatchingQueue.Done done;
         try {
-            done = future.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            done = await(ctx, future, deadline, timeoutMs);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof IllegalArgumentException) {
@@ -430,9 +431,6 @@ public final class GenerationServer implements AutoCloseable {
                 throw new io.javalin.http.HttpResponseException(503, c.getMessage());
             }
             throw new IllegalStateException(c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage());
-        } catch (TimeoutException e) {
-            future.cancel(false); // not started: the queue drops it; started: its batch finishes for the others
-            throw new io.javalin.http.HttpResponseException(503, "generation did not finish within " + timeoutMs + " ms");
         }
         double totalMs = (System.nanoTime() - t0) / 1e6;
         int nfe = done.nfe() * (cfg != 1.0 ? 2 : 1);
@@ -462,6 +460,70 @@ public final class GenerationServer implements AutoCloseable {
         r.put("queueMs", done.queueMillis());
         r.put("batchImages", done.batchImages());
         ctx.json(r);
+    }
+
+    /** How often a waiting request checks that its client is still connected. */
+    static final long CLIENT_CHECK_MILLIS = 50;
+
+    /**
+     * Waits for a request's images until its deadline, checking every {@value #CLIENT_CHECK_MILLIS} ms that the client
+     * is still there; a request whose client is gone or whose deadline passed is cancelled (not started: the queue
+     * drops it; started: its batch finishes for the others).
+     */
+    private BatchingQueue.Done await(Context ctx, java.util.concurrent.CompletableFuture<BatchingQueue.Done> future, long deadline,
+                                     int timeoutMs) throws ExecutionException, InterruptedException {
+        ClientProbe client = new ClientProbe(ctx);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                future.cancel(false);
+                throw new io.javalin.http.HttpResponseException(503, "generation did not finish within " + timeoutMs + " ms");
+            }
+            try {
+                return future.get(Math.min(left, CLIENT_CHECK_MILLIS * 1_000_000L), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                if (client.gone()) {
+                    future.cancel(false);
+                    LOG.info("{} hung up; its request was dropped", ctx.ip());
+                    ctx.status(499); // nginx's "client closed request", for the log line
+                    throw new Refused();
+                }
+            }
+        }
+    }
+
+    /**
+     * Tells whether a client closed its connection while its request waits. Jetty does not read a connection while a
+     * request is being handled, so it would not notice; a non-blocking read of one byte does: −1 is the client's
+     * close. A byte (a pipelined next request, which browsers and HTTP clients do not send) ends the probing and
+     * closes the connection after this response, so the byte taken cannot corrupt what follows.
+     */
+    private static final class ClientProbe {
+        private final Context ctx;
+        private final org.eclipse.jetty.io.EndPoint endPoint;
+        private boolean stopped;
+
+        ClientProbe(Context ctx) {
+            this.ctx = ctx;
+            org.eclipse.jetty.server.Request base = org.eclipse.jetty.server.Request.getBaseRequest(ctx.req());
+            this.endPoint = base == null ? null : base.getHttpChannel().getEndPoint();
+        }
+
+        boolean gone() {
+            if (endPoint == null || stopped) {
+                return false;
+            }
+            try {
+                int n = endPoint.fill(org.eclipse.jetty.util.BufferUtil.allocate(1));
+                if (n > 0) {
+                    stopped = true;
+                    ctx.header("Connection", "close");
+                }
+                return n < 0;
+            } catch (IOException e) {
+                return true;
+            }
+        }
     }
 
     private static byte[] png(BatchingQueue.Done d, int i) {

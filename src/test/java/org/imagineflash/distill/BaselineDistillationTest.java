@@ -118,7 +118,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         // flipped (the other modes of the same class), so only the class-conditional structure tells them apart
         teacher.network().freezeParameters(true);
         try (ai.djl.ndarray.NDManager m = teacher.manager().newSubManager()) {
-            AdversarialTerm critic = new AdversarialTerm(teacher, m, 3, 2e-4, AdversarialTerm.Critic.TEACHER_FEATURES, AdversarialTerm.ADD_R1_GAMMA);
+            AdversarialTerm critic = new AdversarialTerm(teacher, m, 3, 2e-4, AdversarialTerm.Critic.TEACHER_FEATURES, AdversarialTerm.Setup.ADD);
             org.imagineflash.data.LabeledImages d = MixtureProblem.data(6000, 5);
             java.util.SplittableRandom r = new java.util.SplittableRandom(1);
             ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(128, 1, 4, 4);

@@ -265,4 +265,38 @@ class ServerHardeningTest {
             assertTrue(list.get(2).get("error").asText().contains("non-finite"), list.get(2).toString());
         }
     }
+
+    @Test
+    void aClientThatHangsUpHasItsQueuedRequestDropped() throws Exception {
+        // before: clients that hung up after 1 s still had their queued work done (22 jobs ran for nobody)
+        try (GenerationServer s = new GenerationServer(ServeFixtures.models(dir.resolve("hangup")), GenerationServer.Limits.defaults()).start(0)) {
+            URI generate = URI.create("http://127.0.0.1:" + s.port() + "/api/generate");
+            List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> heavy = new ArrayList<>();
+            for (int i = 0; i < 3; i++) { // one worker, busy with these for a while
+                heavy.add(HTTP.sendAsync(HttpRequest.newBuilder(generate).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"bag\",\"model\":\"teacher-tiny\",\"steps\":40,\"cfg\":3,\"n\":8,\"seed\":" + i + "}")).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            Thread.sleep(50);
+            String body = "{\"prompt\":\"coat\",\"model\":\"teacher-tiny\",\"steps\":50,\"cfg\":3,\"n\":8,\"seed\":99}";
+            try (Socket c = new Socket("127.0.0.1", s.port())) {
+                c.getOutputStream().write((post("/api/generate", "application/json") + "Content-Length: " + body.length() + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                c.getOutputStream().flush();
+                Thread.sleep(20);
+            } // hangs up while its request waits behind the heavy ones
+            for (var f : heavy) {
+                assertEquals(200, f.get().statusCode());
+            }
+            URI health = URI.create("http://127.0.0.1:" + s.port() + "/health");
+            long until = System.nanoTime() + 5_000_000_000L;
+            JsonNode h;
+            do {
+                Thread.sleep(50);
+                h = ModelStore.JSON.readTree(HTTP.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).body());
+            } while (h.get("dropped").asInt() < 1 && System.nanoTime() < until);
+            assertEquals(1, h.get("dropped").asInt(), h.toString());
+            assertEquals(0, h.get("waiting").asInt(), h.toString());
+        }
+    }
 }

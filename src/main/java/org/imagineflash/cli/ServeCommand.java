@@ -2,6 +2,7 @@ package org.imagineflash.cli;
 
 import org.imagineflash.serve.GenerationServer;
 import org.imagineflash.serve.LoadClient;
+import org.imagineflash.serve.ServerLimits;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -58,7 +59,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (warmupRequests < 0 || warmupRequests > 100_000) {
             throw new IllegalArgumentException("--warmup-requests must be in 0..100000, got " + warmupRequests);
         }
-        GenerationServer.Limits limits = GenerationServer.Limits.builder().host(host).maxImages(maxImages).maxSteps(maxSteps)
+        ServerLimits limits = ServerLimits.builder().host(host).maxImages(maxImages).maxSteps(maxSteps)
                 .queueCapacity(queue).maxQueuedCost(maxQueuedCost).maxBatch(maxBatch).workers(w).build();
         GenerationServer server = new GenerationServer(models, limits);
         server.start(port);

@@ -32,7 +32,7 @@ class GenerationServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new GenerationServer(ServeFixtures.models(dir), GenerationServer.Limits.defaults()).start(0);
+        server = new GenerationServer(ServeFixtures.models(dir), ServerLimits.defaults()).start(0);
     }
 
     @AfterAll
@@ -124,7 +124,7 @@ class GenerationServerTest {
     @Test
     void overloadAnswers429AndKeepsServing() throws Exception {
         Path d2 = dir.resolve("small-queue");
-        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d2), GenerationServer.Limits.builder().queueCapacity(1).maxBatch(1).build()).start(0)) {
+        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d2), ServerLimits.builder().queueCapacity(1).maxBatch(1).build()).start(0)) {
             List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
             for (int i = 0; i < 12; i++) {
                 fs.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/api/generate"))
@@ -149,7 +149,7 @@ class GenerationServerTest {
         Path d3 = dir.resolve("two-workers");
         int n = 12;
         String[] prompts = {"coat", "bag", "sneaker"};
-        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d3), GenerationServer.Limits.builder().maxBatch(4).workers(2).build()).start(0)) {
+        try (GenerationServer s = new GenerationServer(ServeFixtures.models(d3), ServerLimits.builder().maxBatch(4).workers(2).build()).start(0)) {
             URI uri = URI.create("http://127.0.0.1:" + s.port() + "/api/generate");
             List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
             for (int i = 0; i < n; i++) {

@@ -39,7 +39,7 @@ class ServerHardeningTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new GenerationServer(ServeFixtures.models(dir), GenerationServer.Limits.builder().maxBodyReaders(READERS)
+        server = new GenerationServer(ServeFixtures.models(dir), ServerLimits.builder().maxBodyReaders(READERS)
                 .readTimeoutMillis(READ_TIMEOUT_MS).maxQueuedCost(400).build()).start(0);
     }
 
@@ -237,7 +237,7 @@ class ServerHardeningTest {
 
     @Test
     void theServerListensOnLoopbackByDefault() {
-        assertEquals("127.0.0.1", GenerationServer.Limits.defaults().host());
+        assertEquals("127.0.0.1", ServerLimits.defaults().host());
         assertEquals("127.0.0.1", server.host());
     }
 
@@ -256,7 +256,7 @@ class ServerHardeningTest {
         byte[] w = Files.readAllBytes(models.resolve("student-tiny").resolve(ModelStore.WEIGHTS));
         java.nio.ByteBuffer.wrap(w).putFloat(w.length - 4, Float.NaN); // NaN weights passed silently before
         Files.write(broken.resolve(ModelStore.WEIGHTS), w);
-        try (GenerationServer s = new GenerationServer(models, GenerationServer.Limits.defaults()).start(0)) {
+        try (GenerationServer s = new GenerationServer(models, ServerLimits.defaults()).start(0)) {
             JsonNode list = ModelStore.JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/api/models")).build(),
                     HttpResponse.BodyHandlers.ofString()).body());
             List<String> names = new ArrayList<>();
@@ -269,7 +269,7 @@ class ServerHardeningTest {
     @Test
     void aClientThatHangsUpHasItsQueuedRequestDropped() throws Exception {
         // before: clients that hung up after 1 s still had their queued work done (22 jobs ran for nobody)
-        try (GenerationServer s = new GenerationServer(ServeFixtures.models(dir.resolve("hangup")), GenerationServer.Limits.defaults()).start(0)) {
+        try (GenerationServer s = new GenerationServer(ServeFixtures.models(dir.resolve("hangup")), ServerLimits.defaults()).start(0)) {
             URI generate = URI.create("http://127.0.0.1:" + s.port() + "/api/generate");
             List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> heavy = new ArrayList<>();
             for (int i = 0; i < 3; i++) { // one worker, busy with these for a while

@@ -36,7 +36,7 @@ class VectorisedServingTest {
         Path models = ServeFixtures.models(dir);
         int n = 4;
         byte[] served = new byte[n * 28 * 28];
-        try (GenerationServer server = new GenerationServer(models, GenerationServer.Limits.defaults()).start(0)) {
+        try (GenerationServer server = new GenerationServer(models, ServerLimits.defaults()).start(0)) {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + server.port() + "/api/generate"))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"bag\",\"model\":\"student-tiny\",\"n\":4,\"seed\":3}")).build(),

@@ -32,7 +32,7 @@ class WebPageBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new GenerationServer(ServeFixtures.models(dir), GenerationServer.Limits.defaults()).start(0);
+        server = new GenerationServer(ServeFixtures.models(dir), ServerLimits.defaults()).start(0);
         ChromeOptions o = new ChromeOptions();
         o.setBinary(new File("/usr/bin/chromium"));
         o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage");

@@ -140,7 +140,7 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         NDArray t = sub.zeros(new Shape(source.getShape().get(0)));
         NDList feats = ((FeatureNetwork) teacher.network()).features(ps, source.stopGradient(), t, labels);
         NDArray deepest = feats.get(feats.size() - 1);
-        return (deepest.getShape().dimension() == 4 ? deepest.mean(new int[] {2, 3}) : deepest).stopGradient();
+        return (deepest.getShape().dimension() == 4 ? deepest.mean(new int[] {3}).mean(new int[] {2}) : deepest).stopGradient(); // one axis at a time (DJL)
     }
 
     /**

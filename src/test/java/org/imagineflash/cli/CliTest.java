@@ -164,4 +164,14 @@ class CliTest {
         assertEquals(4, r.code(), r.err());
         assertTrue(r.err().contains("baseChannels must be in 1..1024"), r.err());
     }
+
+    @Test
+    void theDataErrorNamesTheOptionAndTheCheckpointSitsNextToTheOutput() {
+        // before: the error named --data-dir (the option is --data); checkpoints went to runs/ in the working directory
+        Run r = run("train-teacher", "--data", dir.resolve("no-data").toString(), "--steps", "1", "--out", dir.resolve("t").toString());
+        assertTrue(r.code() != 0);
+        assertTrue(r.err().contains("(from --data)"), r.err());
+        assertFalse(r.err().contains("--data-dir"), r.err());
+        assertEquals(dir.resolve(".t.checkpoint").toAbsolutePath(), org.imagineflash.train.Checkpoint.defaultDir(dir.resolve("t")));
+    }
 }

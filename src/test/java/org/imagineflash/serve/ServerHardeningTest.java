@@ -299,4 +299,22 @@ class ServerHardeningTest {
             assertEquals(0, h.get("waiting").asInt(), h.toString());
         }
     }
+
+    @Test
+    void everyRequestIsLoggedInOneLine() throws Exception {
+        // before: slf4j-nop, the server logged nothing
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            send(HttpRequest.newBuilder(uri("/api/models")));
+            send(HttpRequest.newBuilder(uri("/api/generate")).header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("x")));
+            Thread.sleep(200);
+        } finally {
+            System.setErr(err);
+        }
+        String log = captured.toString(StandardCharsets.UTF_8);
+        assertTrue(log.lines().anyMatch(l -> l.contains("GET /api/models 200") && l.contains(" ms")), log);
+        assertTrue(log.lines().anyMatch(l -> l.contains("POST /api/generate 415")), log);
+    }
 }

@@ -64,10 +64,13 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
     @Override
     public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
-        ModelConfig sc = studentConfig();
-        teacher.network().freezeParameters(true);
-        DiffusionModel student = Distillation.startingPoint(teacher, init, sc);
-        DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
+        try (Distillation.Scope scope = new Distillation.Scope(teacher, init, studentConfig())) {
+            return scope.handOver(run(scope, checkpointDir, resume, progressOut));
+        }
+    }
+
+    private Result run(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        DiffusionModel student = scope.student();
         AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.Setup.ADD);
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
@@ -126,11 +129,6 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                 return String.format("s %d distill %.4f g %.3f d %.3f", (int) terms[3], terms[0], terms[1], terms[2]);
             }
         };
-        try {
-            return DistillationLoop.run("add-distill", student, ema, opt, 24, adv, step, checkpointDir, resume, progressOut);
-        } finally {
-            student.close();
-            teacher.network().freezeParameters(false);
-        }
+        return DistillationLoop.run("add-distill", student, scope.ema(), opt, 24, adv, step, checkpointDir, resume, progressOut);
     }
 }

@@ -40,6 +40,58 @@ public interface Distillation {
         return init.copy(student);
     }
 
+    /**
+     * The models of one distillation run: the teacher frozen, a student and its EMA made from the starting point
+     * ({@link #startingPoint}). Closing it always releases the student, unfreezes the teacher and, unless the run
+     * handed it over in its {@link Result}, releases the EMA too, so a failed run leaves nothing frozen or open.
+     */
+    final class Scope implements AutoCloseable {
+        private final DiffusionModel teacher;
+        private final DiffusionModel student;
+        private final DiffusionModel ema;
+        private boolean handedOver;
+
+        Scope(DiffusionModel teacher, DiffusionModel init, ModelConfig student) {
+            teacher.network().freezeParameters(true);
+            this.teacher = teacher;
+            DiffusionModel s = null;
+            try {
+                s = startingPoint(teacher, init, student);
+                this.ema = startingPoint(teacher, init, student);
+            } catch (RuntimeException e) {
+                if (s != null) {
+                    s.close();
+                }
+                teacher.network().freezeParameters(false);
+                throw e;
+            }
+            this.student = s;
+        }
+
+        DiffusionModel student() {
+            return student;
+        }
+
+        DiffusionModel ema() {
+            return ema;
+        }
+
+        /** The run's result, whose EMA now belongs to the caller. */
+        Result handOver(Result r) {
+            handedOver = true;
+            return r;
+        }
+
+        @Override
+        public void close() {
+            student.close();
+            if (!handedOver) {
+                ema.close();
+            }
+            teacher.network().freezeParameters(false);
+        }
+    }
+
     /** Checks that {@code init} can start a student of {@code teacher} that predicts {@code prediction}. */
     static void requireCompatible(DiffusionModel teacher, DiffusionModel init, Parameterization prediction) {
         if (init.parameterization() != prediction) {

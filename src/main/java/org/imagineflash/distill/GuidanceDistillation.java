@@ -54,10 +54,13 @@ public final class GuidanceDistillation implements Distillation {
 
     @Override
     public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
-        ModelConfig sc = studentConfig();
-        teacher.network().freezeParameters(true);
-        DiffusionModel student = teacher.copy(sc);
-        DiffusionModel ema = teacher.copy(sc);
+        try (Distillation.Scope scope = new Distillation.Scope(teacher, null, studentConfig())) {
+            return scope.handOver(run(scope, checkpointDir, resume, progressOut));
+        }
+    }
+
+    private Result run(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        DiffusionModel student = scope.student();
         int numTrain = teacher.schedule().numTrainTimesteps();
         int b = opt.batchSize();
         Shape shape = DistillationLoop.batchShape(teacher, b);
@@ -84,11 +87,6 @@ public final class GuidanceDistillation implements Distillation {
                 return String.format("t %d mse %.4f", (int) terms[1], terms[0]);
             }
         };
-        try {
-            return DistillationLoop.run("guidance-distill", student, ema, opt, 25, null, step, checkpointDir, resume, progressOut);
-        } finally {
-            student.close();
-            teacher.network().freezeParameters(false);
-        }
+        return DistillationLoop.run("guidance-distill", student, scope.ema(), opt, 25, null, step, checkpointDir, resume, progressOut);
     }
 }

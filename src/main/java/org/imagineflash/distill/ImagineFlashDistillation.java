@@ -96,10 +96,13 @@ public final class ImagineFlashDistillation implements Distillation {
 
     @Override
     public Distillation.Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
-        ModelConfig sc = studentConfig();
-        teacher.network().freezeParameters(true);
-        DiffusionModel student = Distillation.startingPoint(teacher, init, sc);
-        DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
+        try (Distillation.Scope scope = new Distillation.Scope(teacher, init, studentConfig())) {
+            return scope.handOver(run(scope, checkpointDir, resume, progressOut));
+        }
+    }
+
+    private Distillation.Result run(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        DiffusionModel student = scope.student();
         // no R1 penalty: the paper does not name one, and the shipped students were trained without it
         AdversarialTerm adv = opt.advWeight() > 0
                 ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.Setup.IMAGINE_FLASH) : null;
@@ -192,9 +195,6 @@ public final class ImagineFlashDistillation implements Distillation {
                         : String.format("t %d rec %.4f g %.3f d %.3f", (int) terms[3], terms[0], terms[1], terms[2]);
             }
         };
-        Distillation.Result r = DistillationLoop.run("distill", student, ema, opt, 21, adv, step, checkpointDir, resume, progressOut);
-        student.close();
-        teacher.network().freezeParameters(false);
-        return r;
+        return DistillationLoop.run("distill", student, scope.ema(), opt, 21, adv, step, checkpointDir, resume, progressOut);
     }
 }

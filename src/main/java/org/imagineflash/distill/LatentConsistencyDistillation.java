@@ -90,11 +90,16 @@ public final class LatentConsistencyDistillation implements Distillation {
     @Override
     public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         ModelConfig sc = studentConfig();
-        teacher.network().freezeParameters(true);
-        DiffusionModel student = Distillation.startingPoint(teacher, init, sc);
-        DiffusionModel ema = Distillation.startingPoint(teacher, init, sc);
-        DiffusionModel targetNet = Distillation.startingPoint(teacher, init, sc);
-        targetNet.network().freezeParameters(true);
+        try (Distillation.Scope scope = new Distillation.Scope(teacher, init, sc);
+             DiffusionModel targetNet = Distillation.startingPoint(teacher, init, sc)) {
+            targetNet.network().freezeParameters(true);
+            return scope.handOver(run(scope, targetNet, checkpointDir, resume, progressOut));
+        }
+    }
+
+    private Result run(Distillation.Scope scope, DiffusionModel targetNet, Path checkpointDir, boolean resume, PrintStream progressOut)
+            throws IOException {
+        DiffusionModel student = scope.student();
         Ema targetUpdate = new Ema(student.parameters(), targetNet.parameters(), targetDecay);
         Checkpoint.Extra extra = new Checkpoint.Extra() {
             @Override
@@ -146,12 +151,6 @@ public final class LatentConsistencyDistillation implements Distillation {
                 return String.format("t %d %s %.5f", (int) terms[1], distance, terms[0]);
             }
         };
-        try {
-            return DistillationLoop.run("lcm-distill", student, ema, opt, 23, extra, step, checkpointDir, resume, progressOut);
-        } finally {
-            student.close();
-            targetNet.close();
-            teacher.network().freezeParameters(false);
-        }
+        return DistillationLoop.run("lcm-distill", student, scope.ema(), opt, 23, extra, step, checkpointDir, resume, progressOut);
     }
 }

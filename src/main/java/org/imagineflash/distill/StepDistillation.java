@@ -121,11 +121,15 @@ public final class StepDistillation implements Distillation {
     /** One halving stage: a student with {@code teacherSteps / 2} steps learns a teacher's two DDIM steps. */
     private Result stage(DiffusionModel stageTeacher, double cfg, ModelConfig sc, int teacherSteps, long iterations, int stage,
                          Path dir, boolean resume, PrintStream progressOut) throws IOException {
-        stageTeacher.network().freezeParameters(true);
         // a stage starts as its teacher; the first may start from --init instead
-        DiffusionModel start = stage == 1 ? init : stageTeacher;
-        DiffusionModel student = Distillation.startingPoint(stageTeacher, start, sc);
-        DiffusionModel ema = Distillation.startingPoint(stageTeacher, start, sc);
+        try (Distillation.Scope scope = new Distillation.Scope(stageTeacher, stage == 1 ? init : stageTeacher, sc)) {
+            return scope.handOver(stage(scope, stageTeacher, cfg, sc, teacherSteps, iterations, stage, dir, resume, progressOut));
+        }
+    }
+
+    private Result stage(Distillation.Scope scope, DiffusionModel stageTeacher, double cfg, ModelConfig sc, int teacherSteps, long iterations,
+                         int stage, Path dir, boolean resume, PrintStream progressOut) throws IOException {
+        DiffusionModel student = scope.student();
         int[] ts = sc.student().timesteps();
         int b = opt.batchSize();
         Shape shape = DistillationLoop.batchShape(teacher, b);
@@ -172,12 +176,7 @@ public final class StepDistillation implements Distillation {
             }
         };
         DistillOptions o = opt.withIterations(iterations);
-        try {
-            return DistillationLoop.run("step-distill " + teacherSteps + "→" + ts.length, student, ema, o, 22 + 1000 * stage, null,
-                    step, dir, resume, progressOut);
-        } finally {
-            student.close();
-            stageTeacher.network().freezeParameters(false);
-        }
+        return DistillationLoop.run("step-distill " + teacherSteps + "→" + ts.length, student, scope.ema(), o, 22 + 1000 * stage, null,
+                step, dir, resume, progressOut);
     }
 }

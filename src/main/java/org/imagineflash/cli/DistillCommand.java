@@ -68,8 +68,9 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--adv-weight", description = "λ of the adversarial term (0: none; default 0, and 1 for add)") Double advWeight;
     @Option(names = "--start-steps", defaultValue = "16", description = "step: the first stage's teacher steps (halved each stage down to --steps)") int startSteps;
     @Option(names = "--disc", description = "critic of the adversarial term: teacher-features (frozen teacher encoder + "
-            + "trainable heads, ADD's design; default for add) | pixels (a discriminator trained from scratch; default for "
-            + "imagine-flash, as the shipped students were trained)") String disc;
+            + "trainable heads, ADD's design; default for add) | teacher-features-source (also conditioned on the source "
+            + "image, ADD's c_img; add only) | pixels (a discriminator trained from scratch; default for imagine-flash, as the "
+            + "shipped students were trained)") String disc;
     @Option(names = "--lcm-loss", defaultValue = "huber", description = "lcm: huber (pseudo-Huber, the LCM scripts' default) | l2") String lcmLoss;
     @Option(names = "--lcm-target-decay", defaultValue = "0.95", description = "lcm: EMA decay of the target network") double lcmTargetDecay;
     @Option(names = "--iterations", defaultValue = "600") long iterations;

@@ -81,9 +81,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     private static double distill(DiffusionModel teacher, int n) throws java.io.IOException {
         int[] ts = TimestepSpacing.TRAILING.timesteps(teacher.schedule().numTrainTimesteps(), 3, 0);
-        DistillOptions o = new DistillOptions(ts, "backward", "srl", ShiftFunction.parse(ImagineFlashDistillation.defaultShift(ts.length), false),
-                "student", "same", 1, 3.0, true, 0, n, 64, 1e-4, 2e-4, 0.99, 1, 0,
-                org.imagineflash.distill.AdversarialTerm.Critic.PIXELS);
+        DistillOptions o = DistillOptions.builder(ts).shift(ShiftFunction.parse(ImagineFlashDistillation.defaultShift(ts.length), false))
+                .teacherSteps(1).iterations(n).batchSize(64).lr(1e-4).seed(1).build();
         org.imagineflash.distill.Distillation.Result r = new ImagineFlashDistillation(teacher, o, null, null).run(null, false, null);
         r.ema().close();
         return r.wallSeconds();

@@ -109,7 +109,10 @@ public final class DistillCommand implements Callable<Integer> {
         if (advWeight == null) {
             advWeight = method.equals(AdversarialDiffusionDistillation.METHOD) ? 1.0 : 0.0;
         }
-        if (!imagineFlash && (!inputs.equals("backward") || !target.equals("srl") || !noiseCorrection.equals("on"))) {
+        DistillOptions.Inputs in = DistillOptions.Inputs.parse(inputs);
+        DistillOptions.Target tgt = DistillOptions.Target.parse(target);
+        DistillOptions.SrlNoise noise = DistillOptions.SrlNoise.parse(srlNoise);
+        if (!imagineFlash && (in != DistillOptions.Inputs.BACKWARD || tgt != DistillOptions.Target.SRL || !noiseCorrection.equals("on"))) {
             throw new IllegalArgumentException("--inputs, --target and --noise-correction are Imagine Flash switches; not for --method " + method);
         }
         if ((method.equals(StepDistillation.METHOD) || method.equals(LatentConsistencyDistillation.METHOD)
@@ -154,15 +157,17 @@ public final class DistillCommand implements Callable<Integer> {
                 }
             }
             String gamma = shift.equals("auto") ? ImagineFlashDistillation.defaultShift(timesteps.length) : shift;
-            DistillOptions opts = new DistillOptions(timesteps, inputs, target, ShiftFunction.parse(gamma, shiftJitter),
-                    srlNoise, studentPrediction, teacherSteps, cfg, imagineFlash && noiseCorrection.equals("on"), advWeight, iterations, batchSize, lr, discLr, emaDecay,
-                    seed, checkpointEvery, critic);
+            DistillOptions opts = DistillOptions.builder(timesteps).inputs(in).target(tgt).shift(ShiftFunction.parse(gamma, shiftJitter))
+                    .srlNoise(noise).studentPrediction(studentPrediction).teacherSteps(teacherSteps).cfg(cfg)
+                    .noiseCorrection(imagineFlash && noiseCorrection.equals("on")).advWeight(advWeight).iterations(iterations)
+                    .batchSize(batchSize).lr(lr).discLr(discLr).emaDecay(emaDecay).seed(seed).checkpointEvery(checkpointEvery)
+                    .discriminator(critic).build();
             if (init != null) {
                 Distillation.requireCompatible(teacher, init, Distillation.prediction(teacher, studentPrediction));
             }
             LabeledImages images = null;
             String dataDesc = "none (backward distillation is data-free)";
-            if (!imagineFlash || inputs.equals("forward") || advWeight > 0) {
+            if (!imagineFlash || in == DistillOptions.Inputs.FORWARD || advWeight > 0) {
                 if (imageFolder != null) {
                     images = ImageFolder.load(imageFolder);
                     dataDesc = "image folder " + imageFolder.toAbsolutePath();

@@ -80,7 +80,7 @@ public final class ImagineFlashDistillation implements Distillation {
             }
         }
         new StudentConfig(METHOD, options.timesteps(), options.noiseCorrection(), "student");
-        if (data == null && (options.inputs().equals("forward") || options.advWeight() > 0)) {
+        if (data == null && (options.inputs() == DistillOptions.Inputs.FORWARD || options.advWeight() > 0)) {
             throw new IllegalArgumentException("--inputs forward and --adv-weight > 0 need the training images (--data)");
         }
         if (data != null && (data.height() != teacher.config().unet().imageSize() || data.numClasses() > teacher.config().unet().numClasses())) {
@@ -114,7 +114,7 @@ public final class ImagineFlashDistillation implements Distillation {
         int hw = (int) (shape.size() / b);
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
-        boolean needReal = data != null && (opt.inputs().equals("forward") || adv != null);
+        boolean needReal = data != null && (opt.inputs() == DistillOptions.Inputs.FORWARD || adv != null);
         DistillationLoop.Step step = new DistillationLoop.Step() {
             private NDArray x0Student;
             private NDArray real;
@@ -134,11 +134,11 @@ public final class ImagineFlashDistillation implements Distillation {
                 }
                 float[] noise = Seeds.gaussian(r, b * hw);
                 float[] fresh = Seeds.gaussian(r, b * hw);
-                int tauInt = opt.target().equals("srl") ? opt.shift().apply(t, numTrain, r) : t;
+                int tauInt = opt.target() == DistillOptions.Target.SRL ? opt.shift().apply(t, numTrain, r) : t;
                 lab = Tensors.ints(sub, labels);
                 real = x0Real == null ? null : Tensors.floats(sub, x0Real, shape);
                 NDArray xIn;
-                if (opt.inputs().equals("backward")) {
+                if (opt.inputs() == DistillOptions.Inputs.BACKWARD) {
                     xIn = BackwardDistillation.input(student.denoiser(lab, 1.0), sampler, Tensors.floats(sub, noise, shape), i);
                 } else {
                     double[] as = teacher.schedule().alphaSigmaAt(t);
@@ -154,10 +154,10 @@ public final class ImagineFlashDistillation implements Distillation {
                     x0Student = so.x0();
                     NDArray goal;
                     NDArray detached = x0Student.stopGradient();
-                    if (opt.target().equals("srl")) {
+                    if (opt.target() == DistillOptions.Target.SRL) {
                         // shifted reconstruction loss: re-noise stopgrad(x̂_0^Θ) to t_Φ = γ(t)
                         double[] as = teacher.schedule().alphaSigmaAt(tauInt);
-                        NDArray noiseForSrl = opt.srlNoise().equals("fresh") ? Tensors.floats(sub, fresh, shape)
+                        NDArray noiseForSrl = opt.srlNoise() == DistillOptions.SrlNoise.FRESH ? Tensors.floats(sub, fresh, shape)
                                 : student.parameterization().eps(so.out(), xIn, so.alpha(), so.sigma()).stopGradient();
                         NDArray chi = detached.clip(-1, 1).mul(as[0]).add(noiseForSrl.mul(as[1]));
                         goal = target.x0(guidedTeacher, chi, tauInt);

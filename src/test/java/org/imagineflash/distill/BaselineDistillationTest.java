@@ -26,8 +26,8 @@ class BaselineDistillationTest extends MixtureTeacherTest {
     static final double MARGIN = 0.9;
 
     static DistillOptions options(int[] timesteps, String prediction, double adv, long iterations, double lr) {
-        return new DistillOptions(timesteps, "backward", "srl", ShiftFunction.parse("identity", false), "student", prediction, 1, 1.0,
-                false, adv, iterations, 128, lr, 2e-4, 0.9, 0, 0, AdversarialTerm.Critic.TEACHER_FEATURES);
+        return DistillOptions.builder(timesteps).studentPrediction(prediction).teacherSteps(1).cfg(1.0).noiseCorrection(false).advWeight(adv)
+                .iterations(iterations).batchSize(128).lr(lr).emaDecay(0.9).discriminator(AdversarialTerm.Critic.TEACHER_FEATURES).build();
     }
 
     static int[] trailing(int n) {
@@ -102,8 +102,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         // Meng et al.'s stage one: with one evaluation and no guidance the student samples what the teacher samples
         // with guidance 3 (two evaluations); measured gap 0.0397 vs 0.1909 between the teacher without and with guidance
         double w = 3;
-        DistillOptions o = new DistillOptions(trailing(4), "backward", "srl", ShiftFunction.parse("identity", false), "student", "same", 1, w,
-                false, 0, 800, 128, 3e-4, 2e-4, 0.9, 0, 0, AdversarialTerm.Critic.TEACHER_FEATURES);
+        DistillOptions o = options(trailing(4), "same", 0, 800, 3e-4).toBuilder().cfg(w).build();
         try (DiffusionModel s = new GuidanceDistillation(teacher, o, MixtureProblem.data(6000, 1)).run(null, false, null).ema()) {
             double student = sampleGap(s, 1, teacher, w);
             double unguided = sampleGap(teacher, 1, teacher, w);

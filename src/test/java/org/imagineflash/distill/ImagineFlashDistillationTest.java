@@ -30,8 +30,9 @@ class ImagineFlashDistillationTest extends MixtureTeacherTest {
     static int[] studentSteps = STUDENT;
 
     static double student(String inputs, String target, boolean nc, String shift, String srlNoise, int k) throws Exception {
-        DistillOptions o = new DistillOptions(studentSteps, inputs, target, ShiftFunction.parse(shift, false), srlNoise, prediction, k, 1.0, nc, 0,
-                ITERATIONS, 128, LR, 2e-4, 0.9, 0, 0, AdversarialTerm.Critic.PIXELS);
+        DistillOptions o = DistillOptions.builder(studentSteps).inputs(DistillOptions.Inputs.parse(inputs)).target(DistillOptions.Target.parse(target))
+                .shift(ShiftFunction.parse(shift, false)).srlNoise(DistillOptions.SrlNoise.parse(srlNoise)).studentPrediction(prediction)
+                .teacherSteps(k).cfg(1.0).noiseCorrection(nc).iterations(ITERATIONS).batchSize(128).lr(LR).emaDecay(0.9).build();
         try (DiffusionModel s = new ImagineFlashDistillation(teacher, o, MixtureProblem.data(6000, 1), null).run(null, false, null).ema()) {
             return distance(s, new FewStepStudent(s.schedule(), studentSteps, nc), 1.0);
         }

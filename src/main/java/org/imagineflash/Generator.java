@@ -53,7 +53,7 @@ public final class Generator implements AutoCloseable {
     /**
      * How to sample.
      *
-     * @param sampler sampler name ({@link Samplers#NAMES}); "student" for a distilled model's own schedule
+     * @param sampler sampler name ({@link Samplers#NAMES}); {@link Samplers#STUDENT} for a distilled model's own schedule
      * @param steps denoising steps
      * @param cfg classifier-free guidance scale (1 = none)
      * @param samplerOptions further sampler options (spacing, η, …) or null for diffusers' defaults
@@ -99,7 +99,7 @@ public final class Generator implements AutoCloseable {
     /** The defaults for this model: student schedule, or DPM-Solver++ 2M 25 steps with guidance 3. */
     public Options defaults() {
         if (isStudent()) {
-            return new Options("student", model.config().student().steps(), 1.0, null);
+            return new Options(Samplers.STUDENT, model.config().student().steps(), 1.0, null);
         }
         // the teacher's best sampler at 25 steps in the report (FD 21.5 with guidance 3); clipping x̂_0 would ruin it
         // there (see SamplerOptions.defaults)
@@ -141,16 +141,15 @@ public final class Generator implements AutoCloseable {
     public Sampler sampler(Options o) {
         SamplerOptions so = o.samplerOptions() != null ? o.samplerOptions() : SamplerOptions.defaults(o.steps());
         if (so.steps() != o.steps()) {
-            so = new SamplerOptions(o.steps(), so.spacing(), so.stepsOffset(), so.eta(), so.clipSample(), so.clipSampleRange(),
-                    so.setAlphaToOne(), so.lowerOrderFinal(), so.finalSigmaZero(), so.originalInferenceSteps(), so.gamma(), null, false);
+            so = so.withSteps(o.steps());
         }
-        if (o.sampler().equals("student")) {
+        if (o.sampler().equals(Samplers.STUDENT)) {
             if (!isStudent()) {
                 throw new IllegalArgumentException("the student sampler needs a distilled model; " + dir + " is a teacher");
             }
             StudentConfig sc = model.config().student();
             int[] ts = FewStepStudent.prefix(sc.timesteps(), o.steps(), model.schedule().numTrainTimesteps());
-            if (sc.sampler().equals("lcm")) {
+            if (sc.sampler() == StudentConfig.Sampling.LCM) {
                 return Samplers.create("lcm", model.schedule(), so);
             }
             return new FewStepStudent(model.schedule(), ts, sc.noiseCorrection(), sc.clipsX0());

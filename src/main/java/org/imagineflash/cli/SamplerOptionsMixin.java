@@ -24,7 +24,9 @@ public final class SamplerOptionsMixin {
         if (!finalSigmasType.equals("zero") && !finalSigmasType.equals("sigma")) {
             throw new IllegalArgumentException("--final-sigmas-type must be zero or sigma, got " + finalSigmasType);
         }
-        return new SamplerOptions(steps, spacing == null ? null : TimestepSpacing.parse(spacing), stepsOffset, eta, clipSample,
-                clipSampleRange, setAlphaToOne, lowerOrderFinal, finalSigmasType.equals("zero"), originalInferenceSteps, gamma, null, false);
+        return SamplerOptions.builder(steps).spacing(spacing == null ? null : TimestepSpacing.parse(spacing)).stepsOffset(stepsOffset)
+                .eta(eta).clipSample(clipSample).clipSampleRange(clipSampleRange).setAlphaToOne(setAlphaToOne)
+                .lowerOrderFinal(lowerOrderFinal).finalSigmaZero(finalSigmasType.equals("zero")).originalInferenceSteps(originalInferenceSteps)
+                .gamma(gamma).build();
     }
 }

@@ -59,7 +59,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
     @Override
     public ModelConfig studentConfig() {
-        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, opt.timesteps(), false, "student"));
+        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, opt.timesteps(), false, StudentConfig.Sampling.CLIPPED));
     }
 
     @Override

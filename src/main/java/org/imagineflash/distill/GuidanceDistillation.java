@@ -49,7 +49,7 @@ public final class GuidanceDistillation implements Distillation {
     @Override
     public ModelConfig studentConfig() {
         return Distillation.studentConfig(teacher, opt.studentPrediction(),
-                new StudentConfig(METHOD, opt.timesteps(), false, StudentConfig.UNCLIPPED_DDIM));
+                new StudentConfig(METHOD, opt.timesteps(), false, StudentConfig.Sampling.UNCLIPPED));
     }
 
     @Override

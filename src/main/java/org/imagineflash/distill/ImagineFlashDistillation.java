@@ -79,7 +79,7 @@ public final class ImagineFlashDistillation implements Distillation {
                 throw new IllegalArgumentException("student timesteps must be in 1.." + (n - 1) + ", got " + t);
             }
         }
-        new StudentConfig(METHOD, options.timesteps(), options.noiseCorrection(), "student");
+        new StudentConfig(METHOD, options.timesteps(), options.noiseCorrection(), StudentConfig.Sampling.CLIPPED);
         if (data == null && (options.inputs() == DistillOptions.Inputs.FORWARD || options.advWeight() > 0)) {
             throw new IllegalArgumentException("--inputs forward and --adv-weight > 0 need the training images (--data)");
         }
@@ -91,7 +91,7 @@ public final class ImagineFlashDistillation implements Distillation {
     @Override
     public ModelConfig studentConfig() {
         return Distillation.studentConfig(teacher, opt.studentPrediction(),
-                new StudentConfig(METHOD, opt.timesteps(), opt.noiseCorrection(), "student"));
+                new StudentConfig(METHOD, opt.timesteps(), opt.noiseCorrection(), StudentConfig.Sampling.CLIPPED));
     }
 
     @Override

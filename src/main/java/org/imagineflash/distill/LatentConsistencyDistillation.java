@@ -79,7 +79,7 @@ public final class LatentConsistencyDistillation implements Distillation {
 
     @Override
     public ModelConfig studentConfig() {
-        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, opt.timesteps(), false, "lcm"));
+        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, opt.timesteps(), false, StudentConfig.Sampling.LCM));
     }
 
     /** f(x, t) = c_skip(t)·x + c_out(t)·x̂_0 (LCMScheduler's boundary condition). */

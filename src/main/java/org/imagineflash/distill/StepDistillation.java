@@ -83,7 +83,7 @@ public final class StepDistillation implements Distillation {
 
     private ModelConfig config(int steps) {
         int[] ts = TimestepSpacing.TRAILING.timesteps(teacher.schedule().numTrainTimesteps(), steps, 0);
-        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, ts, false, "student"));
+        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, ts, false, StudentConfig.Sampling.CLIPPED));
     }
 
     @Override

@@ -43,7 +43,7 @@ public final class Report {
                       String spacing, Boolean clipSample) {
         /** The sampler options of a teacher row (null for a student row, which samples with its own config). */
         SamplerOptions samplerOptions() {
-            if ("student".equals(sampler) || steps == null) {
+            if (org.imagineflash.sampling.Samplers.STUDENT.equals(sampler) || steps == null) {
                 return null;
             }
             SamplerOptions o = SamplerOptions.defaults(steps);
@@ -83,7 +83,9 @@ public final class Report {
                 // a teacher sampler's default options are part of the key (a changed default, e.g. DDIM's clipping,
                 // must not reuse old figures); students sample with their own config, which the weights' hash covers
                 SamplerOptions rowOptions = row.samplerOptions();
-                String samplerDefaults = rowOptions == null ? "" : "|" + rowOptions;
+                // the options as the cached figures were keyed when SamplerOptions also carried the student's
+                // timesteps (always null and false for a report row), so that those figures stay valid
+                String samplerDefaults = rowOptions == null ? "" : "|" + rowOptions.toString().replaceFirst("]$", ", timesteps=null, noiseCorrection=false]");
                 String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.n() + "|" + cfg.seed() + "|" + clfHash
                         + samplerDefaults;
                 // names a row's figures without its weights: a model that is not in this checkout (an experiment's

@@ -1,7 +1,6 @@
 package org.imagineflash.model;
 
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * How a distilled student samples: its own descending timesteps, and whether the first step uses Imagine Flash's
@@ -10,13 +9,42 @@ import java.util.List;
  * @param method the distillation method that produced it (imagine-flash, step, lcm, add)
  * @param timesteps strictly descending training-schedule timesteps, e.g. [999, 666, 333]
  * @param noiseCorrection use ε = x_T at t = T (Imagine Flash, noise correction equation)
- * @param sampler the sampler family the student was trained for ("student" = DDIM-style deterministic steps with
- *                x̂_0 clipped before re-noising, "ddim" = the same steps unclipped (step distillation), "lcm" =
- *                consistency multistep)
+ * @param sampler how the student samples
  */
-public record StudentConfig(String method, int[] timesteps, boolean noiseCorrection, String sampler) {
-    /** The sampler of step-distillation students: DDIM over the student's timesteps without clipping x̂_0. */
-    public static final String UNCLIPPED_DDIM = "ddim";
+public record StudentConfig(String method, int[] timesteps, boolean noiseCorrection, Sampling sampler) {
+    /** How a student steps through its timesteps; the JSON value is the id. */
+    public enum Sampling {
+        /** DDIM-style deterministic steps, x̂_0 clipped to [−1, 1] before re-noising (Imagine Flash, ADD, step). */
+        CLIPPED("student"),
+        /** The same steps without clipping (the guidance-distilled networks). */
+        UNCLIPPED("ddim"),
+        /** Consistency multistep sampling (LCM). */
+        LCM("lcm");
+
+        private final String id;
+
+        Sampling(String id) {
+            this.id = id;
+        }
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String id() {
+            return id;
+        }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Sampling parse(String s) {
+            if (s == null) {
+                return CLIPPED;
+            }
+            for (Sampling v : values()) {
+                if (v.id.equals(s)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("unknown student sampler '" + s + "' (known: student, ddim, lcm)");
+        }
+    }
 
     public StudentConfig {
         if (timesteps == null || timesteps.length == 0) {
@@ -31,16 +59,13 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
             throw new IllegalArgumentException("student timesteps must be ≥ 0, got " + Arrays.toString(timesteps));
         }
         if (sampler == null) {
-            sampler = "student";
-        }
-        if (!List.of("student", UNCLIPPED_DDIM, "lcm").contains(sampler)) {
-            throw new IllegalArgumentException("unknown student sampler '" + sampler + "' (known: student, ddim, lcm)");
+            sampler = Sampling.CLIPPED;
         }
     }
 
-    /** Whether the student's DDIM-style steps clip x̂_0 to [−1, 1] before re-noising (all but {@link #UNCLIPPED_DDIM}). */
+    /** Whether the student's DDIM-style steps clip x̂_0 to [−1, 1] before re-noising. */
     public boolean clipsX0() {
-        return !sampler.equals(UNCLIPPED_DDIM);
+        return sampler != Sampling.UNCLIPPED;
     }
 
     public int steps() {
@@ -50,7 +75,7 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
     @Override
     public boolean equals(Object o) {
         return o instanceof StudentConfig s && method.equals(s.method) && Arrays.equals(timesteps, s.timesteps)
-                && noiseCorrection == s.noiseCorrection && sampler.equals(s.sampler);
+                && noiseCorrection == s.noiseCorrection && sampler == s.sampler;
     }
 
     @Override

@@ -16,13 +16,10 @@ import org.imagineflash.schedule.TimestepSpacing;
  * @param finalSigmaZero DPM-Solver++/Euler: the last sigma is 0 ({@code final_sigmas_type="zero"}) rather than σ_0
  * @param originalInferenceSteps LCM/TCD: the skipping schedule's base (50 → skip k = T/50)
  * @param gamma TCD γ (its {@code eta}), 0..1
- * @param timesteps explicit descending timesteps (student sampler), or null
- * @param noiseCorrection Imagine Flash noise correction at t = T (student sampler)
  */
 public record SamplerOptions(int steps, TimestepSpacing spacing, int stepsOffset, double eta, boolean clipSample,
                              double clipSampleRange, boolean setAlphaToOne, boolean lowerOrderFinal,
-                             boolean finalSigmaZero, int originalInferenceSteps, double gamma, int[] timesteps,
-                             boolean noiseCorrection) {
+                             boolean finalSigmaZero, int originalInferenceSteps, double gamma) {
     public SamplerOptions {
         if (steps < 1) {
             throw new IllegalArgumentException("--steps must be ≥ 1, got " + steps);
@@ -54,17 +51,109 @@ public record SamplerOptions(int steps, TimestepSpacing spacing, int stepsOffset
      * 26.7; at 3 steps it hardly matters (47.4 vs 49.2).
      */
     public static SamplerOptions defaults(int steps) {
-        return new SamplerOptions(steps, null, 0, 0.0, false, 1.0, true, true, true, 50, 0.3, null, false);
+        return builder(steps).build();
+    }
+
+    /** A builder at {@link #defaults}. */
+    public static Builder builder(int steps) {
+        return new Builder(steps);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(steps).spacing(spacing).stepsOffset(stepsOffset).eta(eta).clipSample(clipSample)
+                .clipSampleRange(clipSampleRange).setAlphaToOne(setAlphaToOne).lowerOrderFinal(lowerOrderFinal)
+                .finalSigmaZero(finalSigmaZero).originalInferenceSteps(originalInferenceSteps).gamma(gamma);
+    }
+
+    public SamplerOptions withSteps(int n) {
+        return toBuilder().steps(n).build();
     }
 
     public SamplerOptions withSpacing(TimestepSpacing s) {
-        return new SamplerOptions(steps, s, stepsOffset, eta, clipSample, clipSampleRange, setAlphaToOne, lowerOrderFinal,
-                finalSigmaZero, originalInferenceSteps, gamma, timesteps, noiseCorrection);
+        return toBuilder().spacing(s).build();
     }
 
     public SamplerOptions withClipSample(boolean c) {
-        return new SamplerOptions(steps, spacing, stepsOffset, eta, c, clipSampleRange, setAlphaToOne, lowerOrderFinal,
-                finalSigmaZero, originalInferenceSteps, gamma, timesteps, noiseCorrection);
+        return toBuilder().clipSample(c).build();
+    }
+
+    /** Builds {@link SamplerOptions}; the constructor validates. */
+    public static final class Builder {
+        private int steps;
+        private TimestepSpacing spacing;
+        private int stepsOffset;
+        private double eta;
+        private boolean clipSample;
+        private double clipSampleRange = 1.0;
+        private boolean setAlphaToOne = true;
+        private boolean lowerOrderFinal = true;
+        private boolean finalSigmaZero = true;
+        private int originalInferenceSteps = 50;
+        private double gamma = 0.3;
+
+        private Builder(int steps) {
+            this.steps = steps;
+        }
+
+        public Builder steps(int v) {
+            steps = v;
+            return this;
+        }
+
+        public Builder spacing(TimestepSpacing v) {
+            spacing = v;
+            return this;
+        }
+
+        public Builder stepsOffset(int v) {
+            stepsOffset = v;
+            return this;
+        }
+
+        public Builder eta(double v) {
+            eta = v;
+            return this;
+        }
+
+        public Builder clipSample(boolean v) {
+            clipSample = v;
+            return this;
+        }
+
+        public Builder clipSampleRange(double v) {
+            clipSampleRange = v;
+            return this;
+        }
+
+        public Builder setAlphaToOne(boolean v) {
+            setAlphaToOne = v;
+            return this;
+        }
+
+        public Builder lowerOrderFinal(boolean v) {
+            lowerOrderFinal = v;
+            return this;
+        }
+
+        public Builder finalSigmaZero(boolean v) {
+            finalSigmaZero = v;
+            return this;
+        }
+
+        public Builder originalInferenceSteps(int v) {
+            originalInferenceSteps = v;
+            return this;
+        }
+
+        public Builder gamma(double v) {
+            gamma = v;
+            return this;
+        }
+
+        public SamplerOptions build() {
+            return new SamplerOptions(steps, spacing, stepsOffset, eta, clipSample, clipSampleRange, setAlphaToOne, lowerOrderFinal,
+                    finalSigmaZero, originalInferenceSteps, gamma);
+        }
     }
 
     /** The spacing, or the sampler family's diffusers default when none was given. */

@@ -5,9 +5,14 @@ import org.imagineflash.schedule.NoiseSchedule;
 import java.util.List;
 import java.util.Locale;
 
-/** Sampler names and construction. */
+/**
+ * Sampler names and construction. {@value #STUDENT} names a distilled model's own few-step sampling, which its
+ * config defines ({@code Generator} builds it); the others are built here from a schedule and options.
+ */
 public final class Samplers {
-    public static final List<String> NAMES = List.of("ddpm", "ddim", "euler", "dpmpp-2m", "lcm", "tcd", "student");
+    /** The sampler name of a distilled model's own steps. */
+    public static final String STUDENT = "student";
+    public static final List<String> NAMES = List.of("ddpm", "ddim", "euler", "dpmpp-2m", "lcm", "tcd", STUDENT);
 
     private Samplers() {
     }
@@ -20,12 +25,7 @@ public final class Samplers {
             case "dpmpp-2m", "dpm++2m", "dpmsolver++" -> new DpmSolverPlusPlus2M(schedule, opt);
             case "lcm" -> new LcmMultistep(schedule, opt);
             case "tcd" -> new Tcd(schedule, opt);
-            case "student" -> {
-                if (opt.timesteps() == null) {
-                    throw new IllegalArgumentException("the student sampler needs a distilled model (its timesteps)");
-                }
-                yield new FewStepStudent(schedule, opt.timesteps(), opt.noiseCorrection());
-            }
+            case STUDENT -> throw new IllegalArgumentException("the student sampler needs a distilled model (its timesteps)");
             default -> throw new IllegalArgumentException("unknown sampler '" + name + "' (known: " + String.join(", ", NAMES) + ")");
         };
     }

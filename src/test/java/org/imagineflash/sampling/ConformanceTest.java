@@ -23,8 +23,8 @@ class ConformanceTest {
     /** Options as diffusers' scheduler configs name them; the rest at diffusers' defaults. */
     static SamplerOptions opts(int steps, TimestepSpacing spacing, int offset, double eta, boolean clip, boolean setAlphaToOne,
                                boolean lowerOrderFinal, boolean finalSigmaZero, double gamma) {
-        return new SamplerOptions(steps, spacing, offset, eta, clip, 1, setAlphaToOne, lowerOrderFinal, finalSigmaZero, 50, gamma,
-                null, false);
+        return SamplerOptions.builder(steps).spacing(spacing).stepsOffset(offset).eta(eta).clipSample(clip).setAlphaToOne(setAlphaToOne)
+                .lowerOrderFinal(lowerOrderFinal).finalSigmaZero(finalSigmaZero).gamma(gamma).build();
     }
 
     /**
@@ -53,11 +53,11 @@ class ConformanceTest {
 
     @Test
     void tcdDeterministicLoopsMatchDiffusers() {
-        SamplerOptions one = new SamplerOptions(1, null, 0, 0, true, 1, true, true, true, 50, 0.0, null, false);
+        SamplerOptions one = SamplerOptions.builder(1).clipSample(true).gamma(0.0).build();
         Conformance.Result r1 = run("tcd", SD, one, Parameterization.EPS);
         assertEquals(29.8715, r1.sum(), 1e-2);
         assertEquals(0.0389, r1.meanAbs(), 1e-3);
-        SamplerOptions ten = new SamplerOptions(10, null, 0, 0, true, 1, true, true, true, 50, 0.0, null, false);
+        SamplerOptions ten = SamplerOptions.builder(10).clipSample(true).gamma(0.0).build();
         Conformance.Result r10 = run("tcd", SD, ten, Parameterization.EPS);
         assertEquals(181.2040, r10.sum(), 1e-2);
         assertEquals(0.2359, r10.meanAbs(), 1e-3);
@@ -66,7 +66,7 @@ class ConformanceTest {
     @Test
     void dpmSolverPlusPlusMatchesDiffusersForEpsAndV() {
         // diffusers' test config: final_sigmas_type="sigma", lower_order_final=False
-        SamplerOptions o = new SamplerOptions(10, null, 0, 0, true, 1, true, false, false, 50, 0.3, null, false);
+        SamplerOptions o = SamplerOptions.builder(10).clipSample(true).lowerOrderFinal(false).finalSigmaZero(false).build();
         assertEquals(0.3301, run("dpmpp-2m", LINEAR, o, Parameterization.EPS).meanAbs(), 1e-3);
         assertEquals(0.2251, run("dpmpp-2m", LINEAR, o, Parameterization.V).meanAbs(), 1e-3);
     }
@@ -81,7 +81,7 @@ class ConformanceTest {
 
     @Test
     void samplersAreDeterministicForAFixedSeed() {
-        SamplerOptions o = new SamplerOptions(5, null, 0, 0.5, true, 1, true, true, true, 50, 0.3, null, false);
+        SamplerOptions o = SamplerOptions.builder(5).eta(0.5).clipSample(true).build();
         for (String s : new String[] {"ddpm", "ddim", "lcm", "tcd", "euler", "dpmpp-2m"}) {
             Conformance.Result a = run(s, LINEAR, o, Parameterization.EPS);
             Conformance.Result b = run(s, LINEAR, o, Parameterization.EPS);

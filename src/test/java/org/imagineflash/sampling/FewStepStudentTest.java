@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FewStepStudentTest {
     private static final NoiseSchedule SCHEDULE = new NoiseSchedule(new ScheduleConfig(1000, 1e-4, 0.02, BetaSchedule.LINEAR, false));
@@ -39,7 +40,18 @@ class FewStepStudentTest {
 
     @Test
     void unknownStudentSamplerIsRejected() {
-        assertThrows(IllegalArgumentException.class, () -> new StudentConfig("step", new int[] {999, 499}, false, "euler"));
-        assertEquals("ddim", new StudentConfig("step", new int[] {999, 499}, false, StudentConfig.UNCLIPPED_DDIM).sampler());
+        assertThrows(IllegalArgumentException.class, () -> StudentConfig.Sampling.parse("euler"));
+        // config.json stores the ids; files written before the enum read the same
+        assertEquals(StudentConfig.Sampling.UNCLIPPED, StudentConfig.Sampling.parse("ddim"));
+        assertEquals(StudentConfig.Sampling.CLIPPED, StudentConfig.Sampling.parse("student"));
+        assertEquals(StudentConfig.Sampling.CLIPPED, new StudentConfig("step", new int[] {999, 499}, false, null).sampler());
+        StudentConfig c = new StudentConfig("guidance", new int[] {999, 499}, false, StudentConfig.Sampling.UNCLIPPED);
+        try {
+            String json = org.imagineflash.model.ModelStore.JSON.writeValueAsString(c);
+            assertTrue(json.contains("\"sampler\" : \"ddim\""), json);
+            assertEquals(c, org.imagineflash.model.ModelStore.JSON.readValue(json, StudentConfig.class));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new AssertionError(e);
+        }
     }
 }

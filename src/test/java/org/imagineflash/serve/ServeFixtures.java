@@ -22,7 +22,7 @@ final class ServeFixtures {
         UNetConfig u = new UNetConfig(28, 1, 8, new int[] {1, 2}, 1, new int[0], 10, 4, 2);
         ModelConfig teacher = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
         ModelConfig student = new ModelConfig(ModelConfig.STUDENT, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS,
-                new StudentConfig("imagine-flash", new int[] {999, 499}, true, "student"));
+                new StudentConfig("imagine-flash", new int[] {999, 499}, true, StudentConfig.Sampling.CLIPPED));
         Provenance p = Provenance.of("test", "fixture", 0, "none", 0, 0, Map.of());
         try (DiffusionModel t = DiffusionModel.create(teacher, 1); DiffusionModel s = t.copy(student)) {
             ModelStore.save(t, dir.resolve("teacher-tiny"), p);

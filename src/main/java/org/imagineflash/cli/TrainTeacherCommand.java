@@ -61,7 +61,8 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         Engines.configure();
         ModelStore.requireWritable(out);
         String commit = Provenance.currentGitCommit();
-        TrainOptions opts = new TrainOptions(steps, batchSize, lr, lrSchedule, warmup, weightDecay, emaDecay, labelDropout, seed, checkpointEvery);
+        TrainOptions opts = TrainOptions.builder(steps).batchSize(batchSize).lr(lr).lrSchedule(lrSchedule).warmup(warmup)
+                .weightDecay(weightDecay).emaDecay(emaDecay).labelDropout(labelDropout).seed(seed).checkpointEvery(checkpointEvery).build();
         LabeledImages images;
         String dataDesc;
         if (imageFolder != null) {
@@ -71,8 +72,8 @@ public final class TrainTeacherCommand implements Callable<Integer> {
             images = FashionMnist.load(data, FashionMnist.Split.TRAIN);
             dataDesc = "Fashion-MNIST train split (" + images.size() + " images) from " + FashionMnist.locate(data);
         }
-        UNetConfig unet = new UNetConfig(images.height(), 1, baseChannels, channelMults, resBlocks, attention,
-                images.numClasses(), 8, 4);
+        UNetConfig unet = UNetConfig.builder(images.height(), images.numClasses()).baseChannels(baseChannels).channelMults(channelMults)
+                .numResBlocks(resBlocks).attentionResolutions(attention).groups(8).heads(4).build();
         ModelConfig config = new ModelConfig(ModelConfig.TEACHER, unet, schedule.toConfig(), Parameterization.parse(prediction), null);
         if (init != null) {
             ModelConfig initConfig = ModelStore.readConfig(init);

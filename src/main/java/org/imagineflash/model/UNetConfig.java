@@ -74,9 +74,71 @@ public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] 
         }
     }
 
+    /** A builder for {@code imageSize}×{@code imageSize} images of {@code numClasses} classes; defaults: 1 channel, base 32, ×1,2,2, one residual block, attention at 7, 8 groups, 4 heads. */
+    public static Builder builder(int imageSize, int numClasses) {
+        return new Builder(imageSize, numClasses);
+    }
+
+    /** Builds {@link UNetConfig}; the constructor validates. */
+    public static final class Builder {
+        private final int imageSize;
+        private final int numClasses;
+        private int inChannels = 1;
+        private int baseChannels = 32;
+        private int[] channelMults = {1, 2, 2};
+        private int numResBlocks = 1;
+        private int[] attentionResolutions = {7};
+        private int groups = 8;
+        private int heads = 4;
+
+        private Builder(int imageSize, int numClasses) {
+            this.imageSize = imageSize;
+            this.numClasses = numClasses;
+        }
+
+        public Builder inChannels(int v) {
+            inChannels = v;
+            return this;
+        }
+
+        public Builder baseChannels(int v) {
+            baseChannels = v;
+            return this;
+        }
+
+        public Builder channelMults(int... v) {
+            channelMults = v;
+            return this;
+        }
+
+        public Builder numResBlocks(int v) {
+            numResBlocks = v;
+            return this;
+        }
+
+        public Builder attentionResolutions(int... v) {
+            attentionResolutions = v;
+            return this;
+        }
+
+        public Builder groups(int v) {
+            groups = v;
+            return this;
+        }
+
+        public Builder heads(int v) {
+            heads = v;
+            return this;
+        }
+
+        public UNetConfig build() {
+            return new UNetConfig(imageSize, inChannels, baseChannels, channelMults, numResBlocks, attentionResolutions, numClasses, groups, heads);
+        }
+    }
+
     /** The shipped teacher's architecture: base 32, multipliers 1,2,2, attention at 7×7. */
     public static UNetConfig fashionMnist() {
-        return new UNetConfig(28, 1, 32, new int[] {1, 2, 2}, 2, new int[] {7}, 10, 8, 4);
+        return builder(28, 10).numResBlocks(2).build();
     }
 
     public int nullClass() {

@@ -37,4 +37,76 @@ public record TrainOptions(long steps, int batchSize, double lr, String lrSchedu
         }
         new LrSchedule(lrSchedule, lr, warmup, steps);
     }
+
+    /** A builder with the train-teacher command's defaults. */
+    public static Builder builder(long steps) {
+        return new Builder(steps);
+    }
+
+    /** Builds {@link TrainOptions}; the constructor validates. */
+    public static final class Builder {
+        private final long steps;
+        private int batchSize = 64;
+        private double lr = 1e-3;
+        private String lrSchedule = "cosine";
+        private long warmup = 200;
+        private double weightDecay;
+        private double emaDecay = 0.999;
+        private double labelDropout = 0.1;
+        private long seed;
+        private long checkpointEvery;
+
+        private Builder(long steps) {
+            this.steps = steps;
+        }
+
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder lr(double v) {
+            lr = v;
+            return this;
+        }
+
+        public Builder lrSchedule(String v) {
+            lrSchedule = v;
+            return this;
+        }
+
+        public Builder warmup(long v) {
+            warmup = v;
+            return this;
+        }
+
+        public Builder weightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
+
+        public Builder emaDecay(double v) {
+            emaDecay = v;
+            return this;
+        }
+
+        public Builder labelDropout(double v) {
+            labelDropout = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder checkpointEvery(long v) {
+            checkpointEvery = v;
+            return this;
+        }
+
+        public TrainOptions build() {
+            return new TrainOptions(steps, batchSize, lr, lrSchedule, warmup, weightDecay, emaDecay, labelDropout, seed, checkpointEvery);
+        }
+    }
 }

@@ -53,7 +53,7 @@ final class MixtureProblem {
 
     /** The guided-capable ε-teacher of the distillation tests: 1200 steps of the MLP, label dropout 0.1. */
     static DiffusionModel trainTeacher() throws java.io.IOException {
-        TrainOptions o = new TrainOptions(1200, 128, 3e-3, "cosine", 50, 0, 0.99, 0.1, 0, 0);
+        TrainOptions o = TrainOptions.builder(1200).batchSize(128).lr(3e-3).lrSchedule("cosine").warmup(50).emaDecay(0.99).labelDropout(0.1).build();
         return new TeacherTraining(config(), o, Mlp::new).run(data(6000, 1), null, false, null).ema();
     }
 
@@ -96,7 +96,8 @@ final class MixtureProblem {
     }
 
     static ModelConfig config() {
-        UNetConfig u = new UNetConfig(4, 1, 8, new int[] {1}, 1, new int[0], CLASSES, 4, 1);
+        UNetConfig u = UNetConfig.builder(4, CLASSES).baseChannels(8).channelMults(1)
+                .numResBlocks(1).attentionResolutions().groups(4).heads(1).build();
         return new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
     }
 

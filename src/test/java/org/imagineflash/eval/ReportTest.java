@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReportTest {
     @Test
     void writesTablesCachesRowsAndRemovesStaleFiles(@TempDir Path dir) throws Exception {
-        UNetConfig u = new UNetConfig(28, 1, 8, new int[] {1, 2}, 1, new int[] {}, 10, 4, 2);
+        UNetConfig u = UNetConfig.builder(28, 10).baseChannels(8).channelMults(1, 2)
+                .numResBlocks(1).attentionResolutions().groups(4).heads(2).build();
         Path model = dir.resolve("tiny");
         try (DiffusionModel m = DiffusionModel.create(new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null), 1)) {
             ModelStore.save(m, model, Provenance.of("test model", 1, "none", 0, 0, Map.of()));

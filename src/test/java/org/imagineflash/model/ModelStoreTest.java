@@ -82,9 +82,11 @@ class ModelStoreTest {
     @Test
     void invalidArchitectureNamesTheField() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new UNetConfig(28, 1, 32, new int[] {1, 2, 2, 2}, 1, new int[] {7}, 10, 8, 4));
+                () -> UNetConfig.builder(28, 10).baseChannels(32).channelMults(1, 2, 2, 2)
+                        .numResBlocks(1).attentionResolutions(7).groups(8).heads(4).build());
         assertTrue(e.getMessage().contains("cannot be halved"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new UNetConfig(28, 1, 30, new int[] {1}, 1, new int[] {}, 10, 8, 4));
+        assertThrows(IllegalArgumentException.class, () -> UNetConfig.builder(28, 10).baseChannels(30).channelMults(1)
+                .numResBlocks(1).attentionResolutions().groups(8).heads(4).build());
         NDManager.newBaseManager().close();
         assertEquals(new Shape(1), new Shape(1));
     }

@@ -9,7 +9,8 @@ public final class TinyModels {
     }
 
     public static UNetConfig unet() {
-        return new UNetConfig(8, 1, 8, new int[] {1, 2}, 1, new int[] {4}, 3, 4, 2);
+        return UNetConfig.builder(8, 3).baseChannels(8).channelMults(1, 2)
+                .numResBlocks(1).attentionResolutions(4).groups(4).heads(2).build();
     }
 
     public static ModelConfig teacher() {

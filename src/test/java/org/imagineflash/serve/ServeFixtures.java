@@ -19,7 +19,8 @@ final class ServeFixtures {
     }
 
     static Path models(Path dir) throws IOException {
-        UNetConfig u = new UNetConfig(28, 1, 8, new int[] {1, 2}, 1, new int[0], 10, 4, 2);
+        UNetConfig u = UNetConfig.builder(28, 10).baseChannels(8).channelMults(1, 2)
+                .numResBlocks(1).attentionResolutions().groups(4).heads(2).build();
         ModelConfig teacher = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
         ModelConfig student = new ModelConfig(ModelConfig.STUDENT, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS,
                 new StudentConfig("imagine-flash", new int[] {999, 499}, true, StudentConfig.Sampling.CLIPPED));

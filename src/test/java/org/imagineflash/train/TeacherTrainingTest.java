@@ -16,6 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TeacherTrainingTest {
+    /** Constant-LR options for the tiny teacher: no warm-up, EMA 0.9. */
+    static TrainOptions constant(long steps, int batch, double lr) {
+        return TrainOptions.builder(steps).batchSize(batch).lr(lr).lrSchedule("constant").warmup(0).emaDecay(0.9).build();
+    }
+
     @TempDir
     Path dir;
 
@@ -38,16 +43,16 @@ class TeacherTrainingTest {
     @Test
     void resumeWithoutCheckpointIsAClearError() {
         IOException ex = assertThrows(IOException.class, () -> new TeacherTraining(TinyModels.teacher(),
-                new TrainOptions(2, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0)).run(TinyModels.shapes(2), dir.resolve("none"), true, null));
+                constant(2, 4, 1e-3)).run(TinyModels.shapes(2), dir.resolve("none"), true, null));
         assertEquals(true, ex.getMessage().contains("no checkpoint"));
     }
 
     @Test
     void optionsAreValidatedWithTheFlagName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new TrainOptions(0, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0));
+                () -> constant(0, 4, 1e-3));
         assertEquals(true, e.getMessage().contains("--steps"));
-        assertThrows(IllegalArgumentException.class, () -> new TrainOptions(5, 4, 1e-3, "linear", 0, 0, 0.9, 0.1, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> TrainOptions.builder(5).lrSchedule("linear").build());
     }
 
     static float[] weights(DiffusionModel m) {
@@ -64,7 +69,8 @@ class TeacherTrainingTest {
     @Test
     void tinyTeacherLossFallsAndIsFinite() throws IOException {
         TeacherTraining.Result r = new TeacherTraining(TinyModels.teacher(),
-                new TrainOptions(80, 16, 2e-3, "constant", 5, 0, 0.99, 0.1, 3, 0)).run(TinyModels.shapes(30), null, false, null);
+                TrainOptions.builder(80).batchSize(16).lr(2e-3).lrSchedule("constant").warmup(5).emaDecay(0.99).seed(3).build())
+                .run(TinyModels.shapes(30), null, false, null);
         r.ema().close();
         double first = r.losses().subList(0, 10).stream().mapToDouble(Float::doubleValue).average().orElseThrow();
         double last = r.losses().subList(70, 80).stream().mapToDouble(Float::doubleValue).average().orElseThrow();
@@ -77,19 +83,19 @@ class TeacherTrainingTest {
         // before: --resume checked the seed only; a changed batch size or LR was accepted silently and a shorter
         // --steps wrote a model with a NaN loss in its provenance
         Path ck = dir.resolve("ck-run");
-        new TeacherTraining(TinyModels.teacher(), new TrainOptions(4, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0))
+        new TeacherTraining(TinyModels.teacher(), constant(4, 4, 1e-3))
                 .run(TinyModels.shapes(2), ck, false, null).ema().close();
         String lr = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(TinyModels.teacher(),
-                new TrainOptions(6, 4, 2e-3, "constant", 0, 0, 0.9, 0.1, 0, 0)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
+                constant(6, 4, 2e-3)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
         assertTrue(lr.contains("--lr"), lr);
         String batch = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(TinyModels.teacher(),
-                new TrainOptions(6, 8, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
+                constant(6, 8, 1e-3)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
         assertTrue(batch.contains("--batch-size"), batch);
         String shorter = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(TinyModels.teacher(),
-                new TrainOptions(2, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
+                constant(2, 4, 1e-3)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
         assertTrue(shorter.contains("at step 4"), shorter);
         // a longer run continues it
-        TeacherTraining.Result r = new TeacherTraining(TinyModels.teacher(), new TrainOptions(6, 4, 1e-3, "constant", 0, 0, 0.9, 0.1, 0, 0))
+        TeacherTraining.Result r = new TeacherTraining(TinyModels.teacher(), constant(6, 4, 1e-3))
                 .run(TinyModels.shapes(2), ck, true, null);
         assertEquals(2, r.losses().size());
         r.ema().close();

@@ -215,7 +215,11 @@ public final class Report {
     }
 
     static void writeOutputs(Config cfg, List<Map<String, Object>> results, Path outDir) throws IOException {
-        ModelStore.writeJson(outDir.resolve("results.json"), Map.of("config", cfg, "machine", Provenance.machineDescription(), "rows", results));
+        Map<String, Object> all = new LinkedHashMap<>(); // a fixed key order, so an unchanged report rewrites the same file
+        all.put("machine", Provenance.machineDescription());
+        all.put("config", cfg);
+        all.put("rows", results);
+        ModelStore.writeJson(outDir.resolve("results.json"), all);
         // the reference of the speed-up column: the 25-step teacher with its default sampler (DPM-Solver++), else the
         // first 25-step teacher row
         List<Map<String, Object>> teacher25 = results.stream().filter(r -> r.get("missing") == null

@@ -26,6 +26,9 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "report.json") Path config;
     @Option(names = "--out", defaultValue = "report") Path out;
     @Option(names = "--n", description = "images per row (overrides the config)") Integer n;
+    @Option(names = "--readme", defaultValue = "README.md",
+            description = "a Markdown file whose headline-figures block gets the headline rows (left alone if it has no block)")
+    Path readme;
 
     @Override
     public Integer call() throws Exception {
@@ -42,6 +45,9 @@ public final class ReportCommand implements Callable<Integer> {
         }
         List<Map<String, Object>> rows = Report.run(c, out, System.err);
         long missing = rows.stream().filter(r -> r.get("missing") != null).count();
+        if (Report.writeHeadline(readme, c, rows)) {
+            spec.commandLine().getOut().printf("updated the headline figures in %s%n", readme);
+        }
         spec.commandLine().getOut().printf("wrote %s/README.md: %d rows (%d missing models)%n", out, rows.size(), missing);
         return 0;
     }

@@ -37,10 +37,16 @@ import java.util.TreeMap;
 public final class Report {
     /**
      * One row: a label, the table it belongs to, the method family (for the chart), model dir and sampling; a teacher
-     * sampler may set its timestep spacing and x̂_0 clipping (null: the sampler's defaults).
+     * sampler may set its timestep spacing and x̂_0 clipping (null: the sampler's defaults); {@code headline} rows
+     * also go to the headline table ({@link #headline}).
      */
     public record Row(String name, String table, String method, String model, String sampler, Integer steps, Double cfg,
-                      String spacing, Boolean clipSample) {
+                      String spacing, Boolean clipSample, Boolean headline) {
+        /** A row at the sampler's defaults, not in the headline. */
+        public static Row of(String name, String table, String method, String model, String sampler, int steps, double cfg) {
+            return new Row(name, table, method, model, sampler, steps, cfg, null, null, null);
+        }
+
         /** The sampler options of a teacher row (null for a student row, which samples with its own config). */
         SamplerOptions samplerOptions() {
             if (org.imagineflash.sampling.Samplers.STUDENT.equals(sampler) || steps == null) {
@@ -67,6 +73,48 @@ public final class Report {
         } catch (IOException e) {
             throw new IOException(file + ": invalid report config (" + e.getMessage().lines().findFirst().orElse("") + ")");
         }
+    }
+
+    /** Marks the block of a Markdown file that {@link #writeHeadline} replaces. */
+    public static final String HEADLINE_START = "<!-- headline figures: written by ./imagine-flash report from report.json's headline rows -->";
+    public static final String HEADLINE_END = "<!-- end of headline figures -->";
+
+    /** The headline rows as a Markdown table: name, NFE, FD, adherence. */
+    public static String headline(Config cfg, List<Map<String, Object>> results) {
+        StringBuilder md = new StringBuilder("| | NFE | FD ↓ | adherence ↑ |\n|---|---|---|---|\n");
+        for (int i = 0; i < results.size(); i++) {
+            Row row = cfg.rows().get(i);
+            Map<String, Object> r = results.get(i);
+            if (!Boolean.TRUE.equals(row.headline()) || r.get("fd") == null) {
+                continue;
+            }
+            md.append(String.format(java.util.Locale.ROOT, "| %s | %s | %.1f | %.2f |%n", row.name(), r.get("nfe"),
+                    ((Number) r.get("fd")).doubleValue(), ((Number) r.get("adherence")).doubleValue()));
+        }
+        return md.toString();
+    }
+
+    /**
+     * Replaces the block between {@link #HEADLINE_START} and {@link #HEADLINE_END} of {@code file} with the headline
+     * table; false (and nothing written) when the file has no such block.
+     */
+    public static boolean writeHeadline(Path file, Config cfg, List<Map<String, Object>> results) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
+        String text = Files.readString(file);
+        int a = text.indexOf(HEADLINE_START);
+        int b = text.indexOf(HEADLINE_END);
+        if (a < 0 || b < a) {
+            return false;
+        }
+        String updated = text.substring(0, a + HEADLINE_START.length()) + "\n" + headline(cfg, results) + text.substring(b);
+        if (!updated.equals(text)) {
+            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
+            Files.writeString(tmp, updated);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        return true;
     }
 
     public static List<Map<String, Object>> run(Config cfg, Path outDir, PrintStream progress) throws IOException {
@@ -112,15 +160,22 @@ public final class Report {
                     results.add(full);
                     continue;
                 }
-                String key = hash(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16) + "-" + Integer.toHexString(settings.hashCode());
+                // keyed by the weights, the model's config (a student's sampling is in it: two models with the same
+                // weights but another sampler must not share figures) and the settings
+                String weightsKey = hash(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16) + "-" + Integer.toHexString(settings.hashCode());
+                String key = weightsKey + "-" + hash(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8);
                 Path cache = outDir.resolve("cache").resolve(key + ".json");
+                migrate(outDir.resolve("cache").resolve(weightsKey + ".json"), cache, rowKey);
                 Map<String, Object> r;
                 used.add(cache.toAbsolutePath().normalize());
                 used.add(outDir.resolve(grid).toAbsolutePath().normalize());
                 if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
                     r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
-                    if (!rowKey.equals(r.get("row"))) {
-                        r.put("row", rowKey);
+                    List<String> rows = rowsOf(r);
+                    if (!rows.contains(rowKey)) {
+                        rows.add(rowKey);
+                        r.remove("row");
+                        r.put("rows", rows);
                         ModelStore.writeJson(cache, r);
                     }
                 } else {
@@ -133,7 +188,7 @@ public final class Report {
                         int[] labels = Evaluation.balancedLabels(cfg.n(), dc.config().numClasses());
                         Generator.Images im = g.generateBatched(labels, cfg.seed(), o, 64);
                         r = new LinkedHashMap<>();
-                        r.put("row", rowKey);
+                        r.put("rows", new ArrayList<>(List.of(rowKey)));
                         r.put("sampler", s);
                         r.put("steps", st);
                         r.put("cfg", c);
@@ -187,13 +242,42 @@ public final class Report {
         Map<String, Path> byRow = new java.util.HashMap<>();
         try (var files = Files.list(cacheDir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                String row = ModelStore.JSON.readTree(f.toFile()).path("row").asText(null);
-                if (row != null) {
+                for (String row : rowsOf(ModelStore.JSON.readValue(f.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { }))) {
                     byRow.putIfAbsent(row, f);
                 }
             }
         }
         return byRow;
+    }
+
+    /** The rows (model path | settings) whose figures a cache entry holds ("row", one, in entries written before "rows"). */
+    @SuppressWarnings("unchecked")
+    private static List<String> rowsOf(Map<String, Object> entry) {
+        List<String> rows = new ArrayList<>();
+        if (entry.get("rows") instanceof List<?> l) {
+            for (Object o : l) {
+                rows.add(String.valueOf(o));
+            }
+        } else if (entry.get("row") instanceof String s) {
+            rows.add(s);
+        }
+        return rows;
+    }
+
+    /**
+     * Moves an entry keyed without the model's config to its new key when it was measured for this very row (its
+     * model path and settings), so that figures need not be measured again; others are left to be measured.
+     */
+    private static void migrate(Path old, Path cache, String rowKey) throws IOException {
+        if (Files.isRegularFile(cache) || !Files.isRegularFile(old)) {
+            return;
+        }
+        Map<String, Object> r = ModelStore.JSON.readValue(old.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+        if (rowsOf(r).equals(List.of(rowKey))) {
+            r.remove("row");
+            r.put("rows", new ArrayList<>(List.of(rowKey)));
+            ModelStore.writeJson(cache, r);
+        }
     }
 
     static String hash(Path file) throws IOException {

@@ -30,9 +30,9 @@ class ReportTest {
             ModelStore.save(m, model, Provenance.of("test model", 1, "none", 0, 0, Map.of()));
         }
         Report.Config cfg = new Report.Config(200, 0, "models/classifier-fmnist", List.of(
-                new Report.Row("tiny DDIM-2", "comparison", "teacher DDIM", model.toString(), "ddim", 2, 1.0, null, null),
-                new Report.Row("tiny DDIM-1", "ablation", "teacher DDIM", model.toString(), "ddim", 1, 1.0, null, null),
-                new Report.Row("absent", "ablation", "x", dir.resolve("nothing").toString(), "ddim", 1, 1.0, null, null)));
+                new Report.Row("tiny DDIM-2", "comparison", "teacher DDIM", model.toString(), "ddim", 2, 1.0, null, null, true),
+                Report.Row.of("tiny DDIM-1", "ablation", "teacher DDIM", model.toString(), "ddim", 1, 1.0),
+                Report.Row.of("absent", "ablation", "x", dir.resolve("nothing").toString(), "ddim", 1, 1.0)));
         Path out = dir.resolve("report");
         Files.createDirectories(out.resolve("grids"));
         Files.writeString(out.resolve("grids/old-row.png"), "stale");
@@ -64,5 +64,15 @@ class ReportTest {
         assertTrue(Files.isRegularFile(out.resolve("grids/tiny_DDIM-2.png")), "the absent model's grid was deleted");
         assertTrue(Files.readString(out.resolve("README.md")).contains("| tiny DDIM-2 † |"));
         assertTrue(third.get(2).containsKey("missing"), "a row never measured stays missing");
+        // the headline block of a Markdown file gets the headline rows, read from the report
+        Path readme = dir.resolve("README.md");
+        Files.writeString(readme, "intro\n" + Report.HEADLINE_START + "\nhand-copied figures\n" + Report.HEADLINE_END + "\noutro\n");
+        assertTrue(Report.writeHeadline(readme, cfg, third));
+        String text = Files.readString(readme);
+        assertFalse(text.contains("hand-copied"), text);
+        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "| tiny DDIM-2 | 2 | %.1f |", fd)), text);
+        assertFalse(text.contains("tiny DDIM-1"), "not a headline row");
+        assertTrue(text.startsWith("intro\n") && text.endsWith(Report.HEADLINE_END + "\noutro\n"), text);
+        assertFalse(Report.writeHeadline(dir.resolve("none.md"), cfg, third));
     }
 }

@@ -4,10 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import me.tongfei.progressbar.ProgressBar;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.DiffusionModel;
-import org.imagineflash.model.KernelCheck;
 import org.imagineflash.model.NoiseLevels;
 import org.imagineflash.model.Tensors;
 import org.imagineflash.train.AdamW;
@@ -15,37 +13,22 @@ import org.imagineflash.train.Checkpoint;
 import org.imagineflash.train.Ema;
 import org.imagineflash.train.LrSchedule;
 import org.imagineflash.train.Seeds;
-import org.imagineflash.train.TeacherTraining;
+import org.imagineflash.train.TrainingLoop;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The optimisation loop every distillation method shares: AdamW on the student (constant LR after a short warm-up),
- * an EMA copy, a progress bar with the method's loss terms, checkpoints (with the method's extra state, e.g. a
- * discriminator) and exact resume. A method supplies one {@link Step}; each step gets its own random stream
- * ({@link Seeds#stream}) and its own NDManager sub-manager.
+ * What every distillation method shares: the student's optimisation in the project's {@link TrainingLoop} (AdamW
+ * with a constant LR after a short warm-up, an EMA copy, checkpoints with the method's extra state, e.g. a
+ * discriminator, and exact resume), and the batch and forward-pass helpers. A method supplies one {@link Step}.
  */
 public final class DistillationLoop {
-    /** One optimisation step of a method. */
-    public interface Step {
-        /**
-         * Computes the student's loss and calls backward on it inside its own gradient collector.
-         *
-         * @return the loss terms to log (the first is the main term; must be finite)
-         */
-        float[] loss(long step, SplittableRandom random, NDManager sub);
-
-        /** Runs after the student's update (e.g. a discriminator step, or a target network's EMA). */
-        default void afterUpdate(long step, NDManager sub) {
-        }
-
-        /** The progress bar's message for the terms of a step. */
-        String describe(float[] terms);
+    /** One optimisation step of a method (see {@link TrainingLoop.Step}). */
+    public interface Step extends TrainingLoop.Step {
     }
 
     private DistillationLoop() {
@@ -59,36 +42,14 @@ public final class DistillationLoop {
                                           Checkpoint.Extra extra, Step step, Path checkpointDir, boolean resume,
                                           PrintStream progressOut) throws IOException {
         AdamW adam = AdamW.standard(student.parameters(), 0f);
-        Ema emaUpdate = new Ema(student.parameters(), ema.parameters(), opt.emaDecay());
         LrSchedule lr = new LrSchedule("constant", opt.lr(), Math.min(50, opt.iterations() / 10), opt.iterations());
         Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.iterations(), opt.batchSize(), opt.lr());
-        Checkpoint.Resumed from = resume ? Checkpoint.resume(checkpointDir, student, ema, adam, extra, run) : Checkpoint.Resumed.FRESH;
-        List<float[]> losses = new ArrayList<>();
-        long t0 = System.nanoTime();
-        try (ProgressBar pb = TeacherTraining.progress(name, opt.iterations(), from.step(), progressOut)) {
-            for (long s = from.step(); s < opt.iterations(); s++) {
-                SplittableRandom r = Seeds.stream(opt.seed(), s, stream);
-                float[] terms;
-                try (NDManager sub = student.manager().newSubManager()) {
-                    terms = step.loss(s, r, sub);
-                    adam.step((float) lr.at(s));
-                    emaUpdate.update(s);
-                    step.afterUpdate(s, sub);
-                    KernelCheck.verifyPending();
-                }
-                if (!Float.isFinite(terms[0])) {
-                    throw new IllegalStateException(name + " diverged at step " + s + " (non-finite loss); lower --lr");
-                }
-                losses.add(terms);
-                pb.stepTo(s + 1);
-                pb.setExtraMessage(step.describe(terms));
-                if (Checkpoint.due(checkpointDir, s + 1, opt.iterations(), opt.checkpointEvery())) {
-                    Checkpoint.save(checkpointDir, student, ema, adam, extra, s + 1, run,
-                            from.wallSeconds() + (System.nanoTime() - t0) / 1e9, "lastLoss", terms[0]);
-                }
-            }
-        }
-        return new Distillation.Result(ema, losses, from.wallSeconds() + (System.nanoTime() - t0) / 1e9, opt.iterations());
+        TrainingLoop.Outcome o = new TrainingLoop(name, opt.iterations(), opt.seed(), stream, lr, adam)
+                .ema(new Ema(student.parameters(), ema.parameters(), opt.emaDecay()))
+                .checkpoints(checkpointDir == null ? null : new TrainingLoop.Checkpoints(checkpointDir, student, ema, extra, opt.checkpointEvery(), run),
+                        resume)
+                .progress(progressOut).run(student.manager(), step);
+        return new Distillation.Result(ema, o.losses(), o.wallSeconds(), opt.iterations());
     }
 
     /**

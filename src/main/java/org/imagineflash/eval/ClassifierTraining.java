@@ -3,23 +3,18 @@ package org.imagineflash.eval;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import me.tongfei.progressbar.ProgressBar;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.BlockWeights;
-import org.imagineflash.model.KernelCheck;
 import org.imagineflash.model.Tensors;
 import org.imagineflash.train.AdamW;
 import org.imagineflash.train.LrSchedule;
-import org.imagineflash.train.Seeds;
-import org.imagineflash.train.TeacherTraining;
+import org.imagineflash.train.TrainingLoop;
 
 import java.io.PrintStream;
-import java.util.SplittableRandom;
 
 /** Cross-entropy training of the {@link Classifier} with AdamW and a cosine learning rate; random horizontal flips. */
 public final class ClassifierTraining {
@@ -33,39 +28,34 @@ public final class ClassifierTraining {
         int size = dc.config().imageSize();
         int hw = size * size;
         int k = dc.config().numClasses();
-        try (ProgressBar pb = TeacherTraining.progress("train-classifier", steps, 0, progress)) {
-            for (long step = 0; step < steps; step++) {
-                SplittableRandom r = Seeds.stream(seed, step, 31);
-                float[] x = new float[batch * hw];
-                int[] labels = new int[batch];
-                float[] tmp = new float[hw];
-                for (int i = 0; i < batch; i++) {
-                    int idx = r.nextInt(train.size());
-                    labels[i] = train.labels()[idx];
-                    train.copyScaled(idx, tmp, 0);
-                    boolean flip = r.nextBoolean();
-                    for (int y = 0; y < size; y++) {
-                        for (int xx = 0; xx < size; xx++) {
-                            x[i * hw + y * size + xx] = tmp[y * size + (flip ? size - 1 - xx : xx)];
-                        }
+        TrainingLoop.Step step = (s, r, sub) -> {
+            float[] x = new float[batch * hw];
+            int[] labels = new int[batch];
+            float[] tmp = new float[hw];
+            for (int i = 0; i < batch; i++) {
+                int idx = r.nextInt(train.size());
+                labels[i] = train.labels()[idx];
+                train.copyScaled(idx, tmp, 0);
+                boolean flip = r.nextBoolean();
+                for (int y = 0; y < size; y++) {
+                    for (int xx = 0; xx < size; xx++) {
+                        x[i * hw + y * size + xx] = tmp[y * size + (flip ? size - 1 - xx : xx)];
                     }
                 }
-                float loss;
-                try (NDManager sub = dc.manager().newSubManager()) {
-                    NDArray xa = Tensors.floats(sub, x, new Shape(batch, 1, size, size));
-                    NDArray onehot = Tensors.ints(sub, labels).oneHot(k).toType(DataType.FLOAT32, false);
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = dc.net().forward(new ParameterStore(sub, false), new NDList(xa), true).get(0);
-                        NDArray l = logits.logSoftmax(1).mul(onehot).sum(new int[] {1}).mean().neg();
-                        gc.backward(l);
-                        loss = l.getFloat();
-                    }
-                    adam.step((float) schedule.at(step));
-                    KernelCheck.verifyPending();
-                }
-                pb.stepTo(step + 1);
-                pb.setExtraMessage(String.format("loss %.4f", loss));
             }
+            NDArray xa = Tensors.floats(sub, x, new Shape(batch, 1, size, size));
+            NDArray onehot = Tensors.ints(sub, labels).oneHot(k).toType(DataType.FLOAT32, false);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray logits = dc.net().forward(new ParameterStore(sub, false), new NDList(xa), true).get(0);
+                NDArray l = logits.logSoftmax(1).mul(onehot).sum(new int[] {1}).mean().neg();
+                gc.backward(l);
+                return new float[] {l.getFloat()};
+            }
+        };
+        try {
+            new TrainingLoop("train-classifier", steps, seed, 31, schedule, adam).progress(progress).run(dc.manager(), step);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // no checkpoints: nothing is read or written
         }
     }
 }

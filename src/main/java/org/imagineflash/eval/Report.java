@@ -123,7 +123,7 @@ public final class Report {
         List<Map<String, Object>> results = new ArrayList<>();
         java.util.Set<Path> used = new java.util.HashSet<>();
         try (DomainClassifier dc = DomainClassifier.load(Path.of(cfg.classifier()));
-             ProgressBar pb = TeacherTraining.progress("report", cfg.rows().size(), 0, progress)) {
+             ProgressBar pb = org.imagineflash.train.TrainingLoop.progress("report", cfg.rows().size(), 0, progress)) {
             String clfHash = hash(Path.of(cfg.classifier()).resolve("weights.params"));
             Map<String, Path> cachedByRow = cachedByRow(outDir.resolve("cache"));
             for (Row row : cfg.rows()) {

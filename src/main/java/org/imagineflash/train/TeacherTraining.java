@@ -1,15 +1,11 @@
 package org.imagineflash.train;
 
-import org.imagineflash.model.KernelCheck;
 import org.imagineflash.model.Tensors;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
@@ -72,20 +68,14 @@ public final class TeacherTraining {
         }
         DiffusionModel ema = model.copy(modelConfig);
         AdamW adam = AdamW.standard(model.parameters(), (float) opt.weightDecay());
-        Ema emaUpdate = new Ema(model.parameters(), ema.parameters(), opt.emaDecay());
         LrSchedule lr = new LrSchedule(opt.lrSchedule(), opt.lr(), opt.warmup(), opt.steps());
         Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.steps(), opt.batchSize(), opt.lr());
-        Checkpoint.Resumed from = resume ? Checkpoint.resume(checkpointDir, model, ema, adam, null, run) : Checkpoint.Resumed.FRESH;
-        long start = from.step();
-        double priorWall = from.wallSeconds();
-        List<Float> losses = new ArrayList<>();
-        long t0 = System.nanoTime();
         int hw = data.height() * data.width();
         int b = opt.batchSize();
         NoiseLevels levels = new NoiseLevels(model.schedule());
-        try (ProgressBar pb = progress("train-teacher", opt.steps(), start, progressOut)) {
-            for (long step = start; step < opt.steps(); step++) {
-                SplittableRandom r = Seeds.stream(opt.seed(), step, 1);
+        TrainingLoop.Step step = new TrainingLoop.Step() {
+            @Override
+            public float[] loss(long s, SplittableRandom r, NDManager sub) {
                 float[] x0 = new float[b * hw];
                 int[] labels = new int[b];
                 int[] t = new int[b];
@@ -96,48 +86,41 @@ public final class TeacherTraining {
                     t[i] = r.nextInt(model.schedule().numTrainTimesteps());
                 }
                 float[] noise = Seeds.gaussian(r, b * hw);
-                float loss;
-                try (NDManager sub = model.manager().newSubManager()) {
-                    Shape shape = new Shape(b, 1, data.height(), data.width());
-                    NDArray x0a = Tensors.floats(sub, x0, shape);
-                    NDArray eps = Tensors.floats(sub, noise, shape);
-                    NDArray alpha = levels.alphas(sub, t);
-                    NDArray sigma = levels.sigmas(sub, t);
-                    NDArray xt = x0a.mul(alpha).add(eps.mul(sigma));
-                    NDArray target = modelConfig.parameterization().target(x0a, eps, alpha, sigma);
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = model.forward(xt, levels.timesteps(sub, t), Tensors.ints(sub, labels), true);
-                        NDArray l = out.sub(target).square().mean();
-                        gc.backward(l);
-                        loss = l.getFloat();
-                    }
-                    adam.step((float) lr.at(step));
-                    emaUpdate.update(step);
-                    KernelCheck.verifyPending();
-                }
-                losses.add(loss);
-                pb.stepTo(step + 1);
-                pb.setExtraMessage(String.format("loss %.4f lr %.2e", loss, lr.at(step)));
-                if (Checkpoint.due(checkpointDir, step + 1, opt.steps(), opt.checkpointEvery())) {
-                    Checkpoint.save(checkpointDir, model, ema, adam, null, step + 1, run,
-                            priorWall + (System.nanoTime() - t0) / 1e9, "lastLoss", loss);
+                Shape shape = new Shape(b, 1, data.height(), data.width());
+                NDArray x0a = Tensors.floats(sub, x0, shape);
+                NDArray eps = Tensors.floats(sub, noise, shape);
+                NDArray alpha = levels.alphas(sub, t);
+                NDArray sigma = levels.sigmas(sub, t);
+                NDArray xt = x0a.mul(alpha).add(eps.mul(sigma));
+                NDArray target = modelConfig.parameterization().target(x0a, eps, alpha, sigma);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray out = model.forward(xt, levels.timesteps(sub, t), Tensors.ints(sub, labels), true);
+                    NDArray l = out.sub(target).square().mean();
+                    gc.backward(l);
+                    return new float[] {l.getFloat(), (float) lr.at(s)};
                 }
             }
-        }
-        double wall = priorWall + (System.nanoTime() - t0) / 1e9;
-        model.close();
-        return new Result(ema, losses, wall, opt.steps());
-    }
 
-    public static ProgressBar progress(String name, long max, long start, PrintStream out) {
-        ProgressBarBuilder pbb = new ProgressBarBuilder().setTaskName(name).setInitialMax(max).startsFrom(start, java.time.Duration.ZERO)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(2000).showSpeed()
-                .setMaxRenderedLength(120);
-        if (out != null) {
-            pbb.setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(out));
-        } else {
-            pbb.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(s -> { }));
+            @Override
+            public String describe(float[] terms) {
+                return String.format("loss %.4f lr %.2e", terms[0], terms[1]);
+            }
+        };
+        TrainingLoop.Outcome done;
+        try {
+            done = new TrainingLoop("train-teacher", opt.steps(), opt.seed(), 1, lr, adam)
+                    .ema(new Ema(model.parameters(), ema.parameters(), opt.emaDecay()))
+                    .checkpoints(checkpointDir == null ? null : new TrainingLoop.Checkpoints(checkpointDir, model, ema, null, opt.checkpointEvery(), run),
+                            resume)
+                    .progress(progressOut).run(model.manager(), step);
+        } catch (IOException | RuntimeException e) {
+            ema.close();
+            throw e;
+        } finally {
+            model.close();
         }
-        return pbb.build();
+        List<Float> losses = new ArrayList<>();
+        done.losses().forEach(l -> losses.add(l[0]));
+        return new Result(ema, losses, done.wallSeconds(), opt.steps());
     }
 }

@@ -40,6 +40,25 @@ public interface Distillation {
         return init.copy(student);
     }
 
+    /** A method that trains its student inside one {@link Scope}, which {@link #run} opens and closes. */
+    interface Scoped extends Distillation {
+        /** The teacher (frozen while the student trains). */
+        DiffusionModel teacher();
+
+        /** The student's starting weights; null: the teacher's. */
+        DiffusionModel init();
+
+        /** Trains the scope's student; the result's EMA is the scope's. */
+        Result train(Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException;
+
+        @Override
+        default Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+            try (Scope scope = new Scope(teacher(), init(), studentConfig())) {
+                return scope.handOver(train(scope, checkpointDir, resume, progressOut));
+            }
+        }
+    }
+
     /**
      * The models of one distillation run: the teacher frozen, a student and its EMA made from the starting point
      * ({@link #startingPoint}). Closing it always releases the student, unfreezes the teacher and, unless the run

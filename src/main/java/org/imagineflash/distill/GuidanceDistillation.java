@@ -31,7 +31,7 @@ import java.util.SplittableRandom;
  * guidance). The baselines start from it with {@code distill --init}. It samples with unclipped DDIM on its own
  * timesteps, and with any sampler at cfg 1 on the full schedule.
  */
-public final class GuidanceDistillation implements Distillation {
+public final class GuidanceDistillation implements Distillation.Scoped {
     public static final String METHOD = "guidance";
     private final DiffusionModel teacher;
     private final DistillOptions opt;
@@ -53,13 +53,17 @@ public final class GuidanceDistillation implements Distillation {
     }
 
     @Override
-    public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
-        try (Distillation.Scope scope = new Distillation.Scope(teacher, null, studentConfig())) {
-            return scope.handOver(run(scope, checkpointDir, resume, progressOut));
-        }
+    public DiffusionModel teacher() {
+        return teacher;
     }
 
-    private Result run(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+    @Override
+    public DiffusionModel init() {
+        return null;
+    }
+
+    @Override
+    public Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         DiffusionModel student = scope.student();
         int numTrain = teacher.schedule().numTrainTimesteps();
         int b = opt.batchSize();

@@ -41,7 +41,7 @@ import java.util.SplittableRandom;
  * Noise correction is part of the student's sampler ({@link FewStepStudent}) and so applies in the rollouts of
  * step 1 and at inference; it is recorded in the student's config.json.
  */
-public final class ImagineFlashDistillation implements Distillation {
+public final class ImagineFlashDistillation implements Distillation.Scoped {
     public static final String METHOD = "imagine-flash";
     /**
      * γ default by the student's step count, measured on Fashion-MNIST (400 iterations, FD at n = 2000, session 5):
@@ -95,13 +95,17 @@ public final class ImagineFlashDistillation implements Distillation {
     }
 
     @Override
-    public Distillation.Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
-        try (Distillation.Scope scope = new Distillation.Scope(teacher, init, studentConfig())) {
-            return scope.handOver(run(scope, checkpointDir, resume, progressOut));
-        }
+    public DiffusionModel teacher() {
+        return teacher;
     }
 
-    private Distillation.Result run(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+    @Override
+    public DiffusionModel init() {
+        return init;
+    }
+
+    @Override
+    public Distillation.Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         DiffusionModel student = scope.student();
         // no R1 penalty: the paper does not name one, and the shipped students were trained without it
         AdversarialTerm adv = opt.advWeight() > 0

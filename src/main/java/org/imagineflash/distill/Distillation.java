@@ -29,8 +29,8 @@ public interface Distillation {
     }
 
     /**
-     * The student's starting weights: the teacher's, or those of {@code init} (e.g. a {@link GuidanceDistillation}
-     * result), which must have the teacher's architecture and the student's parameterization.
+     * The student's starting weights: the teacher's, or those of {@code init} (e.g. a guidance-distilled
+     * network), which must have the teacher's architecture and the student's parameterization.
      */
     static DiffusionModel startingPoint(DiffusionModel teacher, DiffusionModel init, ModelConfig student) {
         if (init == null) {
@@ -70,7 +70,7 @@ public interface Distillation {
         private final DiffusionModel ema;
         private boolean handedOver;
 
-        Scope(DiffusionModel teacher, DiffusionModel init, ModelConfig student) {
+        public Scope(DiffusionModel teacher, DiffusionModel init, ModelConfig student) {
             teacher.network().freezeParameters(true);
             this.teacher = teacher;
             DiffusionModel s = null;
@@ -87,16 +87,16 @@ public interface Distillation {
             this.student = s;
         }
 
-        DiffusionModel student() {
+        public DiffusionModel student() {
             return student;
         }
 
-        DiffusionModel ema() {
+        public DiffusionModel ema() {
             return ema;
         }
 
         /** The run's result, whose EMA now belongs to the caller. */
-        Result handOver(Result r) {
+        public Result handOver(Result r) {
             handedOver = true;
             return r;
         }

@@ -13,18 +13,18 @@ import ai.djl.util.PairList;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.eval.SlicedWasserstein;
 import org.imagineflash.model.DiffusionModel;
-import org.imagineflash.sampling.NoiseSource;
-import org.imagineflash.sampling.Sampler;
-import org.imagineflash.sampling.SamplerOptions;
-import org.imagineflash.sampling.Samplers;
-import org.imagineflash.schedule.TimestepSpacing;
-import org.imagineflash.train.TeacherTraining;
-import org.imagineflash.train.TrainOptions;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Tensors;
 import org.imagineflash.model.UNetConfig;
+import org.imagineflash.sampling.NoiseSource;
+import org.imagineflash.sampling.Sampler;
+import org.imagineflash.sampling.SamplerOptions;
+import org.imagineflash.sampling.Samplers;
 import org.imagineflash.schedule.ScheduleConfig;
+import org.imagineflash.schedule.TimestepSpacing;
+import org.imagineflash.train.TeacherTraining;
+import org.imagineflash.train.TrainOptions;
 
 import java.util.Random;
 
@@ -32,10 +32,10 @@ import java.util.Random;
  * A low-dimensional problem with a known data distribution: 16-D points (stored as 4×4 "images") from a
  * class-conditional mixture of Gaussians — 3 classes, 2 modes each, σ = 0.08 — and a small MLP denoiser.
  */
-final class MixtureProblem {
-    static final int CLASSES = 3;
-    static final double STD = 0.08;
-    static final double[][][] MODES = new double[CLASSES][2][16];
+public final class MixtureProblem {
+    public static final int CLASSES = 3;
+    public static final double STD = 0.08;
+    public static final double[][][] MODES = new double[CLASSES][2][16];
 
     static {
         Random r = new Random(42);
@@ -52,17 +52,17 @@ final class MixtureProblem {
     }
 
     /** The guided-capable ε-teacher of the distillation tests: 1200 steps of the MLP, label dropout 0.1. */
-    static DiffusionModel trainTeacher() throws java.io.IOException {
+    public static DiffusionModel trainTeacher() throws java.io.IOException {
         TrainOptions o = TrainOptions.builder(1200).batchSize(128).lr(3e-3).lrSchedule("cosine").warmup(50).emaDecay(0.99).labelDropout(0.1).build();
         return new TeacherTraining(config(), o, Mlp::new).run(data(6000, 1), null, false, null).ema();
     }
 
     /** n = 600 held-out points of the data distribution, as 16-vectors. */
-    static float[][] reference() {
+    public static float[][] reference() {
         return points(data(600, 99));
     }
 
-    static float[][] points(LabeledImages d) {
+    public static float[][] points(LabeledImages d) {
         float[][] p = new float[d.size()][16];
         for (int i = 0; i < d.size(); i++) {
             d.copyScaled(i, p[i], 0);
@@ -71,7 +71,7 @@ final class MixtureProblem {
     }
 
     /** Sliced Wasserstein distance between 600 samples of m (balanced classes, fixed noise) and the reference. */
-    static double distance(DiffusionModel m, Sampler s, double cfg, float[][] reference) {
+    public static double distance(DiffusionModel m, Sampler s, double cfg, float[][] reference) {
         int n = reference.length;
         try (NDManager sub = m.manager().newSubManager()) {
             int[] labels = new int[n];
@@ -90,19 +90,19 @@ final class MixtureProblem {
 
     /** The teacher sampled with DDIM (η = 0) on the trailing schedule with {@code steps} steps. */
     /** The teacher with DDIM (trailing) in diffusers' DDIMScheduler default configuration: x̂_0 clipped to ±1. */
-    static double ddimClipped(DiffusionModel teacher, int steps, float[][] reference) {
+    public static double ddimClipped(DiffusionModel teacher, int steps, float[][] reference) {
         return distance(teacher, Samplers.create("ddim", teacher.schedule(),
                 SamplerOptions.defaults(steps).withSpacing(TimestepSpacing.TRAILING).withClipSample(true)), 1.0, reference);
     }
 
-    static ModelConfig config() {
+    public static ModelConfig config() {
         UNetConfig u = UNetConfig.builder(4, CLASSES).baseChannels(8).channelMults(1)
                 .numResBlocks(1).attentionResolutions().groups(4).heads(1).build();
         return new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
     }
 
     /** n samples (bytes, as the data pipeline wants them), labels i mod 3. */
-    static LabeledImages data(int n, long seed) {
+    public static LabeledImages data(int n, long seed) {
         Random r = new Random(seed);
         byte[] px = new byte[n * 16];
         int[] labels = new int[n];
@@ -119,7 +119,7 @@ final class MixtureProblem {
     }
 
     /** MLP: [x, sinusoidal(t), onehot(c)] → 256 → 256 → 16, SiLU. */
-    static final class Mlp extends AbstractBlock implements org.imagineflash.model.FeatureNetwork {
+    public static final class Mlp extends AbstractBlock implements org.imagineflash.model.FeatureNetwork {
         private final Linear l1 = Linear.builder().setUnits(256).build();
         private final Linear l2 = Linear.builder().setUnits(256).build();
         private final Linear l3 = Linear.builder().setUnits(16).build();
@@ -176,7 +176,7 @@ final class MixtureProblem {
     }
 
     /** Concatenation along the feature axis. */
-    static final class NDArrayConcat {
+    public static final class NDArrayConcat {
         private NDArrayConcat() {
         }
 

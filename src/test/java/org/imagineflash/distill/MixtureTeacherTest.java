@@ -5,18 +5,18 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /** Base of the distillation tests on {@link MixtureProblem}: trains the teacher once per test class. */
-abstract class MixtureTeacherTest {
-    static DiffusionModel teacher;
-    static float[][] reference;
+public abstract class MixtureTeacherTest {
+    protected static DiffusionModel teacher;
+    protected static float[][] reference;
 
     @BeforeAll
-    static void trainTeacher() throws Exception {
+    public static void trainTeacher() throws Exception {
         teacher = MixtureProblem.trainTeacher();
         reference = MixtureProblem.reference();
     }
 
     @AfterAll
-    static void close() {
+    public static void close() {
         teacher.close();
     }
 }

@@ -1,5 +1,6 @@
 package org.imagineflash.distill;
 
+import org.imagineflash.distill.imagineflash.TeacherTarget;
 import org.imagineflash.schedule.NoiseSchedule;
 import org.imagineflash.schedule.ScheduleConfig;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package org.imagineflash.distill;
+package org.imagineflash.distill.baseline;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -6,6 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import org.imagineflash.data.LabeledImages;
+import org.imagineflash.distill.AdversarialTerm;
+import org.imagineflash.distill.DistillOptions;
+import org.imagineflash.distill.Distillation;
+import org.imagineflash.distill.DistillationLoop;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.StudentConfig;

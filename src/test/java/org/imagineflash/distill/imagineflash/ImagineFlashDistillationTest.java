@@ -1,5 +1,9 @@
-package org.imagineflash.distill;
+package org.imagineflash.distill.imagineflash;
 
+import org.imagineflash.distill.DistillOptions;
+import org.imagineflash.distill.MixtureProblem;
+import org.imagineflash.distill.MixtureTeacherTest;
+import org.imagineflash.distill.ShiftFunction;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.Sampler;

@@ -1,5 +1,10 @@
-package org.imagineflash.distill;
+package org.imagineflash.distill.baseline;
 
+import org.imagineflash.distill.AdversarialTerm;
+import org.imagineflash.distill.DistillOptions;
+import org.imagineflash.distill.DistillationLoop;
+import org.imagineflash.distill.MixtureProblem;
+import org.imagineflash.distill.MixtureTeacherTest;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.SamplerOptions;

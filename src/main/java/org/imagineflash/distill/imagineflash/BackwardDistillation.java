@@ -1,4 +1,4 @@
-package org.imagineflash.distill;
+package org.imagineflash.distill.imagineflash;
 
 import ai.djl.ndarray.NDArray;
 import org.imagineflash.model.Denoiser;

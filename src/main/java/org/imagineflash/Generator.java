@@ -122,7 +122,7 @@ public final class Generator implements AutoCloseable {
     /**
      * Generates a batch of every size from 1 to {@code maxBatch} with one DDIM step, so that a server's first requests do
      * not pay for oneDNN creating its kernels for a new shape (the first batch of 12 took 197 ms, the next 78 ms), for
-     * {@link org.imagineflash.model.KernelCheck} choosing a kernel per shape, or for compiling the generate path (a
+     * {@link org.imagineflash.kernel.KernelCheck} choosing a kernel per shape, or for compiling the generate path (a
      * model's first request: 211 → 71 ms). The first two are kept per shape, so one model per architecture suffices.
      */
     public void warmUp(int maxBatch) {

@@ -10,7 +10,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import org.imagineflash.model.Conv2dBlock;
+import org.imagineflash.kernel.Conv2dBlock;
 
 /**
  * Class-conditional projection discriminator (Miyato &amp; Koyama 2018) on images: three stride-2 3×3 convolutions

@@ -10,7 +10,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import org.imagineflash.model.Conv2dBlock;
+import org.imagineflash.kernel.Conv2dBlock;
 
 /**
  * The domain classifier whose penultimate features play the role of Inception features (FID) and whose accuracy

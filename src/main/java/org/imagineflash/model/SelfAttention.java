@@ -1,5 +1,6 @@
 package org.imagineflash.model;
 
+import org.imagineflash.kernel.Conv2dBlock;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

@@ -19,7 +19,7 @@ import java.nio.IntBuffer;
  * NDArray. A tensor closed right after use while autograd still holds it (e.g. the scalar DJL creates for
  * {@code x.mul(0.2f)}) can be read after the buffer is freed; losses and blocks here therefore use tensors from this
  * class that live until the step's sub-manager closes. (Session 1 blamed this for the training NaNs; the measured
- * cause was PyTorch's CPU convolution, see {@link Conv2dBlock}.)
+ * cause was PyTorch's CPU convolution, see {@link org.imagineflash.kernel.Conv2dBlock}.)
  */
 public final class Tensors {
     private Tensors() {

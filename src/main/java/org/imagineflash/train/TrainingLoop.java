@@ -7,7 +7,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.imagineflash.model.DiffusionModel;
-import org.imagineflash.model.KernelCheck;
+import org.imagineflash.kernel.KernelCheck;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,5 +1,6 @@
 package org.imagineflash.model;
 
+import org.imagineflash.kernel.Conv2dBlock;
 import org.imagineflash.Generator;
 import org.junit.jupiter.api.Test;
 

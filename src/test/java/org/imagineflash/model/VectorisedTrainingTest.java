@@ -1,5 +1,7 @@
 package org.imagineflash.model;
 
+import org.imagineflash.kernel.KernelCheck;
+import org.imagineflash.kernel.Conv2dBlock;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;

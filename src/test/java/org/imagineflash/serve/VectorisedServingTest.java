@@ -2,7 +2,7 @@ package org.imagineflash.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.imagineflash.Generator;
-import org.imagineflash.model.Conv2dBlock;
+import org.imagineflash.kernel.Conv2dBlock;
 import org.imagineflash.model.ModelStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

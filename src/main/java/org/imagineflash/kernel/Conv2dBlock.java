@@ -1,4 +1,4 @@
-package org.imagineflash.model;
+package org.imagineflash.kernel;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;

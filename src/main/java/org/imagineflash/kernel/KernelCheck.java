@@ -1,4 +1,4 @@
-package org.imagineflash.model;
+package org.imagineflash.kernel;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -29,8 +29,6 @@ public final class KernelCheck {
     public static final double TOLERANCE = 1e-4;
     /** Largest allowed relative difference of a gradient (input or weights); measured ~1e-5 where right, ~1 where wrong. */
     public static final double GRADIENT_TOLERANCE = 1e-3;
-    /** One timestep for {@link #relativeError}: the failures found depend on the convolution's shape, not on values. */
-    private static final float TIMESTEP = 500f;
     /** The kernel chosen per geometry, shared by all blocks: the failures found depend on the geometry, not the weights. */
     private static final java.util.Map<Geometry, String> VERDICTS = new java.util.concurrent.ConcurrentHashMap<>();
     /** Geometries met with gradients and not checked yet, each with one block that has it. */
@@ -111,7 +109,7 @@ public final class KernelCheck {
             for (int k = 0; k < 2; k++) {
                 String kernel = kernels[k];
                 try (NDManager sub = NDManager.newBaseManager()) {
-                    NDArray x = Tensors.floats(sub, data, shape);
+                    NDArray x = floats(sub, data, shape);
                     ai.djl.training.ParameterStore ps = new ai.djl.training.ParameterStore(sub, false);
                     if (!backward) {
                         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
@@ -122,7 +120,7 @@ public final class KernelCheck {
                     x.setRequiresGradient(true);
                     try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
                         NDArray out = Conv2dBlock.withKernel(kernel, () -> block.forward(ps, new ai.djl.ndarray.NDList(x), true).head());
-                        gc.backward(out.mul(Tensors.floats(sub, up, out.getShape())).sum());
+                        gc.backward(out.mul(floats(sub, up, out.getShape())).sum());
                         java.util.List<float[]> res = new java.util.ArrayList<>();
                         res.add(out.toFloatArray());
                         res.add(x.getGradient().toFloatArray());
@@ -152,7 +150,7 @@ public final class KernelCheck {
     }
 
     /** max |a − b| / max |b| (infinite when a value is NaN). */
-    static double relativeDifference(float[] a, float[] b) {
+    public static double relativeDifference(float[] a, float[] b) {
         double scale = 1e-12;
         double diff = 0;
         for (int i = 0; i < b.length; i++) {
@@ -163,37 +161,10 @@ public final class KernelCheck {
         return diff / scale;
     }
 
-    /**
-     * The largest |library − im2col| / max|im2col| of the raw network output for a batch of {@code batch} noise
-     * images at timestep 500 (inference mode: no autograd graph).
-     */
-    public static double relativeError(DiffusionModel m, int batch, long seed) {
-        if (batch < 1) {
-            throw new IllegalArgumentException("batch must be ≥ 1, got " + batch);
-        }
-        UNetConfig c = m.config().unet();
-        boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
-        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
-        double worst;
-        try (NDManager sub = m.manager().newSubManager()) {
-            java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
-            float[] noise = new float[batch * c.inChannels() * c.imageSize() * c.imageSize()];
-            for (int i = 0; i < noise.length; i++) {
-                noise[i] = (float) r.nextGaussian();
-            }
-            NDArray x = Tensors.floats(sub, noise, new Shape(batch, c.inChannels(), c.imageSize(), c.imageSize()));
-            int[] labels = new int[batch];
-            for (int i = 0; i < batch; i++) {
-                labels[i] = i % (c.numClasses() + 1); // includes the null class of classifier-free guidance
-            }
-            NDArray l = Tensors.ints(sub, labels);
-            NDArray ts = sub.full(new Shape(batch), TIMESTEP);
-            float[] lib = Conv2dBlock.withKernel("library", () -> m.forward(x, ts, l, false).toFloatArray());
-            float[] ref = Conv2dBlock.withKernel("gemm", () -> m.forward(x, ts, l, false).toFloatArray());
-            worst = relativeDifference(lib, ref);
-        } finally {
-            ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
-        }
-        return worst;
+    /** A float tensor of {@code shape} filled from {@code data}. */
+    private static NDArray floats(NDManager m, float[] data, Shape shape) {
+        NDArray a = m.zeros(shape, ai.djl.ndarray.types.DataType.FLOAT32);
+        a.set(java.nio.FloatBuffer.wrap(data));
+        return a;
     }
 }

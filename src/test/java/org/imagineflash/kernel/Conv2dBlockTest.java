@@ -1,4 +1,4 @@
-package org.imagineflash.model;
+package org.imagineflash.kernel;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import org.imagineflash.model.Tensors;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;

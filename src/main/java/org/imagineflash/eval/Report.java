@@ -153,7 +153,6 @@ public final class Report {
                         full.put("model", row.model());
                         full.put("grid", grid);
                         full.putAll(ModelStore.JSON.readValue(earlier.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { }));
-                        full.put("modelAbsent", true);
                     } else {
                         full.put("missing", "model directory " + row.model() + " not found");
                     }
@@ -235,6 +234,12 @@ public final class Report {
         }
         writeOutputs(cfg, results, outDir);
         return results;
+    }
+
+    /** Whether a row's model is one of the repository's shipped models (a relative path under {@code models/}). */
+    static boolean shipped(String model) {
+        Path p = Path.of(model).normalize();
+        return !p.isAbsolute() && p.startsWith("models");
     }
 
     /** The cached figures by the row they were measured for (its model directory and settings). */
@@ -336,14 +341,15 @@ public final class Report {
                     continue;
                 }
                 md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.3f | %.3f | %.3f | %.1f | %.1f× | [png](%s) |%n",
-                        r.get("name") + (Boolean.TRUE.equals(r.get("modelAbsent")) ? " †" : ""), r.get("sampler"), r.get("steps"), r.get("nfe"), d(r.get("fd")), d(r.get("adherence")),
+                        r.get("name") + (shipped(String.valueOf(r.get("model"))) ? "" : " †"), r.get("sampler"), r.get("steps"), r.get("nfe"), d(r.get("fd")), d(r.get("adherence")),
                         d(r.get("precision")), d(r.get("recall")), d(r.get("msPerImageBatch1")),
                         teacherMs / d(r.get("msPerImageBatch1")), r.get("grid")));
             }
             md.append("\n");
         }
-        if (results.stream().anyMatch(r -> Boolean.TRUE.equals(r.get("modelAbsent")))) {
-            md.append("† The model (an experiment's run directory) is not in this checkout: figures as measured when it was.\n\n");
+        if (results.stream().anyMatch(r -> r.get("model") != null && !shipped(String.valueOf(r.get("model"))))) {
+            md.append("† The model is an experiment's run directory, not shipped in `models/`: where it is absent (a fresh clone) "
+                    + "its figures are those measured where it was.\n\n");
         }
         for (String[] metric : new String[][] {{"adherence", "Per-class adherence", "%.2f"}, {"fd", "Per-class FD (our CompBench-like breakdown)", "%.0f"}}) {
             md.append("## ").append(metric[1]).append("\n\n| row |");

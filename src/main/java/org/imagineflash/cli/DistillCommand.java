@@ -7,15 +7,11 @@ import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.ShiftFunction;
-import org.imagineflash.distill.baseline.AdversarialDiffusionDistillation;
-import org.imagineflash.distill.baseline.GuidanceDistillation;
-import org.imagineflash.distill.baseline.LatentConsistencyDistillation;
-import org.imagineflash.distill.baseline.StepDistillation;
 import org.imagineflash.distill.imagineflash.ImagineFlashDistillation;
+import org.imagineflash.distill.methods.DistillMethod;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Provenance;
-import org.imagineflash.schedule.TimestepSpacing;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -91,39 +87,21 @@ public final class DistillCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Engines.configure();
         ModelStore.requireWritable(out);
-        if (!java.util.List.of(ImagineFlashDistillation.METHOD, StepDistillation.METHOD, LatentConsistencyDistillation.METHOD,
-                AdversarialDiffusionDistillation.METHOD, GuidanceDistillation.METHOD).contains(method)) {
-            throw new IllegalArgumentException("unknown --method '" + method + "' (known: imagine-flash, step, lcm, add, guidance)");
-        }
-        boolean imagineFlash = method.equals(ImagineFlashDistillation.METHOD);
+        DistillMethod m = DistillMethod.parse(method);
+        boolean imagineFlash = m == DistillMethod.IMAGINE_FLASH;
         if (studentPrediction == null) {
-            studentPrediction = imagineFlash ? "v" : "same";
+            studentPrediction = m.defaultPrediction();
         }
         if (lr == null) {
-            lr = switch (method) {
-                case StepDistillation.METHOD, GuidanceDistillation.METHOD -> 1e-4;
-                case AdversarialDiffusionDistillation.METHOD -> 3e-5;
-                default -> 3e-4;
-            };
+            lr = m.defaultLr();
         }
         if (advWeight == null) {
-            advWeight = method.equals(AdversarialDiffusionDistillation.METHOD) ? 1.0 : 0.0;
+            advWeight = m.defaultAdvWeight();
         }
         DistillOptions.Inputs in = DistillOptions.Inputs.parse(inputs);
         DistillOptions.Target tgt = DistillOptions.Target.parse(target);
         DistillOptions.SrlNoise noise = DistillOptions.SrlNoise.parse(srlNoise);
-        if (!imagineFlash && (in != DistillOptions.Inputs.BACKWARD || tgt != DistillOptions.Target.SRL || !noiseCorrection.equals("on"))) {
-            throw new IllegalArgumentException("--inputs, --target and --noise-correction are Imagine Flash switches; not for --method " + method);
-        }
-        if ((method.equals(StepDistillation.METHOD) || method.equals(LatentConsistencyDistillation.METHOD)
-                || method.equals(GuidanceDistillation.METHOD)) && advWeight != 0) {
-            throw new IllegalArgumentException("--adv-weight is for imagine-flash and add, not --method " + method);
-        }
-        AdversarialTerm.Critic critic = disc != null ? AdversarialTerm.Critic.parse(disc)
-                : imagineFlash ? AdversarialTerm.Critic.PIXELS : AdversarialTerm.Critic.TEACHER_FEATURES;
-        if (disc != null && advWeight == 0) {
-            throw new IllegalArgumentException("--disc needs an adversarial term (--adv-weight > 0, or --method add)");
-        }
+        AdversarialTerm.Critic critic = disc != null ? AdversarialTerm.Critic.parse(disc) : m.defaultCritic();
         if (!noiseCorrection.equals("on") && !noiseCorrection.equals("off")) {
             throw new IllegalArgumentException("--noise-correction must be on or off, got " + noiseCorrection);
         }
@@ -134,20 +112,11 @@ public final class DistillCommand implements Callable<Integer> {
         DiffusionModel teacher = ModelStore.load(teacherDir);
         DiffusionModel init = initDir == null ? null : ModelStore.load(initDir);
         try (teacher; init) {
-            if (init != null && method.equals(GuidanceDistillation.METHOD)) {
-                throw new IllegalArgumentException("--init is for the methods that start from it, not --method guidance");
-            }
             if (teacher.config().isStudent()) {
                 throw new IllegalArgumentException(teacherDir + " is a distilled student, not a teacher");
             }
-            int numTrain = teacher.schedule().numTrainTimesteps();
             if (timesteps == null) {
-                if (steps < 1 || steps > 8) {
-                    throw new IllegalArgumentException("--steps must be in 1..8, got " + steps);
-                }
-                timesteps = method.equals(LatentConsistencyDistillation.METHOD)
-                        ? org.imagineflash.sampling.LcmMultistep.skippingTimesteps(numTrain, LatentConsistencyDistillation.ORIGINAL_STEPS, steps)
-                        : TimestepSpacing.TRAILING.timesteps(numTrain, steps, 0);
+                timesteps = m.timesteps(teacher.schedule().numTrainTimesteps(), steps);
             }
             if (cfg != 1.0) {
                 Object dropout = labelDropout(teacherDir);
@@ -159,15 +128,19 @@ public final class DistillCommand implements Callable<Integer> {
             String gamma = shift.equals("auto") ? ImagineFlashDistillation.defaultShift(timesteps.length) : shift;
             DistillOptions opts = DistillOptions.builder(timesteps).inputs(in).target(tgt).shift(ShiftFunction.parse(gamma, shiftJitter))
                     .srlNoise(noise).studentPrediction(studentPrediction).teacherSteps(teacherSteps).cfg(cfg)
-                    .noiseCorrection(imagineFlash && noiseCorrection.equals("on")).advWeight(advWeight).iterations(iterations)
+                    .noiseCorrection(noiseCorrection.equals("on")).advWeight(advWeight).iterations(iterations)
                     .batchSize(batchSize).lr(lr).discLr(discLr).emaDecay(emaDecay).seed(seed).checkpointEvery(checkpointEvery)
                     .discriminator(critic).build();
+            m.validate(opts, disc != null, init != null);
+            if (!imagineFlash) {
+                opts = opts.toBuilder().noiseCorrection(false).build(); // the baselines' students sample without it
+            }
             if (init != null) {
                 Distillation.requireCompatible(teacher, init, Distillation.prediction(teacher, studentPrediction));
             }
             LabeledImages images = null;
             String dataDesc = "none (backward distillation is data-free)";
-            if (!imagineFlash || in == DistillOptions.Inputs.FORWARD || advWeight > 0) {
+            if (m.needsData(opts)) {
                 if (imageFolder != null) {
                     images = ImageFolder.load(imageFolder);
                     dataDesc = "image folder " + imageFolder.toAbsolutePath();
@@ -176,13 +149,8 @@ public final class DistillCommand implements Callable<Integer> {
                     dataDesc = "Fashion-MNIST train split from " + FashionMnist.locate(data);
                 }
             }
-            Distillation run = switch (method) {
-                case StepDistillation.METHOD -> new StepDistillation(teacher, opts, images, startSteps, init);
-                case LatentConsistencyDistillation.METHOD -> new LatentConsistencyDistillation(teacher, opts, images, lcmLoss, lcmTargetDecay, init);
-                case AdversarialDiffusionDistillation.METHOD -> new AdversarialDiffusionDistillation(teacher, opts, images, init);
-                case GuidanceDistillation.METHOD -> new GuidanceDistillation(teacher, opts, images);
-                default -> new ImagineFlashDistillation(teacher, opts, images, init);
-            };
+            DistillMethod.Extras extras = new DistillMethod.Extras(startSteps, lcmLoss, lcmTargetDecay);
+            Distillation run = m.create(teacher, opts, images, init, extras);
             Path ckpt = checkpointDir != null ? checkpointDir : org.imagineflash.train.Checkpoint.defaultDir(out);
             Distillation.Result r = run.run(ckpt, resume, System.err);
             try (DiffusionModel ema = r.ema()) {
@@ -202,12 +170,7 @@ public final class DistillCommand implements Callable<Integer> {
                     extra.put("initWallSeconds", ip == null ? null : ip.wallSeconds());
                 }
                 extra.put("options", opts.toString());
-                if (method.equals(StepDistillation.METHOD)) {
-                    extra.put("startSteps", startSteps);
-                } else if (method.equals(LatentConsistencyDistillation.METHOD)) {
-                    extra.put("lcmLoss", lcmLoss);
-                    extra.put("lcmTargetDecay", lcmTargetDecay);
-                }
+                extra.putAll(m.provenance(extras));
                 extra.put("finalLossMean100", tail);
                 ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(), extra));
                 spec.commandLine().getOut().printf("wrote %s: %s student %s, %d iterations, %.0f s (%.2f s/iteration), loss (last 100) %.4f%n",

@@ -5,25 +5,50 @@ import org.imagineflash.schedule.ScheduleConfig;
 /**
  * Everything needed to rebuild a diffusion model exactly; saved as config.json next to its weights.
  *
- * @param kind "teacher" or "student"
+ * @param kind a teacher or a distilled student
  * @param unet the network architecture
  * @param schedule the training noise schedule
  * @param parameterization what the network predicts
  * @param student the few-step schedule of a distilled student; null for a teacher
  */
-public record ModelConfig(String kind, UNetConfig unet, ScheduleConfig schedule, Parameterization parameterization,
+public record ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, Parameterization parameterization,
                           StudentConfig student) {
-    public static final String TEACHER = "teacher";
-    public static final String STUDENT = "student";
+    /** What a model is; the JSON value is the lowercase name. */
+    public enum Kind {
+        TEACHER, STUDENT;
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Kind parse(String s) {
+            for (Kind k : values()) {
+                if (k.id().equals(s)) {
+                    return k;
+                }
+            }
+            throw new IllegalArgumentException("kind must be 'teacher' or 'student', got '" + s + "'");
+        }
+
+        @Override
+        public String toString() {
+            return id();
+        }
+    }
+
+    public static final Kind TEACHER = Kind.TEACHER;
+    public static final Kind STUDENT = Kind.STUDENT;
 
     public ModelConfig {
-        if (!TEACHER.equals(kind) && !STUDENT.equals(kind)) {
-            throw new IllegalArgumentException("kind must be 'teacher' or 'student', got '" + kind + "'");
+        if (kind == null) {
+            throw new IllegalArgumentException("kind must be 'teacher' or 'student'");
         }
         if (unet == null || schedule == null || parameterization == null) {
             throw new IllegalArgumentException("config.json must have unet, schedule and parameterization");
         }
-        if (STUDENT.equals(kind) && student == null) {
+        if (kind == Kind.STUDENT && student == null) {
             throw new IllegalArgumentException("a student config needs its 'student' section (timesteps, noise correction)");
         }
     }

@@ -58,7 +58,7 @@ public final class DemoCommand implements Callable<Integer> {
                 Generator.Images im = g.generate(labels, seed, opt);
                 Generator.Images one = g.generate(new int[] {7}, seed, opt);
                 int nfe = im.nfe() * (opt.cfg() != 1.0 ? 2 : 1);
-                o.printf("%-22s %-9s %-7s %-5d %-5d %-12.2f %-12.2f%n", dir.getFileName(), g.isStudent() ? "student" : "teacher",
+                o.printf("%-22s %-9s %-7s %-5d %-5d %-12.2f %-12.2f%n", dir.getFileName(), g.config().kind(),
                         opt.sampler(), opt.steps(), nfe, im.millis() / labels.length, one.millis());
                 columns.add(PngGrid.grid(im.pixels(), labels.length, im.height(), im.width(), perClass, 2));
                 captions.add(dir.getFileName() + " (" + opt.steps() + " st)");

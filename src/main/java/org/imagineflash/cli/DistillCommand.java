@@ -67,6 +67,9 @@ public final class DistillCommand implements Callable<Integer> {
             + "trainable heads, ADD's design; default for add) | teacher-features-source (also conditioned on the source "
             + "image, ADD's c_img; add only) | pixels (a discriminator trained from scratch; default for imagine-flash, as the "
             + "shipped students were trained)") String disc;
+    @Option(names = "--add-teacher-time", defaultValue = "uniform",
+            description = "add: the distillation term's teacher time, uniform (t ~ U{1..T-1}, the paper) | student (the student's own timestep)")
+    String addTeacherTime;
     @Option(names = "--lcm-loss", defaultValue = "huber", description = "lcm: huber (pseudo-Huber, the LCM scripts' default) | l2") String lcmLoss;
     @Option(names = "--lcm-target-decay", defaultValue = "0.95", description = "lcm: EMA decay of the target network") double lcmTargetDecay;
     @Option(names = "--iterations", defaultValue = "600") long iterations;
@@ -149,7 +152,8 @@ public final class DistillCommand implements Callable<Integer> {
                     dataDesc = "Fashion-MNIST train split from " + FashionMnist.locate(data);
                 }
             }
-            DistillMethod.Extras extras = new DistillMethod.Extras(startSteps, lcmLoss, lcmTargetDecay);
+            DistillMethod.Extras extras = new DistillMethod.Extras(startSteps, lcmLoss, lcmTargetDecay,
+                    org.imagineflash.distill.baseline.AdversarialDiffusionDistillation.TeacherTime.parse(addTeacherTime));
             Distillation run = m.create(teacher, opts, images, init, extras);
             Path ckpt = checkpointDir != null ? checkpointDir : org.imagineflash.train.Checkpoint.defaultDir(out);
             Distillation.Result r = run.run(ckpt, resume, System.err);

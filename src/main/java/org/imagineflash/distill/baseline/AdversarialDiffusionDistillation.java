@@ -47,8 +47,36 @@ public final class AdversarialDiffusionDistillation implements Distillation.Scop
     private final LabeledImages data;
     private final DiffusionModel init;
 
+    /** When the teacher looks at the re-noised student output. */
+    public enum TeacherTime {
+        /** t ~ U{1..T−1}, as the ADD paper. */
+        UNIFORM,
+        /** t = the student's own timestep, as Imagine Flash's SRL with γ = identity. */
+        STUDENT;
+
+        public static TeacherTime parse(String s) {
+            for (TeacherTime v : values()) {
+                if (v.name().toLowerCase(java.util.Locale.ROOT).equals(s)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("--add-teacher-time must be uniform or student, got " + s);
+        }
+    }
+
+    private final TeacherTime teacherTime;
+
     /** @param init the student's starting weights (null: the teacher's) */
     public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, DiffusionModel init) {
+        this(teacher, options, data, init, TeacherTime.UNIFORM);
+    }
+
+    /**
+     * @param init the student's starting weights (null: the teacher's)
+     * @param teacherTime when the teacher denoises the re-noised student output for the distillation term
+     */
+    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, DiffusionModel init,
+                                            TeacherTime teacherTime) {
         if (data == null) {
             throw new IllegalArgumentException("ADD trains on real images: it needs the training data (--data)");
         }
@@ -59,6 +87,7 @@ public final class AdversarialDiffusionDistillation implements Distillation.Scop
         this.opt = options;
         this.data = data;
         this.init = init;
+        this.teacherTime = teacherTime;
     }
 
     @Override
@@ -93,7 +122,7 @@ public final class AdversarialDiffusionDistillation implements Distillation.Scop
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
                 int studentT = ts[r.nextInt(ts.length)];
-                int teacherT = 1 + r.nextInt(numTrain - 1);
+                int teacherT = teacherTime == TeacherTime.STUDENT ? studentT : 1 + r.nextInt(numTrain - 1);
                 DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, studentT, sub);
                 NDArray fresh = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
                 real = batch.x0();

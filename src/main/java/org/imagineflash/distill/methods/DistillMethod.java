@@ -34,7 +34,7 @@ public enum DistillMethod {
     GUIDANCE(GuidanceDistillation.METHOD, 1e-4, "same", 0.0, AdversarialTerm.Critic.TEACHER_FEATURES);
 
     /** The options only some methods take. */
-    public record Extras(int startSteps, String lcmLoss, double lcmTargetDecay) {
+    public record Extras(int startSteps, String lcmLoss, double lcmTargetDecay, AdversarialDiffusionDistillation.TeacherTime addTeacherTime) {
     }
 
     private final String id;
@@ -116,7 +116,7 @@ public enum DistillMethod {
         return switch (this) {
             case STEP -> new StepDistillation(teacher, o, data, e.startSteps(), init);
             case LCM -> new LatentConsistencyDistillation(teacher, o, data, e.lcmLoss(), e.lcmTargetDecay(), init);
-            case ADD -> new AdversarialDiffusionDistillation(teacher, o, data, init);
+            case ADD -> new AdversarialDiffusionDistillation(teacher, o, data, init, e.addTeacherTime());
             case GUIDANCE -> new GuidanceDistillation(teacher, o, data);
             case IMAGINE_FLASH -> new ImagineFlashDistillation(teacher, o, data, init);
         };
@@ -130,6 +130,8 @@ public enum DistillMethod {
         } else if (this == LCM) {
             m.put("lcmLoss", e.lcmLoss());
             m.put("lcmTargetDecay", e.lcmTargetDecay());
+        } else if (this == ADD) {
+            m.put("addTeacherTime", e.addTeacherTime().name().toLowerCase(java.util.Locale.ROOT));
         }
         return m;
     }

@@ -121,6 +121,8 @@ class CliTest {
             {"--init", dir.resolve("nope").toString()},
             {"--method", "lcm", "--student-prediction", "v", "--init", model.toString()},
             {"--method", "guidance", "--init", model.toString()},
+            {"--method", "add", "--add-teacher-time", "later"},
+            {"--disc", "teacher-features-source", "--adv-weight", "0.1"},
         };
         for (String[] c : cases) {
             String[] args = new String[6 + c.length];

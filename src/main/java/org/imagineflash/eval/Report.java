@@ -323,8 +323,8 @@ public final class Report {
                 .append("FD = Fréchet distance of classifier features to the Fashion-MNIST test split (FID's analogue); ")
                 .append("adherence = classifier accuracy w.r.t. the requested class (CLIP score's analogue); ")
                 .append("precision/recall: Kynkäänniemi et al. (k = 3) against 2000 real test images; ")
-                .append("ms/image at batch 1 (median of 5 after warm-up, ").append(System.getProperty("ai.djl.pytorch.num_threads", "1"))
-                .append(" intra-op thread(s)); speed-up vs the 25-step teacher (DPM-Solver++ 25).\n\n");
+                .append("ms/image at batch 1 (median of 5 after warm-up, measured by the run that first evaluated the row, so ")
+                .append("rows from different runs compare only roughly); speed-up vs the 25-step teacher (DPM-Solver++ 25).\n\n");
         if (!results.isEmpty() && results.get(0).get("fdFloorTrainVsTest") != null) {
             md.append(String.format(Locale.ROOT, "Floor: FD(train split, test split) = %.3f.%n%n", d(results.get(0).get("fdFloorTrainVsTest"))));
         }

@@ -276,9 +276,31 @@ public final class BatchingQueue implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the workers and waits (up to 60 s each) for a batch in progress to finish, so that the models it uses can
+     * be closed after this returns; requests still queued are failed.
+     */
     @Override
     public void close() {
         running = false;
         workers.forEach(Thread::interrupt);
+        for (Thread w : workers) {
+            try {
+                w.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        synchronized (lock) {
+            for (ArrayDeque<Job> q : byClient.values()) {
+                for (Job j : q) {
+                    j.result().completeExceptionally(new IllegalStateException("the server is shutting down"));
+                }
+            }
+            byClient.clear();
+            waiting = 0;
+            queuedCost = 0;
+        }
     }
 }

@@ -124,6 +124,23 @@ class BatchingQueueTest {
     }
 
     @Test
+    void closingWaitsForTheBatchInProgress() throws Exception {
+        // a worker still generating after close() used a model its owner had closed: a native crash
+        CompletableFuture<BatchingQueue.Done> running;
+        CompletableFuture<BatchingQueue.Done> queued;
+        try (BatchingQueue q = new BatchingQueue(new BatchingQueue.Policy(64, 1_000_000, 0, 1, 0, 1))) {
+            running = heavy(q, "A", 0);
+            queued = heavy(q, "A", 1);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (q.waiting() > 1 && System.nanoTime() < until) {
+                Thread.sleep(1); // the first job has started
+            }
+        }
+        assertTrue(running.isDone(), "close() returned before the batch in progress finished");
+        assertTrue(queued.isDone(), "a request left waiting forever");
+    }
+
+    @Test
     void admissionIsByCostAsWellAsByCount() {
         try (BatchingQueue q = new BatchingQueue(new BatchingQueue.Policy(64, 500, 0, 1, 0, 1))) {
             BatchingQueue.Overloaded e = assertThrows(BatchingQueue.Overloaded.class,
@@ -133,14 +150,18 @@ class BatchingQueueTest {
         try (BatchingQueue q = new BatchingQueue(new BatchingQueue.Policy(1, 1_000_000, 0, 1, 0, 1))) {
             // the worker may take the first at once; of three quick submissions at least one is refused
             int refused = 0;
+            List<CompletableFuture<BatchingQueue.Done>> accepted = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 try {
-                    heavy(q, "A", i);
+                    accepted.add(heavy(q, "A", i));
                 } catch (BatchingQueue.Overloaded e) {
                     refused++;
                 }
             }
             assertTrue(refused >= 1);
+            for (CompletableFuture<BatchingQueue.Done> f : accepted) {
+                f.join();
+            }
         }
     }
 }

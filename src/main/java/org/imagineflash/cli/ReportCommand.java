@@ -1,6 +1,7 @@
 package org.imagineflash.cli;
 
 import org.imagineflash.eval.Report;
+import org.imagineflash.eval.ReportWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,7 +46,7 @@ public final class ReportCommand implements Callable<Integer> {
         }
         List<Map<String, Object>> rows = Report.run(c, out, System.err);
         long missing = rows.stream().filter(r -> r.get("missing") != null).count();
-        if (Report.writeHeadline(readme, c, rows)) {
+        if (ReportWriter.writeHeadline(readme, c, rows)) {
             spec.commandLine().getOut().printf("updated the headline figures in %s%n", readme);
         }
         spec.commandLine().getOut().printf("wrote %s/README.md: %d rows (%d missing models)%n", out, rows.size(), missing);

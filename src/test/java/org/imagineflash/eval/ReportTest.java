@@ -66,13 +66,13 @@ class ReportTest {
         assertTrue(third.get(2).containsKey("missing"), "a row never measured stays missing");
         // the headline block of a Markdown file gets the headline rows, read from the report
         Path readme = dir.resolve("README.md");
-        Files.writeString(readme, "intro\n" + Report.HEADLINE_START + "\nhand-copied figures\n" + Report.HEADLINE_END + "\noutro\n");
-        assertTrue(Report.writeHeadline(readme, cfg, third));
+        Files.writeString(readme, "intro\n" + ReportWriter.HEADLINE_START + "\nhand-copied figures\n" + ReportWriter.HEADLINE_END + "\noutro\n");
+        assertTrue(ReportWriter.writeHeadline(readme, cfg, third));
         String text = Files.readString(readme);
         assertFalse(text.contains("hand-copied"), text);
         assertTrue(text.contains(String.format(java.util.Locale.ROOT, "| tiny DDIM-2 | 2 | %.1f |", fd)), text);
         assertFalse(text.contains("tiny DDIM-1"), "not a headline row");
-        assertTrue(text.startsWith("intro\n") && text.endsWith(Report.HEADLINE_END + "\noutro\n"), text);
-        assertFalse(Report.writeHeadline(dir.resolve("none.md"), cfg, third));
+        assertTrue(text.startsWith("intro\n") && text.endsWith(ReportWriter.HEADLINE_END + "\noutro\n"), text);
+        assertFalse(ReportWriter.writeHeadline(dir.resolve("none.md"), cfg, third));
     }
 }

@@ -91,7 +91,6 @@ public final class DistillCommand implements Callable<Integer> {
         Engines.configure();
         ModelStore.requireWritable(out);
         DistillMethod m = DistillMethod.parse(method);
-        boolean imagineFlash = m == DistillMethod.IMAGINE_FLASH;
         if (studentPrediction == null) {
             studentPrediction = m.defaultPrediction();
         }
@@ -134,10 +133,7 @@ public final class DistillCommand implements Callable<Integer> {
                     .noiseCorrection(noiseCorrection.equals("on")).advWeight(advWeight).iterations(iterations)
                     .batchSize(batchSize).lr(lr).discLr(discLr).emaDecay(emaDecay).seed(seed).checkpointEvery(checkpointEvery)
                     .discriminator(critic).build();
-            m.validate(opts, disc != null, init != null);
-            if (!imagineFlash) {
-                opts = opts.toBuilder().noiseCorrection(false).build(); // the baselines' students sample without it
-            }
+            opts = m.forRun(opts, disc != null, init != null);
             if (init != null) {
                 Distillation.requireCompatible(teacher, init, Distillation.prediction(teacher, studentPrediction));
             }

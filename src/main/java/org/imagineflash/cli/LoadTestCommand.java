@@ -65,8 +65,9 @@ public final class LoadTestCommand implements Callable<Integer> {
         AtomicReference<LoadClient.Phase> heavy = new AtomicReference<>();
         Thread heavyThread = null;
         if (mix) {
-            String teacher = heavyModel != null ? heavyModel : firstTeacher(base);
-            int maxSteps = maxTeacherSteps(base, teacher);
+            JsonNode served = LoadClient.models(base);
+            String teacher = heavyModel != null ? heavyModel : firstTeacher(served);
+            int maxSteps = maxTeacherSteps(served, teacher);
             String heavyExtra = "\"model\":" + ModelStore.JSON.writeValueAsString(teacher) + ",\"n\":8,\"steps\":" + maxSteps + ",\"cfg\":3";
             heavyThread = new Thread(() -> {
                 try {
@@ -115,8 +116,8 @@ public final class LoadTestCommand implements Callable<Integer> {
         return p.errors().get() == 0 ? 0 : 1;
     }
 
-    private static String firstTeacher(URI base) throws java.io.IOException {
-        for (JsonNode m : LoadClient.models(base)) {
+    private static String firstTeacher(JsonNode served) {
+        for (JsonNode m : served) {
             if ("teacher".equals(m.path("kind").asText())) {
                 return m.get("name").asText();
             }
@@ -124,8 +125,8 @@ public final class LoadTestCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--mix needs a teacher on the server (or --heavy-model NAME)");
     }
 
-    private static int maxTeacherSteps(URI base, String name) throws java.io.IOException {
-        for (JsonNode m : LoadClient.models(base)) {
+    private static int maxTeacherSteps(JsonNode served, String name) {
+        for (JsonNode m : served) {
             if (name.equals(m.path("name").asText())) {
                 return m.path("maxSteps").asInt(25);
             }

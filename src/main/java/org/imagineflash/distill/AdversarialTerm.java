@@ -150,11 +150,16 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         return (deepest.getShape().dimension() == 4 ? deepest.mean(new int[] {3}).mean(new int[] {2}) : deepest).stopGradient(); // one axis at a time (DJL)
     }
 
+    /** c_img of the sources when the critic is source-conditioned, else null. */
+    private NDArray embeddingOf(ParameterStore ps, NDArray source, NDArray labels, NDManager sub) {
+        return sourceConditioned ? sourceEmbedding(ps, source, labels, sub) : null;
+    }
+
     /**
-     * D(x̂_0, c[, c_img]) at optimisation step {@code step} (the step fixes t_D and the feature noise); {@code source}
-     * are the images the inputs were made from (used when the critic is source-conditioned).
+     * D(x̂_0, c[, c_img]) at optimisation step {@code step} (the step fixes t_D and the feature noise); {@code embedding}
+     * is c_img of the images the inputs were made from (null unless the critic is source-conditioned).
      */
-    private NDArray score(ParameterStore ps, NDArray x0, NDArray labels, NDArray source, long step, NDManager sub) {
+    private NDArray score(ParameterStore ps, NDArray x0, NDArray labels, NDArray embedding, long step, NDManager sub) {
         if (critic == Critic.PIXELS) {
             return disc.forward(ps, new NDList(x0, labels), true).head();
         }
@@ -166,8 +171,8 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         NDArray t = sub.full(new Shape(shape.get(0)), (float) tD);
         NDList feats = ((FeatureNetwork) teacher.network()).features(ps, z, t, labels);
         feats.add(labels);
-        if (sourceConditioned) {
-            feats.add(sourceEmbedding(ps, source, labels, sub));
+        if (embedding != null) {
+            feats.add(embedding);
         }
         return disc.forward(ps, feats, true).head();
     }
@@ -179,7 +184,8 @@ public final class AdversarialTerm implements Checkpoint.Extra {
      */
     public NDArray generatorLoss(NDArray x0, NDArray labels, NDArray source, long step, NDManager sub) {
         requireSource(source);
-        return AdversarialLoss.generator(score(new ParameterStore(sub, false), x0, labels, source, step, sub));
+        ParameterStore ps = new ParameterStore(sub, false);
+        return AdversarialLoss.generator(score(ps, x0, labels, embeddingOf(ps, source, labels, sub), step, sub));
     }
 
     private void requireSource(NDArray source) {
@@ -201,14 +207,15 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         float loss;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             ParameterStore ps = new ParameterStore(sub, false);
-            NDArray realScore = score(ps, real, labels, real, step, sub);
-            NDArray dl = AdversarialLoss.discriminator(realScore, score(ps, fake.stopGradient(), labels, real, step, sub));
+            NDArray embedding = embeddingOf(ps, real, labels, sub); // once for the real, generated and nudged scores
+            NDArray realScore = score(ps, real, labels, embedding, step, sub);
+            NDArray dl = AdversarialLoss.discriminator(realScore, score(ps, fake.stopGradient(), labels, embedding, step, sub));
             loss = dl.getFloat();
             if (r1Gamma > 0) {
                 SplittableRandom r = Seeds.stream(seed, step, 0x121);
                 NDArray n = Tensors.floats(sub, Seeds.gaussian(r, (int) real.getShape().size()), real.getShape());
                 NDArray r1Weight = Tensors.floats(sub, new float[] {(float) (r1Gamma / 2 / (R1_DELTA * R1_DELTA))});
-                NDArray nudged = score(ps, real.add(n.mul(R1_DELTA)), labels, real, step, sub);
+                NDArray nudged = score(ps, real.add(n.mul(R1_DELTA)), labels, embedding, step, sub);
                 dl = dl.add(nudged.sub(realScore).square().mean().mul(r1Weight));
             }
             gc.backward(dl);

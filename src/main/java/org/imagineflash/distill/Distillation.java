@@ -40,25 +40,6 @@ public interface Distillation {
         return init.copy(student);
     }
 
-    /** A method that trains its student inside one {@link Scope}, which {@link #run} opens and closes. */
-    interface Scoped extends Distillation {
-        /** The teacher (frozen while the student trains). */
-        DiffusionModel teacher();
-
-        /** The student's starting weights; null: the teacher's. */
-        DiffusionModel init();
-
-        /** Trains the scope's student; the result's EMA is the scope's. */
-        Result train(Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException;
-
-        @Override
-        default Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
-            try (Scope scope = new Scope(teacher(), init(), studentConfig())) {
-                return scope.handOver(train(scope, checkpointDir, resume, progressOut));
-            }
-        }
-    }
-
     /**
      * The models of one distillation run: the teacher frozen, a student and its EMA made from the starting point
      * ({@link #startingPoint}). Closing it always releases the student, unfreezes the teacher and, unless the run
@@ -99,6 +80,19 @@ public interface Distillation {
         public Result handOver(Result r) {
             handedOver = true;
             return r;
+        }
+
+        /** Training inside a scope; its result's EMA is the scope's. */
+        @FunctionalInterface
+        public interface Body {
+            Result train(Scope scope) throws IOException;
+        }
+
+        /** Opens a scope, trains in it and closes it, handing the result's EMA to the caller. */
+        public static Result run(DiffusionModel teacher, DiffusionModel init, ModelConfig student, Body body) throws IOException {
+            try (Scope scope = new Scope(teacher, init, student)) {
+                return scope.handOver(body.train(scope));
+            }
         }
 
         @Override

@@ -9,13 +9,10 @@ import org.imagineflash.model.Provenance;
 import org.imagineflash.sampling.SamplerOptions;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +72,7 @@ public final class Report {
         java.util.Set<Path> used = new java.util.HashSet<>();
         try (DomainClassifier dc = DomainClassifier.load(Path.of(cfg.classifier()));
              ProgressBar pb = org.imagineflash.train.TrainingLoop.progress("report", cfg.rows().size(), 0, progress)) {
-            String clfHash = hash(Path.of(cfg.classifier()).resolve("weights.params"));
+            String clfHash = ModelStore.sha256(Path.of(cfg.classifier()).resolve("weights.params"));
             Map<String, Path> cachedByRow = cachedByRow(outDir.resolve("cache"));
             for (Row row : cfg.rows()) {
                 Path modelDir = Path.of(row.model());
@@ -112,8 +109,8 @@ public final class Report {
                 }
                 // keyed by the weights, the model's config (a student's sampling is in it: two models with the same
                 // weights but another sampler must not share figures) and the settings
-                String weightsKey = hash(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16) + "-" + Integer.toHexString(settings.hashCode());
-                String key = weightsKey + "-" + hash(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8);
+                String weightsKey = ModelStore.sha256(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16) + "-" + Integer.toHexString(settings.hashCode());
+                String key = weightsKey + "-" + ModelStore.sha256(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8);
                 Path cache = outDir.resolve("cache").resolve(key + ".json");
                 migrate(outDir.resolve("cache").resolve(weightsKey + ".json"), cache, rowKey);
                 Map<String, Object> r;
@@ -227,20 +224,6 @@ public final class Report {
             r.remove("row");
             r.put("rows", new ArrayList<>(List.of(rowKey)));
             ModelStore.writeJson(cache, r);
-        }
-    }
-
-    static String hash(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int r;
-            while ((r = in.read(buf)) > 0) {
-                md.update(buf, 0, r);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

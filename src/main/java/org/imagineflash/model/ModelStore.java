@@ -60,13 +60,19 @@ public final class ModelStore {
 
     /** The SHA-256 of a file, as lowercase hex. */
     public static String sha256(Path file) throws IOException {
+        java.security.MessageDigest md = newSha256();
         try (java.io.InputStream in = Files.newInputStream(file)) {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
             for (int r; (r = in.read(buf)) != -1; ) {
                 md.update(buf, 0, r);
             }
-            return java.util.HexFormat.of().formatHex(md.digest());
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    private static java.security.MessageDigest newSha256() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -103,8 +109,10 @@ public final class ModelStore {
         }
         DiffusionModel model = DiffusionModel.create(config, 0);
         try {
-            readWeights(model, weights);
-            if (provenance != null && provenance.weightsSha256() != null && !provenance.weightsSha256().equals(sha256(weights))) {
+            java.security.MessageDigest digest = newSha256();
+            readWeights(model, weights, digest);
+            String sha = java.util.HexFormat.of().formatHex(digest.digest());
+            if (provenance != null && provenance.weightsSha256() != null && !provenance.weightsSha256().equals(sha)) {
                 throw new IOException(weights + ": checksum does not match provenance.json (the weights were changed or corrupted)");
             }
         } catch (IOException | RuntimeException e) {
@@ -140,8 +148,14 @@ public final class ModelStore {
      * every name and shape against the architecture in config.json.
      */
     public static void readWeights(DiffusionModel model, Path file) throws IOException {
+        readWeights(model, file, newSha256());
+    }
+
+    /** As {@link #readWeights(DiffusionModel, Path)}, feeding every byte read to {@code digest} (one pass for load's checksum). */
+    private static void readWeights(DiffusionModel model, Path file, java.security.MessageDigest digest) throws IOException {
         List<Parameter> params = model.parameters();
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+                new java.security.DigestInputStream(Files.newInputStream(file), digest)))) {
             if (in.readInt() != MAGIC) {
                 throw new IOException(file + ": not an imagine-flash weights file (bad magic)");
             }

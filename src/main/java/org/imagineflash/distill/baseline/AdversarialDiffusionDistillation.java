@@ -38,7 +38,7 @@ import java.util.SplittableRandom;
  * and an R1 penalty on real images. The student samples deterministically over its timesteps (x̂_0 re-noised with
  * its own ε̂, as {@code sample} does for every few-step student).
  */
-public final class AdversarialDiffusionDistillation implements Distillation.Scoped {
+public final class AdversarialDiffusionDistillation implements Distillation {
     public static final String METHOD = "add";
     /** λ of the distillation term (the paper's value). */
     public static final double DISTILL_WEIGHT = 2.5;
@@ -96,17 +96,11 @@ public final class AdversarialDiffusionDistillation implements Distillation.Scop
     }
 
     @Override
-    public DiffusionModel teacher() {
-        return teacher;
+    public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        return Distillation.Scope.run(teacher, init, studentConfig(), scope -> train(scope, checkpointDir, resume, progressOut));
     }
 
-    @Override
-    public DiffusionModel init() {
-        return init;
-    }
-
-    @Override
-    public Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+    private Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         DiffusionModel student = scope.student();
         AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.Setup.ADD);
         int[] ts = opt.timesteps();

@@ -34,7 +34,7 @@ import java.util.SplittableRandom;
  * guidance). The baselines start from it with {@code distill --init}. It samples with unclipped DDIM on its own
  * timesteps, and with any sampler at cfg 1 on the full schedule.
  */
-public final class GuidanceDistillation implements Distillation.Scoped {
+public final class GuidanceDistillation implements Distillation {
     public static final String METHOD = "guidance";
     private final DiffusionModel teacher;
     private final DistillOptions opt;
@@ -56,17 +56,11 @@ public final class GuidanceDistillation implements Distillation.Scoped {
     }
 
     @Override
-    public DiffusionModel teacher() {
-        return teacher;
+    public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        return Distillation.Scope.run(teacher, null, studentConfig(), scope -> train(scope, checkpointDir, resume, progressOut));
     }
 
-    @Override
-    public DiffusionModel init() {
-        return null;
-    }
-
-    @Override
-    public Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+    private Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         DiffusionModel student = scope.student();
         int numTrain = teacher.schedule().numTrainTimesteps();
         int b = opt.batchSize();

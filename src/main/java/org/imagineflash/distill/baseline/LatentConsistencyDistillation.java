@@ -93,10 +93,9 @@ public final class LatentConsistencyDistillation implements Distillation {
     @Override
     public Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         ModelConfig sc = studentConfig();
-        try (Distillation.Scope scope = new Distillation.Scope(teacher, init, sc);
-             DiffusionModel targetNet = Distillation.startingPoint(teacher, init, sc)) {
+        try (DiffusionModel targetNet = Distillation.startingPoint(teacher, init, sc)) {
             targetNet.network().freezeParameters(true);
-            return scope.handOver(run(scope, targetNet, checkpointDir, resume, progressOut));
+            return Distillation.Scope.run(teacher, init, sc, scope -> run(scope, targetNet, checkpointDir, resume, progressOut));
         }
     }
 

@@ -125,9 +125,8 @@ public final class StepDistillation implements Distillation {
     private Result stage(DiffusionModel stageTeacher, double cfg, ModelConfig sc, int teacherSteps, long iterations, int stage,
                          Path dir, boolean resume, PrintStream progressOut) throws IOException {
         // a stage starts as its teacher; the first may start from --init instead
-        try (Distillation.Scope scope = new Distillation.Scope(stageTeacher, stage == 1 ? init : stageTeacher, sc)) {
-            return scope.handOver(stage(scope, stageTeacher, cfg, sc, teacherSteps, iterations, stage, dir, resume, progressOut));
-        }
+        return Distillation.Scope.run(stageTeacher, stage == 1 ? init : stageTeacher, sc,
+                scope -> stage(scope, stageTeacher, cfg, sc, teacherSteps, iterations, stage, dir, resume, progressOut));
     }
 
     private Result stage(Distillation.Scope scope, DiffusionModel stageTeacher, double cfg, ModelConfig sc, int teacherSteps, long iterations,

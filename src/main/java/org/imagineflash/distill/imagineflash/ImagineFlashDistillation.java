@@ -46,7 +46,7 @@ import java.util.SplittableRandom;
  * Noise correction is part of the student's sampler ({@link FewStepStudent}) and so applies in the rollouts of
  * step 1 and at inference; it is recorded in the student's config.json.
  */
-public final class ImagineFlashDistillation implements Distillation.Scoped {
+public final class ImagineFlashDistillation implements Distillation {
     public static final String METHOD = "imagine-flash";
     /**
      * γ default by the student's step count, measured on Fashion-MNIST (400 iterations, FD at n = 2000, session 5):
@@ -100,17 +100,11 @@ public final class ImagineFlashDistillation implements Distillation.Scoped {
     }
 
     @Override
-    public DiffusionModel teacher() {
-        return teacher;
+    public Distillation.Result run(Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        return Distillation.Scope.run(teacher, init, studentConfig(), scope -> train(scope, checkpointDir, resume, progressOut));
     }
 
-    @Override
-    public DiffusionModel init() {
-        return init;
-    }
-
-    @Override
-    public Distillation.Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+    private Distillation.Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         DiffusionModel student = scope.student();
         // no R1 penalty: the paper does not name one, and the shipped students were trained without it
         AdversarialTerm adv = opt.advWeight() > 0

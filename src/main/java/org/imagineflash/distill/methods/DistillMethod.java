@@ -89,8 +89,11 @@ public enum DistillMethod {
                 : TimestepSpacing.TRAILING.timesteps(numTrain, steps, 0);
     }
 
-    /** Refuses the switches this method does not take (each message names the flag). */
-    public void validate(DistillOptions o, boolean criticChosen, boolean hasInit) {
+    /**
+     * The options this method runs with: refuses the switches it does not take (each message names the flag), and
+     * turns noise correction, an Imagine Flash switch that defaults to on, off for the others.
+     */
+    public DistillOptions forRun(DistillOptions o, boolean criticChosen, boolean hasInit) {
         if (this != IMAGINE_FLASH && (o.inputs() != DistillOptions.Inputs.BACKWARD || o.target() != DistillOptions.Target.SRL
                 || !o.noiseCorrection())) {
             throw new IllegalArgumentException("--inputs, --target and --noise-correction are Imagine Flash switches; not for --method " + id);
@@ -104,6 +107,7 @@ public enum DistillMethod {
         if (hasInit && this == GUIDANCE) {
             throw new IllegalArgumentException("--init is for the methods that start from it, not --method guidance");
         }
+        return this == IMAGINE_FLASH ? o : o.toBuilder().noiseCorrection(false).build();
     }
 
     /** Whether the method trains on real images with these options (Imagine Flash only for forward inputs or a critic). */

@@ -187,7 +187,7 @@ public final class Generator implements AutoCloseable {
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         try (NDManager sub = model.manager().newSubManager()) {
             NDArray xT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
-            Denoiser d = model.denoiser(Tensors.ints(sub, labels), o.cfg());
+            Denoiser d = model.denoiser(model.classLabels(sub, labels), o.cfg());
             NDArray x0 = sampler.sample(d, xT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
             out = toBytes(x0);
         } finally {

@@ -10,6 +10,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import org.imagineflash.model.BlockWeights;
+import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.FeatureNetwork;
 import org.imagineflash.model.Tensors;
@@ -116,7 +117,7 @@ public final class AdversarialTerm implements Checkpoint.Extra {
             }
             try (NDManager probe = manager.newSubManager()) {
                 NDList feats = f.features(new ParameterStore(probe, false), probe.zeros(image), probe.zeros(new Shape(1)),
-                        probe.zeros(new Shape(1), DataType.INT32));
+                        teacher.classLabels(probe, new int[1]));
                 int embedding = conditioned ? (int) feats.get(feats.size() - 1).getShape().get(1) : 0;
                 Shape[] shapes = new Shape[feats.size() + (embedding > 0 ? 2 : 1)];
                 for (int i = 0; i < feats.size(); i++) {
@@ -143,25 +144,27 @@ public final class AdversarialTerm implements Checkpoint.Extra {
     }
 
     /** c_img: the teacher encoder's deepest features of the clean source images, averaged over positions (no gradient). */
-    private NDArray sourceEmbedding(ParameterStore ps, NDArray source, NDArray labels, NDManager sub) {
+    private NDArray sourceEmbedding(ParameterStore ps, NDArray source, Condition c, NDManager sub) {
         NDArray t = sub.zeros(new Shape(source.getShape().get(0)));
-        NDList feats = ((FeatureNetwork) teacher.network()).features(ps, source.stopGradient(), t, labels);
+        NDList feats = ((FeatureNetwork) teacher.network()).features(ps, source.stopGradient(), t, c);
         NDArray deepest = feats.get(feats.size() - 1);
         return (deepest.getShape().dimension() == 4 ? deepest.mean(new int[] {3}).mean(new int[] {2}) : deepest).stopGradient(); // one axis at a time (DJL)
     }
 
     /** c_img of the sources when the critic is source-conditioned, else null. */
-    private NDArray embeddingOf(ParameterStore ps, NDArray source, NDArray labels, NDManager sub) {
-        return sourceConditioned ? sourceEmbedding(ps, source, labels, sub) : null;
+    private NDArray embeddingOf(ParameterStore ps, NDArray source, Condition c, NDManager sub) {
+        return sourceConditioned ? sourceEmbedding(ps, source, c, sub) : null;
     }
 
     /**
      * D(x̂_0, c[, c_img]) at optimisation step {@code step} (the step fixes t_D and the feature noise); {@code embedding}
      * is c_img of the images the inputs were made from (null unless the critic is source-conditioned).
      */
-    private NDArray score(ParameterStore ps, NDArray x0, NDArray labels, NDArray embedding, long step, NDManager sub) {
+    private NDArray score(ParameterStore ps, NDArray x0, Condition c, NDArray embedding, long step, NDManager sub) {
         if (critic == Critic.PIXELS) {
-            return disc.forward(ps, new NDList(x0, labels), true).head();
+            NDList in = new NDList(x0);
+            in.addAll(c.inputs());
+            return disc.forward(ps, in, true).head();
         }
         SplittableRandom r = Seeds.stream(seed, step, 0xD15C);
         int tD = r.nextInt(FEATURE_T_MAX + 1);
@@ -169,8 +172,8 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         NDArray noise = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
         NDArray z = DistillationLoop.addNoise(teacher, x0, noise, tD);
         NDArray t = sub.full(new Shape(shape.get(0)), (float) tD);
-        NDList feats = ((FeatureNetwork) teacher.network()).features(ps, z, t, labels);
-        feats.add(labels);
+        NDList feats = ((FeatureNetwork) teacher.network()).features(ps, z, t, c);
+        feats.addAll(c.inputs());
         if (embedding != null) {
             feats.add(embedding);
         }
@@ -182,10 +185,10 @@ public final class AdversarialTerm implements Checkpoint.Extra {
      *
      * @param source the real images the student's inputs were noised from (ADD); null when there are none
      */
-    public NDArray generatorLoss(NDArray x0, NDArray labels, NDArray source, long step, NDManager sub) {
+    public NDArray generatorLoss(NDArray x0, Condition c, NDArray source, long step, NDManager sub) {
         requireSource(source);
         ParameterStore ps = new ParameterStore(sub, false);
-        return AdversarialLoss.generator(score(ps, x0, labels, embeddingOf(ps, source, labels, sub), step, sub));
+        return AdversarialLoss.generator(score(ps, x0, c, embeddingOf(ps, source, c, sub), step, sub));
     }
 
     private void requireSource(NDArray source) {
@@ -203,19 +206,19 @@ public final class AdversarialTerm implements Checkpoint.Extra {
      * One hinge step of the discriminator on real images vs stopgrad(fake), plus R1; returns the hinge loss. With a
      * source-conditioned critic, fake[i] was made from real[i], and both score with real[i]'s embedding.
      */
-    public float discriminatorStep(NDArray real, NDArray fake, NDArray labels, long step, NDManager sub) {
+    public float discriminatorStep(NDArray real, NDArray fake, Condition c, long step, NDManager sub) {
         float loss;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             ParameterStore ps = new ParameterStore(sub, false);
-            NDArray embedding = embeddingOf(ps, real, labels, sub); // once for the real, generated and nudged scores
-            NDArray realScore = score(ps, real, labels, embedding, step, sub);
-            NDArray dl = AdversarialLoss.discriminator(realScore, score(ps, fake.stopGradient(), labels, embedding, step, sub));
+            NDArray embedding = embeddingOf(ps, real, c, sub); // once for the real, generated and nudged scores
+            NDArray realScore = score(ps, real, c, embedding, step, sub);
+            NDArray dl = AdversarialLoss.discriminator(realScore, score(ps, fake.stopGradient(), c, embedding, step, sub));
             loss = dl.getFloat();
             if (r1Gamma > 0) {
                 SplittableRandom r = Seeds.stream(seed, step, 0x121);
                 NDArray n = Tensors.floats(sub, Seeds.gaussian(r, (int) real.getShape().size()), real.getShape());
                 NDArray r1Weight = Tensors.floats(sub, new float[] {(float) (r1Gamma / 2 / (R1_DELTA * R1_DELTA))});
-                NDArray nudged = score(ps, real.add(n.mul(R1_DELTA)), labels, embedding, step, sub);
+                NDArray nudged = score(ps, real.add(n.mul(R1_DELTA)), c, embedding, step, sub);
                 dl = dl.add(nudged.sub(realScore).square().mean().mul(r1Weight));
             }
             gc.backward(dl);

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import org.imagineflash.data.LabeledImages;
+import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.NoiseLevels;
 import org.imagineflash.model.Tensors;
@@ -55,13 +56,13 @@ public final class DistillationLoop {
     /**
      * The student's forward pass at timestep t (shared by the batch), differentiable: call inside a gradient collector.
      */
-    public static StudentOutput forward(DiffusionModel student, NDArray z, int t, NDArray labels, NDManager sub) {
+    public static StudentOutput forward(DiffusionModel student, NDArray z, int t, Condition c, NDManager sub) {
         int[] tb = new int[(int) z.getShape().get(0)];
         java.util.Arrays.fill(tb, t);
         NoiseLevels levels = new NoiseLevels(student.schedule());
         NDArray alpha = levels.alphas(sub, tb);
         NDArray sigma = levels.sigmas(sub, tb);
-        NDArray out = student.forward(z, levels.timesteps(sub, tb), labels, true);
+        NDArray out = student.forward(z, levels.timesteps(sub, tb), c, true);
         return new StudentOutput(student, z, out, alpha, sigma, student.parameterization().x0(out, z, alpha, sigma));
     }
 
@@ -91,8 +92,8 @@ public final class DistillationLoop {
         return new Shape(batchSize, teacher.config().unet().inChannels(), size, size);
     }
 
-    /** Real images x_0 (B, C, H, W), their labels (B) and z = α_t x_0 + σ_t ε at the step's timestep. */
-    public record NoisedBatch(NDArray x0, NDArray labels, NDArray z) {
+    /** Real images x_0 (B, C, H, W), their condition (class labels) and z = α_t x_0 + σ_t ε at the step's timestep. */
+    public record NoisedBatch(NDArray x0, Condition condition, NDArray z) {
     }
 
     /**
@@ -104,7 +105,7 @@ public final class DistillationLoop {
         int[] labels = new int[(int) shape.get(0)];
         NDArray x0 = Tensors.floats(sub, realBatch(data, r, labels), shape);
         NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
-        return new NoisedBatch(x0, Tensors.ints(sub, labels), addNoise(model, x0, eps, t));
+        return new NoisedBatch(x0, model.classLabels(sub, labels), addNoise(model, x0, eps, t));
     }
 
     /** Fills {@code labels} and returns that many random real images (scaled to [−1, 1], flattened), drawn with r. */

@@ -1,6 +1,5 @@
 package org.imagineflash.model;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
 
@@ -14,14 +13,14 @@ public final class ClassifierFreeGuidance {
     }
 
     /** Guidance that evaluates the conditional and unconditional branch in one batched forward pass. */
-    public static Denoiser batched(DiffusionModel model, NDArray labels, NDArray nullLabels, double scale) {
-        NDArray both = labels.concat(nullLabels);
+    public static Denoiser batched(DiffusionModel model, Condition c, double scale) {
+        Condition both = c.concat(c.unconditional());
         return (x, t) -> {
             long b = x.getShape().get(0);
             Prediction p = model.predict(NDArrays.concat(new NDList(x, x)), t, both);
-            Prediction c = new Prediction(p.x0().get("0:" + b), p.eps().get("0:" + b));
+            Prediction cond = new Prediction(p.x0().get("0:" + b), p.eps().get("0:" + b));
             Prediction u = new Prediction(p.x0().get(b + ":"), p.eps().get(b + ":"));
-            return combine(c, u, scale);
+            return combine(cond, u, scale);
         };
     }
 

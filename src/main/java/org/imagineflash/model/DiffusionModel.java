@@ -41,7 +41,7 @@ public final class DiffusionModel implements AutoCloseable {
     }
 
     /**
-     * A model whose network is built by {@code factory} (any block mapping (x, t, labels) to an output of x's shape);
+     * A model whose network is built by {@code factory} (any block mapping (x, t, condition inputs…) to an output of x's shape);
      * the UNet is the default. Tests use a small MLP on low-dimensional data.
      */
     public static DiffusionModel create(ModelConfig config, long seed, Function<UNetConfig, Block> factory) {
@@ -112,27 +112,32 @@ public final class DiffusionModel implements AutoCloseable {
      *
      * @param x (B, C, H, W)
      * @param t (B) timesteps (float)
-     * @param labels (B) class indices, {@link UNetConfig#nullClass()} for unconditional
+     * @param c the batch's condition
      */
-    public NDArray forward(NDArray x, NDArray t, NDArray labels, boolean training) {
-        return unet.forward(new ParameterStore(x.getManager(), false), new NDList(x, t, labels), training).head();
+    public NDArray forward(NDArray x, NDArray t, Condition c, boolean training) {
+        NDList in = new NDList(x, t);
+        in.addAll(c.inputs());
+        return unet.forward(new ParameterStore(x.getManager(), false), in, training).head();
+    }
+
+    /** Class-label conditioning for this model: {@code labels} with its null class as ∅. */
+    public ClassLabels classLabels(NDManager m, int[] labels) {
+        return ClassLabels.of(m, labels, config.unet().nullClass());
     }
 
     /**
-     * A denoiser conditioned on {@code labels}; with {@code cfg} ≠ 1, classifier-free guidance
+     * A denoiser conditioned on {@code c}; with {@code cfg} ≠ 1, classifier-free guidance
      * (Ho &amp; Salimans 2022) is applied around it.
      */
-    public Denoiser denoiser(NDArray labels, double cfg) {
-        Denoiser conditional = (x, t) -> predict(x, t, labels);
+    public Denoiser denoiser(Condition c, double cfg) {
         if (cfg == 1.0) {
-            return conditional;
+            return (x, t) -> predict(x, t, c);
         }
-        NDArray nullLabels = labels.getManager().full(labels.getShape(), config.unet().nullClass(), labels.getDataType());
-        return ClassifierFreeGuidance.batched(this, labels, nullLabels, cfg);
+        return ClassifierFreeGuidance.batched(this, c, cfg);
     }
 
-    /** (x̂_0, ε̂) for labels at a (possibly fractional) timestep t shared by the batch. */
-    public Prediction predict(NDArray x, double t, NDArray labels) {
+    /** (x̂_0, ε̂) for condition c at a (possibly fractional) timestep t shared by the batch. */
+    public Prediction predict(NDArray x, double t, Condition c) {
         NDManager parent = x.getManager();
         // the network's activations live in a per-call scope; only x̂_0 and ε̂ survive (bounded memory over many steps)
         try (NDManager scope = parent.newSubManager()) {
@@ -140,7 +145,7 @@ public final class DiffusionModel implements AutoCloseable {
             xs.attach(scope);
             NDArray tt = scope.full(new Shape(x.getShape().get(0)), (float) t);
             double[] as = schedule.alphaSigmaAt(t);
-            Prediction p = parameterization().toPrediction(forward(xs, tt, labels, false), xs, as[0], as[1]);
+            Prediction p = parameterization().toPrediction(forward(xs, tt, c, false), xs, as[0], as[1]);
             p.x0().attach(parent);
             p.eps().attach(parent);
             return p;

@@ -13,8 +13,8 @@ public interface FeatureNetwork {
     /**
      * @param x (B, C, H, W) noised input
      * @param t (B) timesteps (float)
-     * @param labels (B) class indices
+     * @param c the batch's condition
      * @return feature maps (B, C_i, H_i, W_i), or (B, C_i) for networks without spatial maps
      */
-    NDList features(ParameterStore ps, NDArray x, NDArray t, NDArray labels);
+    NDList features(ParameterStore ps, NDArray x, NDArray t, Condition c);
 }

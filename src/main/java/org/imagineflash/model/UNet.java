@@ -143,8 +143,8 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
 
     /** The encoder's activations: the last map of every resolution level of the down path, then the middle block's. */
     @Override
-    public NDList features(ParameterStore ps, NDArray x, NDArray t, NDArray labels) {
-        NDArray emb = embedding(ps, t, labels, false);
+    public NDList features(ParameterStore ps, NDArray x, NDArray t, Condition c) {
+        NDArray emb = embedding(ps, t, ClassLabels.labelsOf(c), false);
         NDArray h = convIn.forward(ps, new NDList(x), false).head();
         NDList out = new NDList();
         for (Block b : down) {

@@ -94,7 +94,7 @@ public final class TeacherTraining {
                 NDArray xt = x0a.mul(alpha).add(eps.mul(sigma));
                 NDArray target = modelConfig.parameterization().target(x0a, eps, alpha, sigma);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray out = model.forward(xt, levels.timesteps(sub, t), Tensors.ints(sub, labels), true);
+                    NDArray out = model.forward(xt, levels.timesteps(sub, t), model.classLabels(sub, labels), true);
                     NDArray l = out.sub(target).square().mean();
                     gc.backward(l);
                     return new float[] {l.getFloat(), (float) lr.at(s)};

@@ -1,5 +1,7 @@
 package org.imagineflash.distill;
 
+import org.imagineflash.model.ClassLabels;
+import org.imagineflash.model.Condition;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -79,7 +81,7 @@ public final class MixtureProblem {
                 labels[i] = i % CLASSES;
             }
             NDArray xT = NoiseSource.perImage(sub, 5000, n, new Shape(1, 4, 4));
-            float[] f = s.sample(m.denoiser(Tensors.ints(sub, labels), cfg), xT, new NoiseSource(3)).toFloatArray();
+            float[] f = s.sample(m.denoiser(m.classLabels(sub, labels), cfg), xT, new NoiseSource(3)).toFloatArray();
             float[][] pts = new float[n][16];
             for (int i = 0; i < n; i++) {
                 System.arraycopy(f, i * 16, pts[i], 0, 16);
@@ -139,8 +141,8 @@ public final class MixtureProblem {
 
         /** The two hidden layers, (B, 256) each. */
         @Override
-        public NDList features(ParameterStore ps, NDArray x, NDArray t, NDArray labels) {
-            return hidden(ps, x, t, labels, false);
+        public NDList features(ParameterStore ps, NDArray x, NDArray t, Condition c) {
+            return hidden(ps, x, t, ClassLabels.labelsOf(c), false);
         }
 
         private NDList hidden(ParameterStore ps, NDArray x, NDArray tIn, NDArray labels, boolean training) {

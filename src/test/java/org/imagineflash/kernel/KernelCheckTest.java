@@ -85,7 +85,7 @@ class KernelCheckTest {
             for (int i = 0; i < batch; i++) {
                 labels[i] = i % (c.numClasses() + 1); // includes the null class of classifier-free guidance
             }
-            NDArray l = Tensors.ints(sub, labels);
+            org.imagineflash.model.Condition l = m.classLabels(sub, labels);
             NDArray ts = sub.full(new Shape(batch), 500f);
             float[] lib = Conv2dBlock.withKernel("library", () -> m.forward(x, ts, l, false).toFloatArray());
             float[] ref = Conv2dBlock.withKernel("gemm", () -> m.forward(x, ts, l, false).toFloatArray());

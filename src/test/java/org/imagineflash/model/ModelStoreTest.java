@@ -24,7 +24,7 @@ class ModelStoreTest {
     static float[] output(DiffusionModel m) {
         try (NDManager sub = m.manager().newSubManager()) {
             NDArray x = sub.arange(64f).div(64f).reshape(1, 1, 8, 8);
-            return m.forward(x, sub.create(new float[] {500f}), sub.create(new int[] {1}), false).toFloatArray();
+            return m.forward(x, sub.create(new float[] {500f}), m.classLabels(sub, new int[] {1}), false).toFloatArray();
         }
     }
 

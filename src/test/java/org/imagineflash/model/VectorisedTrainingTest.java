@@ -60,7 +60,7 @@ class VectorisedTrainingTest {
         List<float[]> out = new ArrayList<>();
         try (NDManager sub = m.manager().newSubManager()) {
             try (GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
-                NDArray y = m.forward(Tensors.floats(sub, x, new Shape(b, 1, 28, 28)), Tensors.floats(sub, t), Tensors.ints(sub, labels), true);
+                NDArray y = m.forward(Tensors.floats(sub, x, new Shape(b, 1, 28, 28)), Tensors.floats(sub, t), m.classLabels(sub, labels), true);
                 gc.backward(y.square().mean());
             }
             for (Parameter p : m.parameters()) {

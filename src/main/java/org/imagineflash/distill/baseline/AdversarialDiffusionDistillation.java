@@ -10,6 +10,7 @@ import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
+import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.StudentConfig;
@@ -110,7 +111,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         DistillationLoop.Step step = new DistillationLoop.Step() {
             private NDArray real;
             private NDArray fake;
-            private NDArray lab;
+            private Condition lab;
             private float[] last;
 
             @Override
@@ -120,7 +121,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                 DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, studentT, sub);
                 NDArray fresh = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
                 real = batch.x0();
-                lab = batch.labels();
+                lab = batch.condition();
                 NDArray xs = batch.z();
                 float mse;
                 float g;

@@ -9,6 +9,7 @@ import org.imagineflash.data.LabeledImages;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
+import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.Prediction;
@@ -70,7 +71,7 @@ public final class GuidanceDistillation implements Distillation {
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
                 int t = r.nextInt(numTrain);
                 DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, t, sub);
-                NDArray lab = batch.labels();
+                Condition lab = batch.condition();
                 NDArray z = batch.z();
                 Prediction guided = teacher.denoiser(lab, opt.cfg()).predict(z, t);
                 float mse;

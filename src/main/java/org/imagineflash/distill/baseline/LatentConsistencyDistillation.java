@@ -9,6 +9,7 @@ import org.imagineflash.data.LabeledImages;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
+import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
@@ -124,7 +125,7 @@ public final class LatentConsistencyDistillation implements Distillation {
                 int tHigh = (r.nextInt(ORIGINAL_STEPS) + 1) * k - 1;
                 int tLow = Math.max(tHigh - k, 0);
                 DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, tHigh, sub);
-                NDArray lab = batch.labels();
+                Condition lab = batch.condition();
                 NDArray z = batch.z();
                 // one guided DDIM step of the teacher: t_{n+k} → t_n
                 Prediction p = teacher.denoiser(lab, opt.cfg()).predict(z, tHigh);

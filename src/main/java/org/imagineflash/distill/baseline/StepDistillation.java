@@ -10,6 +10,7 @@ import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
 import org.imagineflash.model.Denoiser;
+import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.Prediction;
@@ -141,7 +142,7 @@ public final class StepDistillation implements Distillation {
                 int i = r.nextInt(ts.length);
                 int t = ts[i];
                 DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(stageTeacher, data, r, shape, t, sub);
-                NDArray lab = batch.labels();
+                Condition lab = batch.condition();
                 NDArray z = batch.z();
                 double tNext = i + 1 < ts.length ? ts[i + 1] : -1; // −1: clean (α = 1, σ = 0)
                 double tMid = i + 1 < ts.length ? (t + tNext) / 2.0 : t / 2.0;

@@ -12,6 +12,7 @@ import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
 import org.imagineflash.model.Denoiser;
+import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.StudentConfig;
@@ -121,7 +122,7 @@ public final class ImagineFlashDistillation implements Distillation {
         DistillationLoop.Step step = new DistillationLoop.Step() {
             private NDArray x0Student;
             private NDArray real;
-            private NDArray lab;
+            private Condition lab;
             private float[] last;
 
             @Override
@@ -138,7 +139,7 @@ public final class ImagineFlashDistillation implements Distillation {
                 float[] noise = Seeds.gaussian(r, b * hw);
                 float[] fresh = Seeds.gaussian(r, b * hw);
                 int tauInt = opt.target() == DistillOptions.Target.SRL ? opt.shift().apply(t, numTrain, r) : t;
-                lab = Tensors.ints(sub, labels);
+                lab = teacher.classLabels(sub, labels);
                 real = x0Real == null ? null : Tensors.floats(sub, x0Real, shape);
                 NDArray xIn;
                 if (opt.inputs() == DistillOptions.Inputs.BACKWARD) {

@@ -94,7 +94,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
                 labels[i] = i % MixtureProblem.CLASSES;
             }
             ai.djl.ndarray.NDArray xT = org.imagineflash.sampling.NoiseSource.perImage(sub, 77, n, new ai.djl.ndarray.types.Shape(1, 4, 4));
-            ai.djl.ndarray.NDArray lab = org.imagineflash.model.Tensors.ints(sub, labels);
+            org.imagineflash.model.Condition lab = a.classLabels(sub, labels);
             FewStepStudent ddim = new FewStepStudent(a.schedule(), trailing(4), false, true);
             ai.djl.ndarray.NDArray xa = ddim.sample(a.denoiser(lab, cfgA), xT, null);
             ai.djl.ndarray.NDArray xb = ddim.sample(b.denoiser(lab, cfgB), xT, null);
@@ -132,7 +132,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
                 try (ai.djl.ndarray.NDManager sub = m.newSubManager()) {
                     int[] labels = new int[128];
                     ai.djl.ndarray.NDArray real = org.imagineflash.model.Tensors.floats(sub, DistillationLoop.realBatch(d, r, labels), shape);
-                    float loss = critic.discriminatorStep(real, real.neg(), org.imagineflash.model.Tensors.ints(sub, labels), step, sub);
+                    float loss = critic.discriminatorStep(real, real.neg(), teacher.classLabels(sub, labels), step, sub);
                     first += step < 20 ? loss / 20 : 0;
                     last += step >= 280 ? loss / 20 : 0;
                 }

@@ -70,6 +70,61 @@ public final class PngGrid {
         return out;
     }
 
+    /**
+     * RGB images (each C·H·W bytes, channel-major) in a grid of {@code cols} columns, each with its caption wrapped
+     * below it.
+     */
+    public static BufferedImage captioned(List<byte[]> chw, List<String> captions, int h, int w, int cols, int scale) {
+        int tileW = Math.max(w * scale, 200);
+        int textH = 30;
+        int pad = 6;
+        int rows = (chw.size() + cols - 1) / cols;
+        BufferedImage out = new BufferedImage(cols * (tileW + pad) + pad, rows * (h * scale + textH + pad) + pad, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        for (int i = 0; i < chw.size(); i++) {
+            int ox = pad + (i % cols) * (tileW + pad) + (tileW - w * scale) / 2;
+            int oy = pad + (i / cols) * (h * scale + textH + pad);
+            byte[] px = chw.get(i);
+            for (int y = 0; y < h * scale; y++) {
+                for (int x = 0; x < w * scale; x++) {
+                    int o = (y / scale) * w + x / scale;
+                    int rgb = ((px[o] & 0xff) << 16) | ((px[h * w + o] & 0xff) << 8) | (px[2 * h * w + o] & 0xff);
+                    out.setRGB(ox + x, oy + y, rgb);
+                }
+            }
+            g.setColor(Color.BLACK);
+            int tx = pad + (i % cols) * (tileW + pad);
+            List<String> lines = wrap(captions.get(i), g.getFontMetrics(), tileW);
+            for (int l = 0; l < Math.min(2, lines.size()); l++) {
+                g.drawString(lines.get(l), tx, oy + h * scale + 12 + 13 * l);
+            }
+        }
+        g.dispose();
+        return out;
+    }
+
+    private static List<String> wrap(String text, java.awt.FontMetrics fm, int width) {
+        List<String> lines = new java.util.ArrayList<>();
+        StringBuilder line = new StringBuilder();
+        for (String word : text.split(" ")) {
+            String next = line.length() == 0 ? word : line + " " + word;
+            if (fm.stringWidth(next) > width && line.length() > 0) {
+                lines.add(line.toString());
+                line = new StringBuilder(word);
+            } else {
+                line = new StringBuilder(next);
+            }
+        }
+        if (line.length() > 0) {
+            lines.add(line.toString());
+        }
+        return lines;
+    }
+
     public static void write(BufferedImage img, Path file) throws IOException {
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         ImageIO.write(img, "png", bos);

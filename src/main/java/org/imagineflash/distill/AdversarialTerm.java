@@ -16,7 +16,7 @@ import org.imagineflash.model.FeatureNetwork;
 import org.imagineflash.model.Tensors;
 import org.imagineflash.train.AdamW;
 import org.imagineflash.train.Checkpoint;
-import org.imagineflash.train.Seeds;
+import org.imagineflash.random.Seeds;
 
 import java.io.IOException;
 import java.nio.file.Path;

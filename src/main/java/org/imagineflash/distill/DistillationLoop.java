@@ -13,7 +13,7 @@ import org.imagineflash.train.AdamW;
 import org.imagineflash.train.Checkpoint;
 import org.imagineflash.train.Ema;
 import org.imagineflash.train.LrSchedule;
-import org.imagineflash.train.Seeds;
+import org.imagineflash.random.Seeds;
 import org.imagineflash.train.TrainingLoop;
 
 import java.io.IOException;

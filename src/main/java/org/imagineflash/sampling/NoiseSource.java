@@ -4,7 +4,7 @@ import org.imagineflash.model.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.imagineflash.train.Seeds;
+import org.imagineflash.random.Seeds;
 
 import java.util.SplittableRandom;
 

@@ -1,5 +1,6 @@
 package org.imagineflash.train;
 
+import org.imagineflash.random.Seeds;
 import org.imagineflash.model.Tensors;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;

@@ -1,5 +1,6 @@
 package org.imagineflash.train;
 
+import org.imagineflash.random.Seeds;
 import ai.djl.ndarray.NDManager;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;

@@ -15,7 +15,7 @@ import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.StudentConfig;
 import org.imagineflash.model.Tensors;
-import org.imagineflash.train.Seeds;
+import org.imagineflash.random.Seeds;
 
 import java.io.IOException;
 import java.io.PrintStream;

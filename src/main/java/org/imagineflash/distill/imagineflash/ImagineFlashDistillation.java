@@ -18,7 +18,7 @@ import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.StudentConfig;
 import org.imagineflash.model.Tensors;
 import org.imagineflash.sampling.FewStepStudent;
-import org.imagineflash.train.Seeds;
+import org.imagineflash.random.Seeds;
 
 import java.io.IOException;
 import java.io.PrintStream;

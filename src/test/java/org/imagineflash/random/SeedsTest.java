@@ -1,4 +1,4 @@
-package org.imagineflash.train;
+package org.imagineflash.random;
 
 import org.junit.jupiter.api.Test;
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.imagineflash.data.Prompts;
+import org.imagineflash.data.scenes.CaptionParser;
 import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
@@ -134,7 +135,26 @@ public final class Generator implements AutoCloseable {
 
     /** One image for a prompt with the model's defaults. */
     public BufferedImage generate(String prompt, long seed) {
-        return generate(new int[] {Prompts.classOf(prompt)}, seed, defaults()).image(0);
+        return generate(new int[] {classOf(prompt, false)}, seed, defaults()).image(0);
+    }
+
+    /**
+     * The class a class-conditional model draws for a prompt ({@code partial}: also a prefix that names one class, for
+     * generating while the user types). A scene caption, with colours or relations, is refused with an error that says
+     * why rather than as an unknown prompt.
+     */
+    public static int classOf(String prompt, boolean partial) {
+        try {
+            return partial ? Prompts.classOfPartial(prompt) : Prompts.classOf(prompt);
+        } catch (IllegalArgumentException e) {
+            try {
+                CaptionParser.parse(prompt);
+            } catch (IllegalArgumentException notACaption) {
+                throw e;
+            }
+            throw new IllegalArgumentException("'" + prompt + "' asks for colours or a relation, but this model is class-conditional: "
+                    + "it draws one grey garment of a class such as 'sneaker'", e);
+        }
     }
 
     /** The sampler these options describe for this model. */

@@ -60,7 +60,7 @@ public final class SampleCommand implements Callable<Integer> {
             }
             cols = n;
         } else {
-            int k = target.prompt != null ? Prompts.classOf(target.prompt) : target.classIndex;
+            int k = target.prompt != null ? Generator.classOf(target.prompt, false) : target.classIndex;
             Prompts.name(k);
             labels = new int[n];
             java.util.Arrays.fill(labels, k);

@@ -46,7 +46,7 @@ public final class Prompts {
         if (prompt == null) {
             throw new IllegalArgumentException("prompt is required; known prompts: " + String.join(", ", CLASS_NAMES));
         }
-        String p = prompt.trim().toLowerCase(Locale.ROOT).replaceAll("\\s+", " ");
+        String p = prompt.trim().toLowerCase(Locale.ROOT).replaceAll("\\s+", " ").replaceFirst("^(a|an|the) (?=.)", "");
         Integer k = SYNONYMS.get(p);
         if (k == null && p.endsWith("s")) {
             k = SYNONYMS.get(p.substring(0, p.length() - 1));

@@ -2,7 +2,6 @@ package org.imagineflash.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.imagineflash.Generator;
-import org.imagineflash.data.Prompts;
 
 /**
  * A validated {@code POST /api/generate} request. Every field is checked here, once; a bad one is a 400 with a
@@ -50,7 +49,7 @@ record GenerateRequest(String modelName, Generator generator, int label, Generat
         }
         int label;
         try {
-            label = Prompts.classOfPartial(prompt);
+            label = Generator.classOf(prompt, true);
         } catch (IllegalArgumentException e) {
             throw new BadRequest(e.getMessage());
         }

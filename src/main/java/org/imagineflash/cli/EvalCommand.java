@@ -3,7 +3,11 @@ package org.imagineflash.cli;
 import org.imagineflash.Generator;
 import org.imagineflash.data.IdxFile;
 import org.imagineflash.data.LabeledImages;
+import org.imagineflash.data.FashionMnist;
+import org.imagineflash.data.scenes.PromptSuite;
 import org.imagineflash.eval.DomainClassifier;
+import org.imagineflash.eval.SceneBenchmark;
+import org.imagineflash.eval.SceneEvaluator;
 import org.imagineflash.eval.Evaluation;
 import org.imagineflash.model.ModelStore;
 import picocli.CommandLine.Command;
@@ -42,10 +46,23 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--no-speed", description = "skip the latency/throughput measurement") boolean noSpeed;
     @Option(names = "--json", description = "print JSON") boolean json;
+    @Option(names = "--scene-suite", description = "score fashion scenes on the standard prompt suite (" + "prompts/scenes.txt)") boolean sceneSuite;
+    @Option(names = "--prompts", description = "score fashion scenes on this prompt suite (seed<TAB>prompt per line)") Path prompts;
+    @Option(names = "--real-scenes", description = "score real test-split scenes of the suite's prompts: the task's ceiling") boolean realScenes;
+    @Option(names = "--shuffle-captions", description = "judge the scenes against permuted captions: the evaluator's chance level") boolean shuffleCaptions;
+    @Option(names = "--per-prompt", defaultValue = "5", description = "scenes per suite prompt (seeds seed + k)") int perPrompt;
+    @Option(names = "--cell-classifier", defaultValue = "models/classifier-cells", description = "the scene evaluator's 24×24 garment classifier") Path cellClassifier;
+    @Option(names = "--data", description = "Fashion-MNIST directory (for --real-scenes)") Path data;
 
     @Override
     public Integer call() throws Exception {
         Engines.configure();
+        if (sceneSuite || prompts != null) {
+            return scenes();
+        }
+        if (realScenes || shuffleCaptions) {
+            throw new IllegalArgumentException("--real-scenes and --shuffle-captions go with --scene-suite or --prompts");
+        }
         if ((model == null) == (images == null)) {
             throw new IllegalArgumentException("give either --model or --images with --labels");
         }
@@ -102,6 +119,56 @@ public final class EvalCommand implements Callable<Integer> {
             print(out, result);
         }
         return 0;
+    }
+
+    private int scenes() throws Exception {
+        if (sceneSuite && prompts != null) {
+            throw new IllegalArgumentException("give --scene-suite or --prompts, not both");
+        }
+        if (!realScenes) {
+            throw new IllegalArgumentException("scene prompts need a text-to-image model, which this version does not have yet; "
+                    + "--real-scenes scores real scenes of the suite");
+        }
+        if (perPrompt < 1 || perPrompt > 100) {
+            throw new IllegalArgumentException("--per-prompt must be in 1..100, got " + perPrompt);
+        }
+        long t0 = System.nanoTime();
+        PromptSuite suite = PromptSuite.read(prompts != null ? prompts : PromptSuite.DEFAULT);
+        SceneBenchmark.Judged judged = SceneBenchmark.realScenes(suite, FashionMnist.load(data, FashionMnist.Split.TEST), perPrompt);
+        if (shuffleCaptions) {
+            judged = SceneBenchmark.shuffled(judged, seed);
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("source", "real test-split scenes" + (shuffleCaptions ? ", captions shuffled" : ""));
+        result.put("prompts", suite.entries().size());
+        result.put("scenes", judged.images().size());
+        try (DomainClassifier cells = DomainClassifier.load(cellClassifier)) {
+            result.putAll(SceneBenchmark.score(new SceneEvaluator(cells), judged));
+        }
+        result.put("evalSeconds", (System.nanoTime() - t0) / 1e9);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(ModelStore.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+        } else {
+            printScenes(out, result);
+        }
+        return 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    static void printScenes(PrintWriter out, Map<String, Object> r) {
+        for (Map.Entry<String, Object> e : r.entrySet()) {
+            if (!(e.getValue() instanceof Map)) {
+                out.printf("%-24s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.4f", d) : e.getValue());
+            }
+        }
+        Map<String, Object> cb = (Map<String, Object>) r.get("compBench");
+        out.printf("%n%-10s %8s %8s %8s %8s %8s %7s%n", "prompts", "object", "colour", "spatial", "count", "complex", "scenes");
+        for (String part : List.of("all", "seen", "heldOut")) {
+            Map<String, Object> s = (Map<String, Object>) cb.get(part);
+            out.printf("%-10s %8.4f %8.4f %8.4f %8.4f %8.4f %7d%n", part, s.get("object"), s.get("colourBinding"), s.get("spatial"),
+                    s.get("count"), s.get("complex"), s.get("scenes"));
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -2,6 +2,7 @@ package org.imagineflash.cli;
 
 import org.imagineflash.data.FashionMnist;
 import org.imagineflash.data.PngGrid;
+import org.imagineflash.data.scenes.PromptSuite;
 import org.imagineflash.data.scenes.Scene;
 import org.imagineflash.data.scenes.SceneGenerator;
 import org.imagineflash.model.ModelStore;
@@ -26,9 +27,16 @@ public final class ScenesCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "16", description = "scenes, 1..256") int n;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--out", defaultValue = "out/scenes.png") Path out;
+    @Option(names = "--write-suite", description = "write the standard prompt suite to this file instead") Path writeSuite;
 
     @Override
     public Integer call() throws Exception {
+        if (writeSuite != null) {
+            PromptSuite suite = PromptSuite.standard();
+            suite.write(writeSuite);
+            System.out.println("wrote " + writeSuite + " (" + suite.entries().size() + " prompts)");
+            return 0;
+        }
         if (n < 1 || n > 256) {
             throw new IllegalArgumentException("--n must be in 1..256, got " + n);
         }

@@ -2,6 +2,7 @@ package org.imagineflash.cli;
 
 import org.imagineflash.data.FashionMnist;
 import org.imagineflash.data.LabeledImages;
+import org.imagineflash.data.scenes.SceneGenerator;
 import org.imagineflash.eval.ClassifierTraining;
 import org.imagineflash.eval.DomainClassifier;
 import org.imagineflash.eval.FeatureStats;
@@ -34,6 +35,7 @@ public final class TrainClassifierCommand implements Callable<Integer> {
     @Option(names = "--features", defaultValue = "128", description = "penultimate feature dimension") int features;
     @Option(names = "--subset", defaultValue = "2000", description = "real test images kept for precision/recall") int subset;
     @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--scene-cells", description = "train on garments resized to the 24×24 cells of fashion scenes (the scene evaluator's classifier)") boolean sceneCells;
 
     @Override
     public Integer call() throws Exception {
@@ -43,8 +45,10 @@ public final class TrainClassifierCommand implements Callable<Integer> {
         }
         String commit = Provenance.currentGitCommit();
         long t0 = System.nanoTime();
-        LabeledImages train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
-        LabeledImages test = FashionMnist.load(data, FashionMnist.Split.TEST);
+        LabeledImages trainMnist = FashionMnist.load(data, FashionMnist.Split.TRAIN);
+        LabeledImages testMnist = FashionMnist.load(data, FashionMnist.Split.TEST);
+        LabeledImages train = sceneCells ? SceneGenerator.cells(trainMnist) : trainMnist;
+        LabeledImages test = sceneCells ? SceneGenerator.cells(testMnist) : testMnist;
         try (DomainClassifier dc = DomainClassifier.create(new DomainClassifier.Config("classifier", train.height(), features,
                 train.numClasses(), 0), seed)) {
             ClassifierTraining.train(dc, train, steps, batchSize, lr, seed, System.err);
@@ -75,7 +79,7 @@ public final class TrainClassifierCommand implements Callable<Integer> {
             prov.put("seed", seed);
             prov.put("steps", steps);
             prov.put("batchSize", batchSize);
-            prov.put("data", "Fashion-MNIST from " + FashionMnist.locate(data));
+            prov.put("data", "Fashion-MNIST from " + FashionMnist.locate(data) + (sceneCells ? ", resized to 24×24 scene cells" : ""));
             prov.put("gitCommit", commit);
             prov.put("wallSeconds", wall);
             prov.put("machine", Provenance.machineDescription());

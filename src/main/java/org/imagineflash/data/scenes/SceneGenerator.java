@@ -134,6 +134,19 @@ public final class SceneGenerator {
         }
     }
 
+    /** Every image resized to a 24×24 garment cell (rounded grey levels): the data of the scene evaluator's cell classifier. */
+    public static LabeledImages cells(LabeledImages images) {
+        int n = Scene.CELL * Scene.CELL;
+        byte[] px = new byte[images.size() * n];
+        for (int i = 0; i < images.size(); i++) {
+            float[] g = resized(images, i);
+            for (int j = 0; j < n; j++) {
+                px[i * n + j] = (byte) Math.round(g[j]);
+            }
+        }
+        return new LabeledImages(px, images.labels().clone(), Scene.CELL, Scene.CELL, images.numClasses());
+    }
+
     /** Image src of the split resized to 24×24 (grey levels 0..255). */
     public static float[] resized(LabeledImages images, int src) {
         return areaResize(images.pixels(), src * images.height() * images.width(), images.height(), images.width(), Scene.CELL);

@@ -177,4 +177,35 @@ class ScenesTest {
         assertNotEquals(ids[1], ids[2]);
         assertEquals(CaptionParser.words().size(), CaptionParser.vocabulary().size());
     }
+
+    @Test
+    void theShippedPromptSuiteIsTheStandardOneAndCoversTheTask() throws Exception {
+        PromptSuite shipped = PromptSuite.read(PromptSuite.DEFAULT);
+        assertEquals(PromptSuite.standard(), shipped);
+        assertEquals(400, shipped.entries().size());
+        java.util.Set<Caption.Item> items = new java.util.HashSet<>();
+        java.util.Set<Relation> relations = java.util.EnumSet.noneOf(Relation.class);
+        int heldOutRelational = 0;
+        for (PromptSuite.Entry e : shipped.entries()) {
+            items.addAll(e.caption().items());
+            if (e.caption().relation() != null) {
+                relations.add(e.caption().relation());
+                heldOutRelational += e.caption().heldOut() ? 1 : 0;
+            }
+        }
+        assertEquals(80, items.size(), "every colour-garment pair");
+        assertEquals(java.util.EnumSet.allOf(Relation.class), relations);
+        assertTrue(heldOutRelational >= 40, "held-out pairs in two-garment prompts: " + heldOutRelational);
+    }
+
+    @Test
+    void malformedSuiteFilesNameTheLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path f = dir.resolve("s.txt");
+        java.nio.file.Files.writeString(f, "# ok\n0\ta red bag\nseven\ta red bag\n");
+        String m = assertThrows(IllegalArgumentException.class, () -> PromptSuite.read(f)).getMessage();
+        assertTrue(m.contains("line 3"), m);
+        java.nio.file.Files.writeString(f, "0\ta red bagg\n");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> PromptSuite.read(f)).getMessage().contains("unknown word 'bagg'"));
+        assertThrows(IllegalArgumentException.class, () -> PromptSuite.read(dir.resolve("missing.txt")));
+    }
 }

@@ -1,0 +1,72 @@
+package org.imagineflash.eval;
+
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.data.scenes.Caption;
+import org.imagineflash.data.scenes.PromptSuite;
+import org.imagineflash.data.scenes.Scene;
+import org.imagineflash.data.scenes.SceneGenerator;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The text-to-image benchmark over a prompt suite: the scenes to judge (generated, or real ones rendered from
+ * Fashion-MNIST's test split, which give the task's ceiling), their captions, and the CompBench-analogue scores.
+ */
+public final class SceneBenchmark {
+    private SceneBenchmark() {
+    }
+
+    /** Scenes paired with the captions they are judged against. */
+    public record Judged(List<byte[]> images, List<Caption> captions) {
+    }
+
+    /** Real scenes for every prompt of the suite: image k of a prompt rendered with seed + k from the test split. */
+    public static Judged realScenes(PromptSuite suite, LabeledImages testSplit, int perPrompt) {
+        SceneGenerator gen = new SceneGenerator(testSplit, true, 0);
+        List<byte[]> images = new ArrayList<>();
+        List<Caption> captions = new ArrayList<>();
+        for (PromptSuite.Entry e : suite.entries()) {
+            for (int k = 0; k < perPrompt; k++) {
+                Scene s = gen.scene(e.caption(), e.seed() + k);
+                images.add(s.rgb());
+                captions.add(e.caption());
+            }
+        }
+        return new Judged(images, captions);
+    }
+
+    /**
+     * The same scenes with their captions permuted (a fixed random derangement): what chance looks like to the
+     * evaluator.
+     */
+    public static Judged shuffled(Judged j, long seed) {
+        int n = j.captions().size();
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = n - 1; i > 0; i--) { // Sattolo's algorithm: a single cycle, so no caption stays with its scene
+            int k = r.nextInt(i);
+            int t = p[i];
+            p[i] = p[k];
+            p[k] = t;
+        }
+        List<Caption> c = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            c.add(j.captions().get(p[i]));
+        }
+        return new Judged(j.images(), c);
+    }
+
+    /** The CompBench-analogue table of judged scenes. */
+    public static Map<String, Object> score(SceneEvaluator evaluator, Judged j) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("compBench", evaluator.score(j.images(), j.captions()).asMap());
+        return m;
+    }
+}

@@ -1,0 +1,137 @@
+package org.imagineflash.eval;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import org.imagineflash.data.LabeledImages;
+import org.imagineflash.data.scenes.PromptSuite;
+import org.imagineflash.data.scenes.Scene;
+import org.imagineflash.data.scenes.SceneGenerator;
+import org.imagineflash.model.Tensors;
+import org.imagineflash.train.AdamW;
+import org.imagineflash.train.LrSchedule;
+import org.imagineflash.train.TrainingLoop;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Training and calibration of the {@link ContrastiveModel}: the symmetric InfoNCE loss over a batch of training-split
+ * scenes and their captions (synonyms included), cosine similarities divided by a fixed temperature τ = 0.07 (CLIP's
+ * initial value), AdamW with a cosine learning rate. Then the reference statistics of real test-split scenes and the
+ * measurements it is judged by.
+ */
+public final class ContrastiveTraining {
+    static final double TEMPERATURE = 0.07;
+    /** Real test-split scenes in the Fréchet-distance reference statistics. */
+    public static final int REFERENCE_SCENES = 10_000;
+
+    private ContrastiveTraining() {
+    }
+
+    public static TrainingLoop.Outcome train(ContrastiveModel m, SceneGenerator scenes, long steps, int batch, double lr, long seed,
+                                             PrintStream progress) throws IOException {
+        AdamW adam = AdamW.standard(m.parameters(), 1e-4f);
+        LrSchedule schedule = new LrSchedule("cosine", lr, Math.min(200, steps / 10), steps);
+        TrainingLoop.Step step = (s, r, sub) -> {
+            List<byte[]> images = new ArrayList<>();
+            List<String> captions = new ArrayList<>();
+            for (int i = 0; i < batch; i++) {
+                Scene sc = scenes.scene(s * batch + i);
+                images.add(sc.rgb());
+                captions.add(sc.text());
+            }
+            int[] idx = new int[batch];
+            for (int i = 0; i < batch; i++) {
+                idx[i] = i;
+            }
+            NDArray target = Tensors.ints(sub, idx).oneHot(batch).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                ParameterStore ps = new ParameterStore(sub, false);
+                NDArray im = normalised(m.encodeImages(ps, ContrastiveModel.images(sub, images), true));
+                NDArray tx = normalised(m.encodeText(ps, m.tokens(sub, captions), true));
+                NDArray logits = im.matMul(tx.transpose()).div((float) TEMPERATURE);
+                NDArray li = logits.logSoftmax(1).mul(target).sum(new int[] {1}).mean().neg();
+                NDArray lt = logits.logSoftmax(0).mul(target).sum(new int[] {0}).mean().neg();
+                NDArray l = li.add(lt).div(2f);
+                gc.backward(l);
+                return new float[] {l.getFloat()};
+            }
+        };
+        return new TrainingLoop("train-contrastive", steps, seed, 41, schedule, adam).progress(progress).run(m.manager(), step);
+    }
+
+    static NDArray normalised(NDArray x) {
+        return x.div(x.square().sum(new int[] {1}, true).add(1e-12f).sqrt());
+    }
+
+    /** Reference statistics of the image embeddings of real test-split scenes (seed 1). */
+    public static FeatureStats reference(ContrastiveModel m, LabeledImages testSplit) {
+        SceneGenerator gen = new SceneGenerator(testSplit, true, 1);
+        List<byte[]> images = new ArrayList<>();
+        for (int i = 0; i < REFERENCE_SCENES; i++) {
+            images.add(gen.scene(i).rgb());
+        }
+        return FeatureStats.of(m.imageFeatures(images));
+    }
+
+    /**
+     * Top-1 caption retrieval: for each scene, its caption among {@code candidates − 1} other distinct captions drawn
+     * from {@code pool}; the fraction of scenes whose own caption scores highest.
+     */
+    public static double retrievalTop1(ContrastiveModel m, List<byte[]> scenes, List<String> captions, List<String> pool,
+                                       int candidates, long seed) {
+        List<String> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(pool));
+        if (distinct.size() < candidates) {
+            throw new IllegalArgumentException("the pool holds " + distinct.size() + " distinct captions, fewer than " + candidates);
+        }
+        Map<String, float[]> text = new LinkedHashMap<>();
+        float[][] tf = m.textFeatures(distinct);
+        for (int i = 0; i < distinct.size(); i++) {
+            text.put(distinct.get(i), tf[i]);
+        }
+        for (String c : captions) {
+            text.computeIfAbsent(c, k -> m.textFeatures(List.of(k))[0]);
+        }
+        float[][] im = m.imageFeatures(scenes);
+        SplittableRandom r = new SplittableRandom(seed);
+        int hits = 0;
+        for (int i = 0; i < scenes.size(); i++) {
+            double own = ContrastiveModel.cosine(im[i], text.get(captions.get(i)));
+            Set<String> others = new HashSet<>();
+            boolean best = true;
+            while (others.size() < candidates - 1) {
+                String c = distinct.get(r.nextInt(distinct.size()));
+                if (!c.equals(captions.get(i)) && others.add(c) && ContrastiveModel.cosine(im[i], text.get(c)) >= own) {
+                    best = false;
+                }
+            }
+            hits += best ? 1 : 0;
+        }
+        return (double) hits / scenes.size();
+    }
+
+    /** The measurements of a trained model on the suite's real test-split scenes: retrieval, CLIP score, FD. */
+    public static Map<String, Object> measure(ContrastiveModel m, PromptSuite suite, LabeledImages testSplit, int perPrompt) {
+        SceneBenchmark.Judged real = SceneBenchmark.realScenes(suite, testSplit, perPrompt);
+        List<String> captions = real.captions().stream().map(c -> c.text()).toList();
+        List<String> pool = suite.entries().stream().map(PromptSuite.Entry::prompt).toList();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("retrievalTop1Of100", retrievalTop1(m, real.images(), captions, pool, 100, 0));
+        out.put("clipScore", m.score(real.images(), captions));
+        SceneBenchmark.Judged shuffled = SceneBenchmark.shuffled(real, 0);
+        out.put("clipScoreShuffled", m.score(shuffled.images(), shuffled.captions().stream().map(c -> c.text()).toList()));
+        if (m.reference() != null) {
+            out.put("fdRealSuiteVsReference", FrechetDistance.between(FeatureStats.of(m.imageFeatures(real.images())), m.reference()));
+        }
+        return out;
+    }
+}

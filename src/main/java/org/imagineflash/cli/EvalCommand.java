@@ -5,7 +5,10 @@ import org.imagineflash.data.IdxFile;
 import org.imagineflash.data.LabeledImages;
 import org.imagineflash.data.FashionMnist;
 import org.imagineflash.data.scenes.PromptSuite;
+import org.imagineflash.eval.ContrastiveModel;
 import org.imagineflash.eval.DomainClassifier;
+import org.imagineflash.latent.Autoencoder;
+import org.imagineflash.latent.AutoencoderTraining;
 import org.imagineflash.eval.SceneBenchmark;
 import org.imagineflash.eval.SceneEvaluator;
 import org.imagineflash.eval.Evaluation;
@@ -53,6 +56,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--per-prompt", defaultValue = "5", description = "scenes per suite prompt (seeds seed + k)") int perPrompt;
     @Option(names = "--cell-classifier", defaultValue = "models/classifier-cells", description = "the scene evaluator's 24×24 garment classifier") Path cellClassifier;
     @Option(names = "--data", description = "Fashion-MNIST directory (for --real-scenes)") Path data;
+    @Option(names = "--contrastive", defaultValue = "models/contrastive-scenes", description = "the CLIP-analogue model (FD features, CLIP score); skipped if absent") Path contrastive;
+    @Option(names = "--autoencoder", description = "score the scenes after a round trip through this autoencoder (PSNR too)") Path autoencoder;
 
     @Override
     public Integer call() throws Exception {
@@ -142,8 +147,19 @@ public final class EvalCommand implements Callable<Integer> {
         result.put("source", "real test-split scenes" + (shuffleCaptions ? ", captions shuffled" : ""));
         result.put("prompts", suite.entries().size());
         result.put("scenes", judged.images().size());
-        try (DomainClassifier cells = DomainClassifier.load(cellClassifier)) {
-            result.putAll(SceneBenchmark.score(new SceneEvaluator(cells), judged));
+        if (autoencoder != null) {
+            try (Autoencoder ae = Autoencoder.load(autoencoder)) {
+                List<byte[]> rec = AutoencoderTraining.roundTrip(ae, judged.images());
+                result.put("autoencoder", autoencoder.toString());
+                result.put("psnr", AutoencoderTraining.psnr(judged.images(), rec));
+                result.put("decodeMsBatch1", AutoencoderTraining.decodeMillis(ae, 200));
+                judged = SceneBenchmark.withImages(judged, rec);
+            }
+        }
+        boolean withContrastive = java.nio.file.Files.isDirectory(contrastive);
+        try (DomainClassifier cells = DomainClassifier.load(cellClassifier);
+             ContrastiveModel cm = withContrastive ? ContrastiveModel.load(contrastive) : null) {
+            result.putAll(SceneBenchmark.score(new SceneEvaluator(cells), cm, judged));
         }
         result.put("evalSeconds", (System.nanoTime() - t0) / 1e9);
         PrintWriter out = spec.commandLine().getOut();

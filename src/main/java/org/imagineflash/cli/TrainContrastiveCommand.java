@@ -51,7 +51,7 @@ public final class TrainContrastiveCommand implements Callable<Integer> {
         LabeledImages test = FashionMnist.load(data, FashionMnist.Split.TEST);
         try (ContrastiveModel m = ContrastiveModel.create(ContrastiveModel.Config.standard(), seed)) {
             TrainingLoop.Outcome o = ContrastiveTraining.train(m, new SceneGenerator(train, false, seed), steps, batchSize, lr, seed, System.err);
-            m.setReference(ContrastiveTraining.reference(m, test));
+            m.setReference(ContrastiveTraining.reference(m, suite, test));
             Map<String, Object> measured = ContrastiveTraining.measure(m, suite, test, 5);
             double wall = (System.nanoTime() - t0) / 1e9;
             Map<String, Object> prov = new LinkedHashMap<>();
@@ -60,7 +60,7 @@ public final class TrainContrastiveCommand implements Callable<Integer> {
             prov.put("steps", steps);
             prov.put("batchSize", batchSize);
             prov.put("data", "training-split scenes (held-out pairs excluded) from Fashion-MNIST in " + FashionMnist.locate(data)
-                    + "; reference: " + ContrastiveTraining.REFERENCE_SCENES + " test-split scenes");
+                    + "; reference: " + ContrastiveTraining.REFERENCE_PER_PROMPT + " test-split scenes per suite prompt");
             prov.put("gitCommit", commit);
             prov.put("wallSeconds", wall);
             prov.put("trainSeconds", o.wallSeconds());

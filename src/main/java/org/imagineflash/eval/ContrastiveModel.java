@@ -114,14 +114,7 @@ public final class ContrastiveModel implements AutoCloseable {
 
     /** Scenes (C·H·W bytes each) as a (B, 3, 48, 48) tensor in [−1, 1]. */
     public static NDArray images(NDManager m, List<byte[]> scenes) {
-        float[] x = new float[scenes.size() * Scene.BYTES];
-        for (int i = 0; i < scenes.size(); i++) {
-            byte[] s = scenes.get(i);
-            for (int j = 0; j < Scene.BYTES; j++) {
-                x[i * Scene.BYTES + j] = (s[j] & 0xff) / 127.5f - 1f;
-            }
-        }
-        return Tensors.floats(m, x, new Shape(scenes.size(), Scene.CHANNELS, Scene.SIZE, Scene.SIZE));
+        return Tensors.pixels(m, scenes, Scene.CHANNELS, Scene.SIZE, Scene.SIZE);
     }
 
     /** Captions as (B, L) token ids; an unknown word is an error that names it. */

@@ -31,8 +31,8 @@ import java.util.SplittableRandom;
  */
 public final class ContrastiveTraining {
     static final double TEMPERATURE = 0.07;
-    /** Real test-split scenes in the Fréchet-distance reference statistics. */
-    public static final int REFERENCE_SCENES = 10_000;
+    /** Real test-split scenes per suite prompt in the Fréchet-distance reference statistics. */
+    public static final int REFERENCE_PER_PROMPT = 10;
 
     private ContrastiveTraining() {
     }
@@ -73,12 +73,18 @@ public final class ContrastiveTraining {
         return x.div(x.square().sum(new int[] {1}, true).add(1e-12f).sqrt());
     }
 
-    /** Reference statistics of the image embeddings of real test-split scenes (seed 1). */
-    public static FeatureStats reference(ContrastiveModel m, LabeledImages testSplit) {
+    /**
+     * Reference statistics of the image embeddings of real test-split scenes of the suite's prompts, rendered with
+     * other seeds than the ones evaluated ({@value #REFERENCE_PER_PROMPT} per prompt from seed + 100): generated
+     * scenes of a suite are compared with real scenes of the same prompts, and real ones score the floor.
+     */
+    public static FeatureStats reference(ContrastiveModel m, PromptSuite suite, LabeledImages testSplit) {
         SceneGenerator gen = new SceneGenerator(testSplit, true, 1);
         List<byte[]> images = new ArrayList<>();
-        for (int i = 0; i < REFERENCE_SCENES; i++) {
-            images.add(gen.scene(i).rgb());
+        for (PromptSuite.Entry e : suite.entries()) {
+            for (int k = 0; k < REFERENCE_PER_PROMPT; k++) {
+                images.add(gen.scene(e.caption(), e.seed() + 100 + k).rgb());
+            }
         }
         return FeatureStats.of(m.imageFeatures(images));
     }

@@ -63,10 +63,27 @@ public final class SceneBenchmark {
         return new Judged(j.images(), c);
     }
 
-    /** The CompBench-analogue table of judged scenes. */
-    public static Map<String, Object> score(SceneEvaluator evaluator, Judged j) {
+    /**
+     * The scores of judged scenes: with a contrastive model, the Fréchet distance of its image features against its
+     * real-scene reference statistics and the CLIP score; then the CompBench-analogue table.
+     */
+    public static Map<String, Object> score(SceneEvaluator evaluator, ContrastiveModel contrastive, Judged j) {
         Map<String, Object> m = new LinkedHashMap<>();
+        if (contrastive != null) {
+            if (contrastive.reference() != null) {
+                m.put("fd", FrechetDistance.between(FeatureStats.of(contrastive.imageFeatures(j.images())), contrastive.reference()));
+            }
+            m.put("clipScore", contrastive.score(j.images(), j.captions().stream().map(Caption::text).toList()));
+        }
         m.put("compBench", evaluator.score(j.images(), j.captions()).asMap());
         return m;
+    }
+
+    /** The same captions with other images (e.g. an autoencoder's reconstructions). */
+    public static Judged withImages(Judged j, List<byte[]> images) {
+        if (images.size() != j.images().size()) {
+            throw new IllegalArgumentException(images.size() + " images for " + j.images().size() + " scenes");
+        }
+        return new Judged(images, j.captions());
     }
 }

@@ -35,6 +35,22 @@ public final class Tensors {
         return floats(m, data, new Shape(data.length));
     }
 
+    /** Images of bytes (C·H·W each, 0..255) as a (B, C, H, W) tensor scaled to [−1, 1]. */
+    public static NDArray pixels(NDManager m, java.util.List<byte[]> images, int c, int h, int w) {
+        int n = c * h * w;
+        float[] x = new float[images.size() * n];
+        for (int i = 0; i < images.size(); i++) {
+            byte[] s = images.get(i);
+            if (s.length != n) {
+                throw new IllegalArgumentException("an image of " + c + "×" + h + "×" + w + " has " + n + " bytes, got " + s.length);
+            }
+            for (int j = 0; j < n; j++) {
+                x[i * n + j] = (s[j] & 0xff) / 127.5f - 1f;
+            }
+        }
+        return floats(m, x, new Shape(images.size(), c, h, w));
+    }
+
     public static NDArray ints(NDManager m, int[] data) {
         NDArray a = m.zeros(new Shape(data.length), DataType.INT32);
         a.set(IntBuffer.wrap(data));

@@ -23,10 +23,12 @@ public final class Checkpoint {
     public static void save(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Map<String, Object> state,
                             Extra extra) throws IOException {
         ModelStore.writeDirAtomically(dir, tmp -> {
-            ModelStore.writeWeights(model, tmp.resolve("model.params"));
-            // the EMA weights with config.json make the checkpoint directory a loadable model (sample/eval mid-run)
-            ModelStore.writeWeights(ema, tmp.resolve(ModelStore.WEIGHTS));
-            ModelStore.JSON.writeValue(tmp.resolve(ModelStore.CONFIG).toFile(), ema.config());
+            if (model != null) { // null: a network that is not a diffusion model keeps its weights in extra
+                ModelStore.writeWeights(model, tmp.resolve("model.params"));
+                // the EMA weights with config.json make the checkpoint directory a loadable model (sample/eval mid-run)
+                ModelStore.writeWeights(ema, tmp.resolve(ModelStore.WEIGHTS));
+                ModelStore.JSON.writeValue(tmp.resolve(ModelStore.CONFIG).toFile(), ema.config());
+            }
             opt.save(tmp.resolve("adam.bin"));
             if (extra != null) {
                 extra.save(tmp);
@@ -42,8 +44,10 @@ public final class Checkpoint {
         if (!Files.isRegularFile(dir.resolve(STATE))) {
             throw new IOException("no checkpoint to resume in " + dir + " (missing " + STATE + ")");
         }
-        ModelStore.readWeights(model, dir.resolve("model.params"));
-        ModelStore.readWeights(ema, dir.resolve(ModelStore.WEIGHTS));
+        if (model != null) {
+            ModelStore.readWeights(model, dir.resolve("model.params"));
+            ModelStore.readWeights(ema, dir.resolve(ModelStore.WEIGHTS));
+        }
         opt.load(dir.resolve("adam.bin"));
         if (extra != null) {
             extra.load(dir);

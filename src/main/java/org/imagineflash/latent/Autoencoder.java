@@ -1,0 +1,283 @@
+package org.imagineflash.latent;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import org.imagineflash.kernel.Conv2dBlock;
+import org.imagineflash.model.BlockWeights;
+import org.imagineflash.model.GroupNorm;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Resample;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The latent space of the text-to-image task: a KL autoencoder (Kingma &amp; Welling 2014; the first stage of latent
+ * diffusion, Rombach et al. 2022, as in Emu and Stable Diffusion) from 3×48×48 images in [−1, 1] to 4×12×12 latents
+ * (downsampling factor 4).
+ * <pre>
+ *   encoder: conv3×3(c) · [GN, SiLU, conv/2(c)] · [GN, SiLU, conv(2c)] · [GN, SiLU, conv/2(2c)] · [GN, SiLU, conv(2·z)] → (μ, log σ²)
+ *   decoder: conv3×3(2c) · [GN, SiLU, conv(2c)] · [GN, SiLU, up×2, conv(2c)] · [GN, SiLU, conv(c)] · [GN, SiLU, up×2, conv(c)] · [GN, SiLU, conv(3)]
+ * </pre>
+ * Latents are stored scaled: z = scalingFactor·(μ + σ·ε), with the scaling factor chosen after training so that
+ * latents of training scenes have unit variance (diffusers' {@code scaling_factor}); {@link #decode} divides it out.
+ */
+public final class Autoencoder implements AutoCloseable {
+    public static final String CONFIG = "autoencoder.json";
+
+    /**
+     * @param channels c, the first level's channels (the second has 2c)
+     * @param latentChannels z
+     * @param groups GroupNorm groups
+     * @param scalingFactor 1/std of the latents of training scenes (1 before it is measured)
+     */
+    public record Config(String kind, int imageSize, int imageChannels, int channels, int latentChannels, int groups, double scalingFactor) {
+        public Config {
+            if (!"autoencoder".equals(kind)) {
+                throw new IllegalArgumentException("not an autoencoder config (kind '" + kind + "')");
+            }
+            if (imageSize < 8 || imageSize > 1024 || imageSize % 4 != 0 || imageChannels < 1 || imageChannels > 4
+                    || channels < 1 || channels > 1024 || channels % groups != 0 || latentChannels < 1 || latentChannels > 64
+                    || groups < 1 || !(scalingFactor > 0 && Double.isFinite(scalingFactor))) {
+                throw new IllegalArgumentException("invalid autoencoder config " + this);
+            }
+        }
+
+        public static Config scenes() {
+            return new Config("autoencoder", 48, 3, 32, 4, 8, 1.0);
+        }
+
+        public int latentSize() {
+            return imageSize / 4;
+        }
+
+        public Config withScalingFactor(double s) {
+            return new Config(kind, imageSize, imageChannels, channels, latentChannels, groups, s);
+        }
+    }
+
+    private Config config;
+    private final NDManager manager;
+    private final Net net;
+
+    private Autoencoder(Config config) {
+        this.config = config;
+        this.manager = NDManager.newBaseManager();
+        this.net = new Net(config);
+        net.initialize(manager, DataType.FLOAT32, new Shape(1, config.imageChannels(), config.imageSize(), config.imageSize()));
+    }
+
+    public static Autoencoder create(Config config, long seed) {
+        Engine.getInstance().setRandomSeed((int) seed);
+        return new Autoencoder(config);
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public void setScalingFactor(double s) {
+        config = config.withScalingFactor(s);
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public List<Parameter> parameters() {
+        return BlockWeights.parameters(net);
+    }
+
+    /** (μ, log σ²) of the posterior, unscaled, each (B, z, H/4, W/4). */
+    public NDList posterior(ParameterStore ps, NDArray x, boolean training) {
+        NDArray h = net.encoder.forward(ps, new NDList(x), training).head();
+        long z = config.latentChannels();
+        return new NDList(h.get(":, 0:" + z), h.get(":, " + z + ":").clip(-30, 20));
+    }
+
+    /** Scaled latents of the posterior means (deterministic encoding). */
+    public NDArray encode(ParameterStore ps, NDArray x) {
+        return posterior(ps, x, false).get(0).mul((float) config.scalingFactor());
+    }
+
+    /** Images in [−1, 1] (not clipped) from unscaled latents. */
+    public NDArray decodeUnscaled(ParameterStore ps, NDArray z, boolean training) {
+        return net.decoder.forward(ps, new NDList(z), training).head();
+    }
+
+    /** Images in [−1, 1] (not clipped) from scaled latents. */
+    public NDArray decode(ParameterStore ps, NDArray zScaled) {
+        return decodeUnscaled(ps, zScaled.div((float) config.scalingFactor()), false);
+    }
+
+    public void save(Path dir, Map<String, Object> provenance) throws IOException {
+        ModelStore.writeDirAtomically(dir, tmp -> {
+            ModelStore.JSON.writeValue(tmp.resolve(CONFIG).toFile(), config);
+            writeWeights(tmp.resolve(ModelStore.WEIGHTS));
+            ModelStore.JSON.writeValue(tmp.resolve(ModelStore.PROVENANCE).toFile(), provenance);
+        });
+    }
+
+    public void writeWeights(Path file) throws IOException {
+        BlockWeights.write(net, file);
+    }
+
+    public void readWeights(Path file) throws IOException {
+        BlockWeights.read(net, file);
+    }
+
+    public static Autoencoder load(Path dir) throws IOException {
+        Path cfg = dir.resolve(CONFIG);
+        if (!Files.isRegularFile(cfg)) {
+            throw new IOException(dir + " is not an autoencoder directory (no " + CONFIG + "); train one with imagine-flash train-autoencoder");
+        }
+        Config c;
+        try {
+            c = ModelStore.JSON.readValue(cfg.toFile(), Config.class);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(cfg + ": invalid autoencoder config (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        Autoencoder a = new Autoencoder(c);
+        try {
+            a.readWeights(dir.resolve(ModelStore.WEIGHTS));
+        } catch (IOException | RuntimeException e) {
+            a.close();
+            throw e instanceof IOException io ? io : new IOException(dir + ": " + e.getMessage());
+        }
+        return a;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /** GroupNorm → SiLU → a convolution-like block (the pre-activation unit of both halves). */
+    static final class NormActConv extends AbstractBlock {
+        private final GroupNorm norm;
+        private final Block conv;
+
+        NormActConv(int groups, int inChannels, Block conv) {
+            super((byte) 1);
+            norm = addChildBlock("norm", new GroupNorm(groups, inChannels));
+            this.conv = addChildBlock("conv", conv);
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDArray h = norm.forward(ps, inputs, training).head();
+            return conv.forward(ps, new NDList(h.mul(Activation.sigmoid(h))), training);
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return conv.getOutputShapes(inputShapes);
+        }
+
+        @Override
+        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+            norm.initialize(manager, dataType, inputShapes);
+            conv.initialize(manager, dataType, inputShapes);
+        }
+    }
+
+    /** Blocks applied in order, each shape following from the last. */
+    static final class Chain extends AbstractBlock {
+        private final List<Block> blocks = new ArrayList<>();
+
+        Chain() {
+            super((byte) 1);
+        }
+
+        Chain add(Block b) {
+            blocks.add(addChildBlock("b" + blocks.size(), b));
+            return this;
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDList h = inputs;
+            for (Block b : blocks) {
+                h = b.forward(ps, h, training);
+            }
+            return h;
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            Shape[] s = inputShapes;
+            for (Block b : blocks) {
+                s = b.getOutputShapes(s);
+            }
+            return s;
+        }
+
+        @Override
+        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+            Shape[] s = inputShapes;
+            for (Block b : blocks) {
+                b.initialize(manager, dataType, s);
+                s = b.getOutputShapes(s);
+            }
+        }
+    }
+
+    static final class Net extends AbstractBlock {
+        final Chain encoder;
+        final Chain decoder;
+        private final Config config;
+
+        Net(Config c) {
+            super((byte) 1);
+            this.config = c;
+            int c1 = c.channels();
+            int c2 = 2 * c1;
+            int g = c.groups();
+            encoder = addChildBlock("encoder", new Chain()
+                    .add(new Conv2dBlock(c1, 3, 1))
+                    .add(new NormActConv(g, c1, new Resample(c1, Resample.Kind.DOWN)))
+                    .add(new NormActConv(g, c1, new Conv2dBlock(c2, 3, 1)))
+                    .add(new NormActConv(g, c2, new Resample(c2, Resample.Kind.DOWN)))
+                    .add(new NormActConv(g, c2, new Conv2dBlock(2 * c.latentChannels(), 3, 1))));
+            decoder = addChildBlock("decoder", new Chain()
+                    .add(new Conv2dBlock(c2, 3, 1))
+                    .add(new NormActConv(g, c2, new Conv2dBlock(c2, 3, 1)))
+                    .add(new NormActConv(g, c2, new Resample(c2, Resample.Kind.UP)))
+                    .add(new NormActConv(g, c2, new Conv2dBlock(c1, 3, 1)))
+                    .add(new NormActConv(g, c1, new Resample(c1, Resample.Kind.UP)))
+                    .add(new NormActConv(g, c1, new Conv2dBlock(c.imageChannels(), 3, 1))));
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDArray h = encoder.forward(ps, inputs, training).head();
+            return decoder.forward(ps, new NDList(h.get(":, 0:" + config.latentChannels())), training);
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return inputShapes;
+        }
+
+        @Override
+        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+            encoder.initialize(manager, dataType, inputShapes);
+            Shape x = inputShapes[0];
+            decoder.initialize(manager, dataType, new Shape(x.get(0), config.latentChannels(), x.get(2) / 4, x.get(3) / 4));
+        }
+    }
+}

@@ -14,9 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ScenesTest {
+public class ScenesTest {
     /** Ten 28×28 classes, image i of class k: a bright square whose size and place depend on i and k. */
-    static LabeledImages garments(int perClass) {
+    public static LabeledImages garments(int perClass) {
         int n = 10 * perClass;
         byte[] px = new byte[n * 784];
         int[] labels = new int[n];

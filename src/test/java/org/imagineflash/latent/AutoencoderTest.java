@@ -1,0 +1,90 @@
+package org.imagineflash.latent;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import org.imagineflash.data.scenes.Scene;
+import org.imagineflash.data.scenes.SceneGenerator;
+import org.imagineflash.data.scenes.ScenesTest;
+import org.imagineflash.train.TrainingLoop;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class AutoencoderTest {
+    static Autoencoder.Config tiny() {
+        return new Autoencoder.Config("autoencoder", 48, 3, 8, 4, 4, 1.0);
+    }
+
+    @TempDir
+    Path dir;
+
+    static float[] decoded(Autoencoder ae, List<byte[]> scenes) {
+        try (NDManager sub = ae.manager().newSubManager()) {
+            ParameterStore ps = new ParameterStore(sub, false);
+            return ae.decode(ps, ae.encode(ps, AutoencoderTraining.images(sub, scenes))).toFloatArray();
+        }
+    }
+
+    @Test
+    void learnsToReconstructAndRoundTripsThroughItsFiles() throws Exception {
+        SceneGenerator gen = new SceneGenerator(ScenesTest.garments(10), false, 0);
+        List<byte[]> scenes = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            scenes.add(gen.scene(10_000 + i).rgb());
+        }
+        try (Autoencoder ae = Autoencoder.create(tiny(), 1)) {
+            double before = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, gen, 120, 8, 3e-3, 1, null, 0, false, null);
+            double firstL1 = o.losses().get(0)[1];
+            double lastL1 = o.losses().subList(100, 120).stream().mapToDouble(l -> l[1]).average().orElseThrow();
+            assertTrue(lastL1 < firstL1 / 3, firstL1 + " → " + lastL1);
+            ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, gen));
+            assertTrue(ae.config().scalingFactor() > 0);
+            double after = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
+            assertTrue(after > before + 5, before + " → " + after + " dB");
+            ae.save(dir.resolve("ae"), Map.of("test", true));
+            try (Autoencoder loaded = Autoencoder.load(dir.resolve("ae"))) {
+                assertEquals(ae.config(), loaded.config());
+                assertArrayEquals(decoded(ae, scenes), decoded(loaded, scenes));
+            }
+        }
+    }
+
+    @Test
+    void resumingRestoresTheCheckpointedWeightsAndChecksTheRun() throws Exception {
+        SceneGenerator gen = new SceneGenerator(ScenesTest.garments(10), false, 0);
+        List<byte[]> probe = List.of(gen.scene(99).rgb());
+        float[] trained;
+        try (Autoencoder ae = Autoencoder.create(tiny(), 2)) {
+            AutoencoderTraining.train(ae, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, false, null);
+            trained = decoded(ae, probe);
+        }
+        try (Autoencoder ae = Autoencoder.create(tiny(), 7)) { // other initial weights: the checkpoint replaces them
+            assertThrows(IllegalArgumentException.class,
+                    () -> AutoencoderTraining.train(ae, gen, 6, 4, 2e-3, 2, dir.resolve("ck"), 3, true, null));
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, true, null);
+            assertEquals(0, o.losses().size(), "the checkpoint is at the last step");
+            assertArrayEquals(trained, decoded(ae, probe));
+        }
+    }
+
+    @Test
+    void refusesMissingAndCorruptModels() throws Exception {
+        assertThrows(java.io.IOException.class, () -> Autoencoder.load(dir.resolve("none")));
+        Path bad = dir.resolve("bad");
+        Files.createDirectories(bad);
+        Files.writeString(bad.resolve(Autoencoder.CONFIG), "{\"kind\":\"autoencoder\",\"imageSize\":47}");
+        assertThrows(java.io.IOException.class, () -> Autoencoder.load(bad));
+        assertEquals(Scene.SIZE / 4, Autoencoder.Config.scenes().latentSize());
+    }
+}

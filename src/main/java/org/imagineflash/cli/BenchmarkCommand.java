@@ -73,7 +73,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     }
 
     private static double time(DiffusionModel teacher, LabeledImages train, int n) throws java.io.IOException {
-        TrainOptions o = TrainOptions.builder(n).batchSize(64).lr(1e-4).lrSchedule("constant").warmup(0).emaDecay(0.99).labelDropout(0.1).seed(1).build();
+        TrainOptions o = TrainOptions.builder(n).batchSize(64).lr(1e-4).lrSchedule(org.imagineflash.train.LrSchedule.Kind.CONSTANT).warmup(0).emaDecay(0.99).labelDropout(0.1).seed(1).build();
         TeacherTraining.Result r = new TeacherTraining(teacher.config(), o).run(train, null, false, null);
         r.ema().close();
         return r.wallSeconds();

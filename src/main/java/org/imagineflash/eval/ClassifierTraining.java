@@ -24,7 +24,7 @@ public final class ClassifierTraining {
     public static void train(DomainClassifier dc, LabeledImages train, long steps, int batch, double lr, long seed,
                              PrintStream progress) {
         AdamW adam = AdamW.standard(BlockWeights.parameters(dc.net()), 1e-4f);
-        LrSchedule schedule = new LrSchedule("cosine", lr, Math.min(100, steps / 10), steps);
+        LrSchedule schedule = new LrSchedule(LrSchedule.Kind.COSINE, lr, Math.min(100, steps / 10), steps);
         int size = dc.config().imageSize();
         int hw = size * size;
         int k = dc.config().numClasses();

@@ -40,7 +40,7 @@ public final class ContrastiveTraining {
     public static TrainingLoop.Outcome train(ContrastiveModel m, SceneGenerator scenes, long steps, int batch, double lr, long seed,
                                              PrintStream progress) throws IOException {
         AdamW adam = AdamW.standard(m.parameters(), 1e-4f);
-        LrSchedule schedule = new LrSchedule("cosine", lr, Math.min(200, steps / 10), steps);
+        LrSchedule schedule = new LrSchedule(LrSchedule.Kind.COSINE, lr, Math.min(200, steps / 10), steps);
         TrainingLoop.Step step = (s, r, sub) -> {
             List<byte[]> images = new ArrayList<>();
             List<String> captions = new ArrayList<>();

@@ -27,7 +27,7 @@ import ai.djl.util.PairList;
  * 60 s instead of 163 s. So the library kernel is
  * used directly only when that environment variable limits oneDNN to SSE4.1 (the Maven test configuration, and the
  * entry script {@code ./imagine-flash} on CPUs without AVX-512). Otherwise each block picks its kernel per input shape
- * ({@link #CHECKED}): the library kernel where {@link KernelCheck} found it equal to im2col, its channel-padded form or
+ * ({@link ConvKernel#CHECKED}): the library kernel where {@link KernelCheck} found it equal to im2col, its channel-padded form or
  * im2col where not. {@code -Dimagineflash.conv=gemm|library|checked} overrides the choice. All give the same results
  * up to float rounding ({@code Conv2dBlockTest} checks each against the textbook definition), so weights are
  * interchangeable.
@@ -35,20 +35,11 @@ import ai.djl.util.PairList;
  */
 public final class Conv2dBlock extends AbstractBlock {
     /** Which kernel every block uses in this JVM (see the class comment). */
-    public static final String KERNEL = chooseKernel(System.getProperty("imagineflash.conv"), System.getenv("ONEDNN_MAX_CPU_ISA"));
+    public static final ConvKernel KERNEL = chooseKernel(System.getProperty("imagineflash.conv"), System.getenv("ONEDNN_MAX_CPU_ISA"));
     /** A per-thread kernel that overrides every block's own (set only by {@link #withKernel}). */
-    private static final ThreadLocal<String> OVERRIDE = new ThreadLocal<>();
-    /**
-     * The kernel {@link KernelCheck} chose for each convolution geometry (the library kernel where it equals im2col,
-     * forward and, where gradients flow, backward; else the padded form, else im2col), im2col until it has checked.
-     */
-    public static final String CHECKED = "checked";
-    /**
-     * The library kernel on channel counts zero-padded to multiples of 16 (the output sliced back): the oneDNN kernels
-     * found wrong on the project's VM had 24 input or 1 output channel, and their padded forms were right.
-     */
-    static final String PADDED = "padded";
-    private final String impl;
+    private static final ThreadLocal<ConvKernel> OVERRIDE = new ThreadLocal<>();
+    private final ConvKernel impl;
+    private final KernelCheck checks;
     private final int outChannels;
     private final int kernel;
     private final int stride;
@@ -57,13 +48,19 @@ public final class Conv2dBlock extends AbstractBlock {
     private int inChannels;
 
     public Conv2dBlock(int outChannels, int kernel, int stride) {
-        this(outChannels, kernel, stride, KERNEL);
+        this(outChannels, kernel, stride, KERNEL, KernelCheck.shared());
     }
 
-    /** A block with an explicit kernel, {@code "gemm"} or {@code "library"}. */
-    public Conv2dBlock(int outChannels, int kernel, int stride, String impl) {
+    /** A block with an explicit kernel. */
+    public Conv2dBlock(int outChannels, int kernel, int stride, ConvKernel impl) {
+        this(outChannels, kernel, stride, impl, KernelCheck.shared());
+    }
+
+    /** A block with an explicit kernel whose {@link ConvKernel#CHECKED} verdicts come from {@code checks}. */
+    public Conv2dBlock(int outChannels, int kernel, int stride, ConvKernel impl, KernelCheck checks) {
         super((byte) 1);
-        this.impl = chooseKernel(impl, null);
+        this.impl = impl;
+        this.checks = checks;
         if (kernel < 1 || kernel % 2 == 0) {
             throw new IllegalArgumentException("kernel must be odd and ≥ 1, got " + kernel);
         }
@@ -79,14 +76,14 @@ public final class Conv2dBlock extends AbstractBlock {
     }
 
     /**
-     * Runs {@code body} with every block on this thread using {@code kernel} ({@code "gemm"}, {@code "library"} or
-     * {@code "padded"}), so that {@link KernelCheck} can compare kernels on one model's weights.
+     * Runs {@code body} with every block on this thread using {@code kernel} (not {@link ConvKernel#CHECKED}), so that
+     * {@link KernelCheck} can compare kernels on one model's weights.
      */
-    public static <T> T withKernel(String kernel, java.util.function.Supplier<T> body) {
-        if (!kernel.equals("gemm") && !kernel.equals("library") && !kernel.equals(PADDED)) {
-            throw new IllegalArgumentException("kernel must be gemm, library or padded, got " + kernel);
+    public static <T> T withKernel(ConvKernel kernel, java.util.function.Supplier<T> body) {
+        if (kernel == ConvKernel.CHECKED) {
+            throw new IllegalArgumentException("withKernel takes a concrete kernel, not checked");
         }
-        String previous = OVERRIDE.get();
+        ConvKernel previous = OVERRIDE.get();
         OVERRIDE.set(kernel);
         try {
             return body.get();
@@ -95,23 +92,20 @@ public final class Conv2dBlock extends AbstractBlock {
         }
     }
 
-    /** Whether this JVM's blocks pick their kernel per input shape by {@link KernelCheck} ({@link #CHECKED}). */
+    /** Whether this JVM's blocks pick their kernel per input shape by {@link KernelCheck} ({@link ConvKernel#CHECKED}). */
     public static boolean isChecked() {
-        return KERNEL.equals(CHECKED);
+        return KERNEL == ConvKernel.CHECKED;
     }
 
     private static boolean isSse41(String isa) {
         return isa != null && (isa.equalsIgnoreCase("SSE41") || isa.equalsIgnoreCase("SSE4.1"));
     }
 
-    static String chooseKernel(String property, String isa) {
+    static ConvKernel chooseKernel(String property, String isa) {
         if (property != null) {
-            if (!property.equals("gemm") && !property.equals("library") && !property.equals(CHECKED)) {
-                throw new IllegalArgumentException("imagineflash.conv must be gemm, library or checked, got " + property);
-            }
-            return property;
+            return ConvKernel.parse(property);
         }
-        return isSse41(isa) ? "library" : CHECKED;
+        return isSse41(isa) ? ConvKernel.LIBRARY : ConvKernel.CHECKED;
     }
 
     @Override
@@ -126,16 +120,16 @@ public final class Conv2dBlock extends AbstractBlock {
         // the parameter arrays themselves: never attach them to the caller's manager, only views of them
         NDArray w = ps.getValue(weight, x.getDevice(), training); // (C_out, C_in, k, k)
         NDArray bias1 = ps.getValue(bias, x.getDevice(), training);
-        String override = OVERRIDE.get();
-        String k = override != null ? override : impl;
-        if (k.equals(CHECKED)) {
+        ConvKernel override = OVERRIDE.get();
+        ConvKernel k = override != null ? override : impl;
+        if (k == ConvKernel.CHECKED) {
             k = checkedKernel(x, w, training);
         }
-        if (k.equals("library")) {
+        if (k == ConvKernel.LIBRARY) {
             int p = kernel / 2;
             return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, bias1, new Shape(stride, stride), new Shape(p, p), new Shape(1, 1), 1);
         }
-        if (k.equals(PADDED)) {
+        if (k == ConvKernel.PADDED) {
             return new NDList(padded(x, w, bias1));
         }
         NDManager m = x.getManager();
@@ -146,10 +140,10 @@ public final class Conv2dBlock extends AbstractBlock {
         return new NDList(gemm(x, w2, bt));
     }
 
-    /** The kernel for this input under {@link #CHECKED} ({@link KernelCheck#kernelFor}). */
-    private String checkedKernel(NDArray x, NDArray w, boolean training) {
+    /** The kernel for this input under {@link ConvKernel#CHECKED} ({@link KernelCheck#kernelFor}). */
+    private ConvKernel checkedKernel(NDArray x, NDArray w, boolean training) {
         boolean backward = ai.djl.pytorch.jni.JniUtils.isGradMode() && (training || x.hasGradient() || w.hasGradient());
-        return KernelCheck.kernelFor(this, new KernelCheck.Geometry(outChannels, kernel, stride, x.getShape(), backward));
+        return checks.kernelFor(this, new KernelCheck.Geometry(outChannels, kernel, stride, x.getShape(), backward));
     }
 
     /** The library convolution with C_in and C_out zero-padded to multiples of 16; equal to the plain one in exact arithmetic. */

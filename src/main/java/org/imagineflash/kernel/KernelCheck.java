@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
  * Chooses, per convolution geometry (channels, kernel, stride, input shape), a kernel that gives the same results as
  * im2col (one matrix product per convolution; always correct): PyTorch's library convolution (oneDNN, vectorised up
  * to {@code ONEDNN_MAX_CPU_ISA}), else that convolution with channel counts zero-padded to multiples of 16, else
- * im2col. This is {@link Conv2dBlock#CHECKED}, the kernel wherever oneDNN is not limited to SSE4.1.
+ * im2col. This is {@link ConvKernel#CHECKED}, the kernel wherever oneDNN is not limited to SSE4.1.
  *
  * <p>Why: on the project's VM (AMD EPYC, AVX-512), oneDNN's vectorised convolutions are 1.75× (inference) to 2.9×
  * (a training step) faster than its SSE4.1 ones, but wrong for some shapes, deterministically:
@@ -29,32 +29,39 @@ public final class KernelCheck {
     public static final double TOLERANCE = 1e-4;
     /** Largest allowed relative difference of a gradient (input or weights); measured ~1e-5 where right, ~1 where wrong. */
     public static final double GRADIENT_TOLERANCE = 1e-3;
-    /** The kernel chosen per geometry, shared by all blocks: the failures found depend on the geometry, not the weights. */
-    private static final java.util.Map<Geometry, String> VERDICTS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final KernelCheck SHARED = new KernelCheck();
+    /** The kernel chosen per geometry, shared by the blocks of this registry: the failures found depend on the geometry, not the weights. */
+    private final java.util.Map<Geometry, ConvKernel> verdicts = new java.util.concurrent.ConcurrentHashMap<>();
     /** Geometries met with gradients and not checked yet, each with one block that has it. */
-    private static final java.util.Map<Geometry, Conv2dBlock> PENDING = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Geometry, Conv2dBlock> pending = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** What a verdict depends on: the convolution's output channels, kernel, stride, input shape, and whether gradients flow. */
     record Geometry(int outChannels, int kernel, int stride, Shape input, boolean backward) {
     }
 
-    private KernelCheck() {
+    /** An empty registry (tests; blocks built with it keep their own verdicts). */
+    public KernelCheck() {
+    }
+
+    /** The registry of every block built without one: verdicts hold for the JVM's CPU, so one per process suffices. */
+    public static KernelCheck shared() {
+        return SHARED;
     }
 
     /**
-     * The kernel for {@code block} at geometry {@code g} under {@link Conv2dBlock#CHECKED}: a geometry met for the first
+     * The kernel for {@code block} at geometry {@code g} under {@link ConvKernel#CHECKED}: a geometry met for the first
      * time is checked at once when no gradient flows (a forward comparison); when one does, it runs on im2col and waits
      * for {@link #verifyPending()}, which a training loop calls between iterations (outside its gradient collector).
      */
-    static String kernelFor(Conv2dBlock block, Geometry g) {
-        String chosen = VERDICTS.get(g);
+    ConvKernel kernelFor(Conv2dBlock block, Geometry g) {
+        ConvKernel chosen = verdicts.get(g);
         if (chosen == null) {
             if (g.backward()) {
-                PENDING.putIfAbsent(g, block);
-                return "gemm";
+                pending.putIfAbsent(g, block);
+                return ConvKernel.GEMM;
             }
             chosen = choose(block, g.input(), false);
-            VERDICTS.put(g, chosen);
+            verdicts.put(g, chosen);
         }
         return chosen;
     }
@@ -64,26 +71,26 @@ public final class KernelCheck {
      * records the verdicts, so later passes run the library kernel where it agreed. Call outside any gradient
      * collector, between training iterations; it leaves the checked blocks' parameter gradients at zero.
      */
-    public static void verifyPending() {
-        for (Geometry g : new java.util.ArrayList<>(PENDING.keySet())) {
-            Conv2dBlock block = PENDING.remove(g);
-            if (block != null && !VERDICTS.containsKey(g)) {
-                VERDICTS.put(g, choose(block, g.input(), true));
+    public void verifyPending() {
+        for (Geometry g : new java.util.ArrayList<>(pending.keySet())) {
+            Conv2dBlock block = pending.remove(g);
+            if (block != null && !verdicts.containsKey(g)) {
+                verdicts.put(g, choose(block, g.input(), true));
             }
         }
     }
 
     /**
      * The fastest kernel that agrees with im2col for {@code block} at {@code shape}: the library kernel, else its
-     * channel-padded form ({@link Conv2dBlock#PADDED}), else im2col itself.
+     * channel-padded form ({@link ConvKernel#PADDED}), else im2col itself.
      */
-    static String choose(Conv2dBlock block, Shape shape, boolean backward) {
-        for (String k : new String[] {"library", Conv2dBlock.PADDED}) {
+    static ConvKernel choose(Conv2dBlock block, Shape shape, boolean backward) {
+        for (ConvKernel k : new ConvKernel[] {ConvKernel.LIBRARY, ConvKernel.PADDED}) {
             if (agrees(block, shape, backward, k)) {
                 return k;
             }
         }
-        return "gemm";
+        return ConvKernel.GEMM;
     }
 
     /**
@@ -91,7 +98,7 @@ public final class KernelCheck {
      * (relative {@link #TOLERANCE}) and, with {@code backward}, the same input and parameter gradients
      * ({@link #GRADIENT_TOLERANCE}) for a random upstream gradient.
      */
-    static boolean agrees(Conv2dBlock block, Shape shape, boolean backward, String kernel0) {
+    static boolean agrees(Conv2dBlock block, Shape shape, boolean backward, ConvKernel kernel0) {
         java.util.SplittableRandom r = new java.util.SplittableRandom(shape.hashCode());
         float[] data = new float[(int) shape.size()];
         for (int i = 0; i < data.length; i++) {
@@ -103,11 +110,11 @@ public final class KernelCheck {
             up[i] = (float) ru.nextGaussian();
         }
         float[][][] results = new float[2][][];
-        String[] kernels = {kernel0, "gemm"};
+        ConvKernel[] kernels = {kernel0, ConvKernel.GEMM};
         boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
         try {
             for (int k = 0; k < 2; k++) {
-                String kernel = kernels[k];
+                ConvKernel kernel = kernels[k];
                 try (NDManager sub = NDManager.newBaseManager()) {
                     NDArray x = floats(sub, data, shape);
                     ai.djl.training.ParameterStore ps = new ai.djl.training.ParameterStore(sub, false);

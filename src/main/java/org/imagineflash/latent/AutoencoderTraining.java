@@ -44,7 +44,7 @@ public final class AutoencoderTraining {
                                              Path checkpointDir, long checkpointEvery, boolean resume, PrintStream progress)
             throws IOException {
         AdamW adam = AdamW.standard(ae.parameters(), 1e-4f);
-        LrSchedule schedule = new LrSchedule("cosine", lr, Math.min(200, steps / 10), steps);
+        LrSchedule schedule = new LrSchedule(LrSchedule.Kind.COSINE, lr, Math.min(200, steps / 10), steps);
         int z = ae.config().latentChannels();
         int ls = ae.config().latentSize();
         Shape latent = new Shape(batch, z, ls, ls);

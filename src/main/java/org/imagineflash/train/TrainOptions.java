@@ -14,7 +14,7 @@ package org.imagineflash.train;
  * @param seed seed of every random stream
  * @param checkpointEvery steps between checkpoints (0: only at the end)
  */
-public record TrainOptions(long steps, int batchSize, double lr, String lrSchedule, long warmup, double weightDecay,
+public record TrainOptions(long steps, int batchSize, double lr, LrSchedule.Kind lrSchedule, long warmup, double weightDecay,
                            double emaDecay, double labelDropout, long seed, long checkpointEvery) {
     public TrainOptions {
         if (steps < 1) {
@@ -48,7 +48,7 @@ public record TrainOptions(long steps, int batchSize, double lr, String lrSchedu
         private final long steps;
         private int batchSize = 64;
         private double lr = 1e-3;
-        private String lrSchedule = "cosine";
+        private LrSchedule.Kind lrSchedule = LrSchedule.Kind.COSINE;
         private long warmup = 200;
         private double weightDecay;
         private double emaDecay = 0.999;
@@ -70,8 +70,14 @@ public record TrainOptions(long steps, int batchSize, double lr, String lrSchedu
             return this;
         }
 
-        public Builder lrSchedule(String v) {
+        public Builder lrSchedule(LrSchedule.Kind v) {
             lrSchedule = v;
+            return this;
+        }
+
+        /** cosine | constant. */
+        public Builder lrSchedule(String v) {
+            lrSchedule = LrSchedule.Kind.parse(v);
             return this;
         }
 

@@ -116,7 +116,7 @@ public final class TrainingLoop {
                         ema.update(s);
                     }
                     step.afterUpdate(s, sub);
-                    KernelCheck.verifyPending();
+                    KernelCheck.shared().verifyPending();
                 }
                 if (!Float.isFinite(terms[0])) {
                     throw new IllegalStateException(name + " diverged at step " + s + " (non-finite loss); lower --lr");

@@ -46,11 +46,11 @@ class Conv2dBlockTest {
     }
 
     private static void check(int k, int s, int h) {
-        check(k, s, h, "gemm");
-        check(k, s, h, "library");
+        check(k, s, h, ConvKernel.GEMM);
+        check(k, s, h, ConvKernel.LIBRARY);
     }
 
-    private static void check(int k, int s, int h, String impl) {
+    private static void check(int k, int s, int h, ConvKernel impl) {
         int b = 2;
         int c = 3;
         int o = 4;
@@ -70,7 +70,7 @@ class Conv2dBlockTest {
             NDArray out = conv.forward(new ParameterStore(m, false), new NDList(x), false).head();
             int ho = (h - 1) / s + 1;
             assertEquals(new Shape(b, o, ho, ho), out.getShape());
-            assertArrayEquals(expected, out.toFloatArray(), 1e-4f, impl);
+            assertArrayEquals(expected, out.toFloatArray(), 1e-4f, impl.id());
         }
     }
 
@@ -95,8 +95,8 @@ class Conv2dBlockTest {
         // the failure this guards against: oneDNN's convolution returning NaN / wrong values after backward passes
         try (NDManager m = NDManager.newBaseManager()) {
             Shape in = new Shape(8, 16, 28, 28);
-            Conv2dBlock gemm = new Conv2dBlock(16, 3, 1, "gemm");
-            Conv2dBlock lib = new Conv2dBlock(16, 3, 1, "library");
+            Conv2dBlock gemm = new Conv2dBlock(16, 3, 1, ConvKernel.GEMM);
+            Conv2dBlock lib = new Conv2dBlock(16, 3, 1, ConvKernel.LIBRARY);
             gemm.initialize(m, DataType.FLOAT32, in);
             lib.initialize(m, DataType.FLOAT32, in);
             lib.getParameters().get("weight").getArray().set(gemm.getParameters().get("weight").getArray().toFloatArray());
@@ -128,12 +128,12 @@ class Conv2dBlockTest {
 
     @Test
     void kernelChoice() {
-        assertEquals("library", Conv2dBlock.chooseKernel(null, "SSE41"));
+        assertEquals(ConvKernel.LIBRARY, Conv2dBlock.chooseKernel(null, "SSE41"));
         // above SSE4.1 (or no limit) each block checks its kernel per shape
-        assertEquals("checked", Conv2dBlock.chooseKernel(null, null));
-        assertEquals("checked", Conv2dBlock.chooseKernel(null, "AVX512_CORE"));
-        assertEquals("checked", Conv2dBlock.chooseKernel("checked", "SSE41"));
-        assertEquals("gemm", Conv2dBlock.chooseKernel("gemm", "SSE41"));
+        assertEquals(ConvKernel.CHECKED, Conv2dBlock.chooseKernel(null, null));
+        assertEquals(ConvKernel.CHECKED, Conv2dBlock.chooseKernel(null, "AVX512_CORE"));
+        assertEquals(ConvKernel.CHECKED, Conv2dBlock.chooseKernel("checked", "SSE41"));
+        assertEquals(ConvKernel.GEMM, Conv2dBlock.chooseKernel("gemm", "SSE41"));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Conv2dBlock.chooseKernel("fast", null));
     }
 }

@@ -39,12 +39,12 @@ class KernelCheckTest {
         try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
             for (int[] c : new int[][] {{24, 8}, {16, 1}}) {
                 ai.djl.ndarray.types.Shape in = new ai.djl.ndarray.types.Shape(4, c[0], 14, 14);
-                Conv2dBlock conv = new Conv2dBlock(c[1], 3, 1, "library");
+                Conv2dBlock conv = new Conv2dBlock(c[1], 3, 1, ConvKernel.LIBRARY);
                 conv.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32, in);
                 conv.getParameters().forEach(p -> p.getValue().getArray().setRequiresGradient(true));
-                assertEquals("library", KernelCheck.choose(conv, in, false));
-                assertEquals("library", KernelCheck.choose(conv, in, true));
-                assertTrue(KernelCheck.agrees(conv, in, true, Conv2dBlock.PADDED), "the padded form equals im2col too");
+                assertEquals(ConvKernel.LIBRARY, KernelCheck.choose(conv, in, false));
+                assertEquals(ConvKernel.LIBRARY, KernelCheck.choose(conv, in, true));
+                assertTrue(KernelCheck.agrees(conv, in, true, ConvKernel.PADDED), "the padded form equals im2col too");
                 for (var p : conv.getParameters()) {
                     float[] g = p.getValue().getArray().getGradient().toFloatArray();
                     for (float v : g) {
@@ -59,7 +59,8 @@ class KernelCheckTest {
     void sse41IsNotTheCheckedSetting() {
         assumeTrue("SSE41".equals(System.getenv("ONEDNN_MAX_CPU_ISA")), "runs in the default execution");
         assertFalse(Conv2dBlock.isChecked());
-        assertThrows(IllegalArgumentException.class, () -> Conv2dBlock.withKernel("fast", () -> 1));
+        assertThrows(IllegalArgumentException.class, () -> Conv2dBlock.withKernel(ConvKernel.CHECKED, () -> 1));
+        assertThrows(IllegalArgumentException.class, () -> ConvKernel.parse("fast"));
     }
 
     /**
@@ -87,8 +88,8 @@ class KernelCheckTest {
             }
             org.imagineflash.model.Condition l = m.classLabels(sub, labels);
             NDArray ts = sub.full(new Shape(batch), 500f);
-            float[] lib = Conv2dBlock.withKernel("library", () -> m.forward(x, ts, l, false).toFloatArray());
-            float[] ref = Conv2dBlock.withKernel("gemm", () -> m.forward(x, ts, l, false).toFloatArray());
+            float[] lib = Conv2dBlock.withKernel(ConvKernel.LIBRARY, () -> m.forward(x, ts, l, false).toFloatArray());
+            float[] ref = Conv2dBlock.withKernel(ConvKernel.GEMM, () -> m.forward(x, ts, l, false).toFloatArray());
             worst = KernelCheck.relativeDifference(lib, ref);
         } finally {
             ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);

@@ -1,6 +1,7 @@
 package org.imagineflash.model;
 
 import org.imagineflash.kernel.Conv2dBlock;
+import org.imagineflash.kernel.ConvKernel;
 import org.imagineflash.Generator;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +30,7 @@ class VectorisedInferenceTest {
                     labels[i] = i % 10;
                 }
                 byte[] fast = g.generate(labels, 100L * batch, o).pixels();
-                byte[] ref = Conv2dBlock.withKernel("gemm", () -> g.generate(labels, 100L * batch, o)).pixels();
+                byte[] ref = Conv2dBlock.withKernel(ConvKernel.GEMM, () -> g.generate(labels, 100L * batch, o)).pixels();
                 for (int i = 0; i < ref.length; i++) {
                     worst = Math.max(worst, Math.abs((fast[i] & 255) - (ref[i] & 255)));
                 }

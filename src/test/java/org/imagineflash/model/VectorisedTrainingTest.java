@@ -2,6 +2,7 @@ package org.imagineflash.model;
 
 import org.imagineflash.kernel.KernelCheck;
 import org.imagineflash.kernel.Conv2dBlock;
+import org.imagineflash.kernel.ConvKernel;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -32,9 +33,9 @@ class VectorisedTrainingTest {
                 p.getArray().setRequiresGradient(true);
             }
             List<float[]> first = gradients(m);   // shapes met for the first time: im2col, then queued
-            KernelCheck.verifyPending();
+            KernelCheck.shared().verifyPending();
             List<float[]> checked = gradients(m); // now the kernels the check chose
-            List<float[]> ref = Conv2dBlock.withKernel("gemm", () -> gradients(m));
+            List<float[]> ref = Conv2dBlock.withKernel(ConvKernel.GEMM, () -> gradients(m));
             for (int i = 0; i < ref.size(); i++) {
                 assertTrue(KernelCheck.relativeDifference(first.get(i), ref.get(i)) <= KernelCheck.GRADIENT_TOLERANCE, "first pass, parameter " + i);
                 double e = KernelCheck.relativeDifference(checked.get(i), ref.get(i));

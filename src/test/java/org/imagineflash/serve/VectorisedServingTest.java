@@ -3,6 +3,7 @@ package org.imagineflash.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.imagineflash.Generator;
 import org.imagineflash.kernel.Conv2dBlock;
+import org.imagineflash.kernel.ConvKernel;
 import org.imagineflash.model.ModelStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,7 +51,7 @@ class VectorisedServingTest {
             }
         }
         try (Generator g = Generator.load(models.resolve("student-tiny"))) {
-            byte[] ref = Conv2dBlock.withKernel("gemm", () -> g.generate(new int[] {8, 8, 8, 8}, 3, g.defaults())).pixels();
+            byte[] ref = Conv2dBlock.withKernel(ConvKernel.GEMM, () -> g.generate(new int[] {8, 8, 8, 8}, 3, g.defaults())).pixels();
             int worst = 0;
             for (int i = 0; i < ref.length; i++) {
                 worst = Math.max(worst, Math.abs((served[i] & 255) - (ref[i] & 255)));

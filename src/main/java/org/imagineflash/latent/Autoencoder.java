@@ -29,10 +29,13 @@ import java.util.Map;
  * The latent space of the text-to-image task: a KL autoencoder (Kingma &amp; Welling 2014; the first stage of latent
  * diffusion, Rombach et al. 2022, as in Emu and Stable Diffusion) from 3×48×48 images in [−1, 1] to 4×12×12 latents
  * (downsampling factor 4).
+ * With widths (f, m, w) at 48×48, 24×24 and 12×12, every bracket GroupNorm → SiLU → convolution 3×3:
  * <pre>
- *   encoder: conv3×3(c) · [GN, SiLU, conv/2(c)] · [GN, SiLU, conv(2c)] · [GN, SiLU, conv/2(2c)] · [GN, SiLU, conv(2·z)] → (μ, log σ²)
- *   decoder: conv3×3(2c) · [GN, SiLU, conv(2c)] · [GN, SiLU, up×2, conv(2c)] · [GN, SiLU, conv(c)] · [GN, SiLU, up×2, conv(c)] · [GN, SiLU, conv(3)]
+ *   encoder: conv(f) · [conv/2(f)] · [conv(m)] · [conv/2(m)] · [conv(w)] · [conv(w)] · [conv(2·z)] → (μ, log σ²)
+ *   decoder: conv(w) · [conv(w)] · [conv(w)] · [conv(m)] · [up×2, conv(m)] · [conv(f)] · [up×2, conv(f)] · [conv(3)]
  * </pre>
+ * The decoder narrows before it upsamples, so most of its depth runs at 12×12: it runs after every student's last
+ * step and must stay cheap at batch 1.
  * Latents are stored scaled: z = scalingFactor·(μ + σ·ε), with the scaling factor chosen after training so that
  * latents of training scenes have unit variance (diffusers' {@code scaling_factor}); {@link #decode} divides it out.
  */
@@ -40,25 +43,25 @@ public final class Autoencoder implements AutoCloseable {
     public static final String CONFIG = "autoencoder.json";
 
     /**
-     * @param channels c, the first level's channels (the second has 2c)
+     * @param widths channels at full, half and quarter resolution
      * @param latentChannels z
      * @param groups GroupNorm groups
      * @param scalingFactor 1/std of the latents of training scenes (1 before it is measured)
      */
-    public record Config(String kind, int imageSize, int imageChannels, int channels, int latentChannels, int groups, double scalingFactor) {
+    public record Config(String kind, int imageSize, int imageChannels, int[] widths, int latentChannels, int groups, double scalingFactor) {
         public Config {
             if (!"autoencoder".equals(kind)) {
                 throw new IllegalArgumentException("not an autoencoder config (kind '" + kind + "')");
             }
             if (imageSize < 8 || imageSize > 1024 || imageSize % 4 != 0 || imageChannels < 1 || imageChannels > 4
-                    || channels < 1 || channels > 1024 || channels % groups != 0 || latentChannels < 1 || latentChannels > 64
-                    || groups < 1 || !(scalingFactor > 0 && Double.isFinite(scalingFactor))) {
+                    || widths == null || widths.length != 3 || java.util.Arrays.stream(widths).anyMatch(w -> w < 1 || w > 1024 || w % groups != 0)
+                    || latentChannels < 1 || latentChannels > 64 || groups < 1 || !(scalingFactor > 0 && Double.isFinite(scalingFactor))) {
                 throw new IllegalArgumentException("invalid autoencoder config " + this);
             }
         }
 
         public static Config scenes() {
-            return new Config("autoencoder", 48, 3, 32, 4, 8, 1.0);
+            return new Config("autoencoder", 48, 3, new int[] {32, 48, 96}, 4, 8, 1.0);
         }
 
         public int latentSize() {
@@ -66,7 +69,25 @@ public final class Autoencoder implements AutoCloseable {
         }
 
         public Config withScalingFactor(double s) {
-            return new Config(kind, imageSize, imageChannels, channels, latentChannels, groups, s);
+            return new Config(kind, imageSize, imageChannels, widths, latentChannels, groups, s);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Config c && kind.equals(c.kind) && imageSize == c.imageSize && imageChannels == c.imageChannels
+                    && java.util.Arrays.equals(widths, c.widths) && latentChannels == c.latentChannels && groups == c.groups
+                    && scalingFactor == c.scalingFactor;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(kind, imageSize, imageChannels, java.util.Arrays.hashCode(widths), latentChannels, groups, scalingFactor);
+        }
+
+        @Override
+        public String toString() {
+            return "Config[" + imageChannels + "×" + imageSize + "², widths " + java.util.Arrays.toString(widths) + ", latent "
+                    + latentChannels + ", groups " + groups + ", scale " + scalingFactor + "]";
         }
     }
 
@@ -244,22 +265,27 @@ public final class Autoencoder implements AutoCloseable {
         Net(Config c) {
             super((byte) 1);
             this.config = c;
-            int c1 = c.channels();
-            int c2 = 2 * c1;
+            int f = c.widths()[0];
+            int m = c.widths()[1];
+            int w = c.widths()[2];
             int g = c.groups();
             encoder = addChildBlock("encoder", new Chain()
-                    .add(new Conv2dBlock(c1, 3, 1))
-                    .add(new NormActConv(g, c1, new Resample(c1, Resample.Kind.DOWN)))
-                    .add(new NormActConv(g, c1, new Conv2dBlock(c2, 3, 1)))
-                    .add(new NormActConv(g, c2, new Resample(c2, Resample.Kind.DOWN)))
-                    .add(new NormActConv(g, c2, new Conv2dBlock(2 * c.latentChannels(), 3, 1))));
+                    .add(new Conv2dBlock(f, 3, 1))
+                    .add(new NormActConv(g, f, new Resample(f, Resample.Kind.DOWN)))
+                    .add(new NormActConv(g, f, new Conv2dBlock(m, 3, 1)))
+                    .add(new NormActConv(g, m, new Resample(m, Resample.Kind.DOWN)))
+                    .add(new NormActConv(g, m, new Conv2dBlock(w, 3, 1)))
+                    .add(new NormActConv(g, w, new Conv2dBlock(w, 3, 1)))
+                    .add(new NormActConv(g, w, new Conv2dBlock(2 * c.latentChannels(), 3, 1))));
             decoder = addChildBlock("decoder", new Chain()
-                    .add(new Conv2dBlock(c2, 3, 1))
-                    .add(new NormActConv(g, c2, new Conv2dBlock(c2, 3, 1)))
-                    .add(new NormActConv(g, c2, new Resample(c2, Resample.Kind.UP)))
-                    .add(new NormActConv(g, c2, new Conv2dBlock(c1, 3, 1)))
-                    .add(new NormActConv(g, c1, new Resample(c1, Resample.Kind.UP)))
-                    .add(new NormActConv(g, c1, new Conv2dBlock(c.imageChannels(), 3, 1))));
+                    .add(new Conv2dBlock(w, 3, 1))
+                    .add(new NormActConv(g, w, new Conv2dBlock(w, 3, 1)))
+                    .add(new NormActConv(g, w, new Conv2dBlock(w, 3, 1)))
+                    .add(new NormActConv(g, w, new Conv2dBlock(m, 3, 1)))
+                    .add(new NormActConv(g, m, new Resample(m, Resample.Kind.UP)))
+                    .add(new NormActConv(g, m, new Conv2dBlock(f, 3, 1)))
+                    .add(new NormActConv(g, f, new Resample(f, Resample.Kind.UP)))
+                    .add(new NormActConv(g, f, new Conv2dBlock(c.imageChannels(), 3, 1))));
         }
 
         @Override

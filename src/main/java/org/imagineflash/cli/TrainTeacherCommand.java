@@ -3,6 +3,12 @@ package org.imagineflash.cli;
 import org.imagineflash.data.ImageFolder;
 import org.imagineflash.data.FashionMnist;
 import org.imagineflash.data.LabeledImages;
+import org.imagineflash.data.scenes.CaptionParser;
+import org.imagineflash.data.scenes.SceneGenerator;
+import org.imagineflash.latent.Autoencoder;
+import org.imagineflash.latent.SceneLatents;
+import org.imagineflash.model.TextEncoderConfig;
+import org.imagineflash.train.TeacherData;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Parameterization;
@@ -23,7 +29,8 @@ import java.util.concurrent.Callable;
 
 /** {@code imagine-flash train-teacher}: trains the class-conditional diffusion teacher. */
 @Command(name = "train-teacher", mixinStandardHelpOptions = true,
-        description = "Train a class-conditional diffusion UNet (the teacher) on Fashion-MNIST or a PNG image folder.")
+        description = {"Train a diffusion UNet (the teacher): class-conditional on Fashion-MNIST or a PNG image folder, or",
+                "text-to-image on the latents of fashion scenes (--task scenes --autoencoder DIR)."})
 public final class TrainTeacherCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -55,6 +62,12 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     @Option(names = "--channel-mults", defaultValue = "1,2,2", split = ",") int[] channelMults;
     @Option(names = "--res-blocks", defaultValue = "1") int resBlocks;
     @Option(names = "--attention", defaultValue = "7", split = ",", description = "resolutions with self-attention") int[] attention;
+    @Option(names = "--task", defaultValue = "fmnist", description = "fmnist (class-conditional, also --image-folder) | scenes "
+            + "(text-to-image on fashion-scene latents: needs --autoencoder)") String task;
+    @Option(names = "--autoencoder", description = "scenes: the autoencoder whose latents the teacher denoises") Path autoencoder;
+    @Option(names = "--text-width", defaultValue = "96", description = "scenes: the text encoder's width") int textWidth;
+    @Option(names = "--text-layers", defaultValue = "2", description = "scenes: the text encoder's transformer blocks") int textLayers;
+    @Option(names = "--max-tokens", defaultValue = "16", description = "scenes: prompt length in tokens") int maxTokens;
 
     @Override
     public Integer call() throws Exception {
@@ -63,6 +76,15 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         String commit = Provenance.currentGitCommit();
         TrainOptions opts = TrainOptions.builder(steps).batchSize(batchSize).lr(lr).lrSchedule(lrSchedule).warmup(warmup)
                 .weightDecay(weightDecay).emaDecay(emaDecay).labelDropout(labelDropout).seed(seed).checkpointEvery(checkpointEvery).build();
+        if (task.equals("scenes")) {
+            return scenes(commit, opts);
+        }
+        if (!task.equals("fmnist")) {
+            throw new IllegalArgumentException("--task must be fmnist or scenes, got " + task);
+        }
+        if (autoencoder != null) {
+            throw new IllegalArgumentException("--autoencoder is for --task scenes");
+        }
         LabeledImages images;
         String dataDesc;
         if (imageFolder != null) {
@@ -75,16 +97,41 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         UNetConfig unet = UNetConfig.builder(images.height(), images.numClasses()).baseChannels(baseChannels).channelMults(channelMults)
                 .numResBlocks(resBlocks).attentionResolutions(attention).groups(8).heads(4).build();
         ModelConfig config = new ModelConfig(ModelConfig.TEACHER, unet, schedule.toConfig(), Parameterization.parse(prediction), null);
+        return train(config, TeacherData.classImages(images), dataDesc, commit, opts);
+    }
+
+    /** A text-to-image teacher on the latents of training-split fashion scenes. */
+    private int scenes(String commit, TrainOptions opts) throws Exception {
+        if (autoencoder == null) {
+            throw new IllegalArgumentException("--task scenes needs --autoencoder (e.g. models/autoencoder-scenes)");
+        }
+        if (imageFolder != null) {
+            throw new IllegalArgumentException("--image-folder is for --task fmnist");
+        }
+        LabeledImages garments = FashionMnist.load(data, FashionMnist.Split.TRAIN);
+        try (Autoencoder ae = Autoencoder.load(autoencoder)) {
+            UNetConfig unet = UNetConfig.builder(ae.config().latentSize(), 1).inChannels(ae.config().latentChannels())
+                    .baseChannels(baseChannels).channelMults(channelMults).numResBlocks(resBlocks).attentionResolutions(attention)
+                    .groups(8).heads(4).text(new TextEncoderConfig(CaptionParser.words(), textWidth, textLayers, 4, maxTokens)).build();
+            ModelConfig config = new ModelConfig(ModelConfig.TEACHER, unet, schedule.toConfig(), Parameterization.parse(prediction), null,
+                    autoencoder.toString());
+            String desc = "training-split fashion scenes (held-out pairs excluded) from Fashion-MNIST in " + FashionMnist.locate(data)
+                    + ", encoded by " + autoencoder;
+            return train(config, new SceneLatents(new SceneGenerator(garments, false, seed), ae, maxTokens), desc, commit, opts);
+        }
+    }
+
+    private int train(ModelConfig config, TeacherData trainingData, String dataDesc, String commit, TrainOptions opts) throws Exception {
         if (init != null) {
             ModelConfig initConfig = ModelStore.readConfig(init);
-            if (!initConfig.unet().equals(unet) || !initConfig.schedule().equals(config.schedule())
+            if (!initConfig.unet().equals(config.unet()) || !initConfig.schedule().equals(config.schedule())
                     || initConfig.parameterization() != config.parameterization()) {
                 throw new IllegalArgumentException("--init " + init + " has a different architecture, schedule or prediction "
                         + "than the options given (its config: " + init.resolve(ModelStore.CONFIG) + ")");
             }
         }
         Path ckpt = checkpointDir != null ? checkpointDir : org.imagineflash.train.Checkpoint.defaultDir(out);
-        TeacherTraining.Result r = new TeacherTraining(config, opts).run(images, init, ckpt, resume, System.err);
+        TeacherTraining.Result r = new TeacherTraining(config, opts).run(trainingData, init, ckpt, resume, System.err);
         try (var ema = r.ema()) {
             String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             int n = r.losses().size();

@@ -49,7 +49,8 @@ public final class DiffusionModel implements AutoCloseable {
         Engine.getInstance().setRandomSeed((int) seed);
         Block net = factory.apply(config.unet());
         UNetConfig u = config.unet();
-        net.initialize(m, DataType.FLOAT32, new Shape(1, u.inChannels(), u.imageSize(), u.imageSize()), new Shape(1), new Shape(1));
+        Shape condition = u.isTextConditioned() ? new Shape(1, u.text().maxTokens()) : new Shape(1);
+        net.initialize(m, DataType.FLOAT32, new Shape(1, u.inChannels(), u.imageSize(), u.imageSize()), new Shape(1), condition);
         return new DiffusionModel(config, m, net, factory);
     }
 

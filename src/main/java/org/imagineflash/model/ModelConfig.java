@@ -10,9 +10,13 @@ import org.imagineflash.schedule.ScheduleConfig;
  * @param schedule the training noise schedule
  * @param parameterization what the network predicts
  * @param student the few-step schedule of a distilled student; null for a teacher
+ * @param autoencoder the autoencoder directory whose latents the network denoises (a latent diffusion model); null
+ *                    for a pixel-space model
  */
 public record ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, Parameterization parameterization,
-                          StudentConfig student) {
+                          StudentConfig student,
+                          @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                          String autoencoder) {
     /** What a model is; the JSON value is the lowercase name. */
     public enum Kind {
         TEACHER, STUDENT;
@@ -36,6 +40,11 @@ public record ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, P
         public String toString() {
             return id();
         }
+    }
+
+    /** A pixel-space model. */
+    public ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, Parameterization parameterization, StudentConfig student) {
+        this(kind, unet, schedule, parameterization, student, null);
     }
 
     public static final Kind TEACHER = Kind.TEACHER;

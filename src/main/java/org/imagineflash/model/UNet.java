@@ -20,11 +20,14 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * Class-conditional UNet (Ho et al. 2020; Dhariwal &amp; Nichol 2021): sinusoidal timestep embedding + learned
+ * Conditional UNet (Ho et al. 2020; Dhariwal &amp; Nichol 2021): sinusoidal timestep embedding + learned
  * class embedding (with a null class for classifier-free guidance), residual blocks with GroupNorm + SiLU,
- * self-attention at chosen resolutions, skip connections by concatenation.
+ * self-attention at chosen resolutions, skip connections by concatenation. A text-conditioned network
+ * ({@link UNetConfig#text()}) replaces the class embedding by a projection of its {@link TextEncoder}'s pooled prompt
+ * and adds {@link CrossAttention} to the prompt's tokens after every self-attention (latent diffusion's design).
  *
- * <p>Inputs: x (B, C, H, W), t (B) float timesteps, labels (B) int class indices (numClasses = null class).
+ * <p>Inputs: x (B, C, H, W), t (B) float timesteps, then labels (B) int class indices (numClasses = null class) or
+ * prompt tokens (B, L) (all padding = ∅).
  * Output: the raw network output (B, C, H, W), interpreted by a {@link Parameterization}.
  */
 public final class UNet extends AbstractBlock implements FeatureNetwork {
@@ -32,6 +35,7 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
     private final Linear timeMlp1;
     private final Linear timeMlp2;
     private final Linear classEmbedding;
+    private final TextEncoder textEncoder;
     private final Conv2dBlock convIn;
     private final List<Block> down = new ArrayList<>();
     private final List<Block> mid = new ArrayList<>();
@@ -45,7 +49,8 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         int emb = c.embDim();
         timeMlp1 = addChildBlock("time1", Linear.builder().setUnits(emb).build());
         timeMlp2 = addChildBlock("time2", Linear.builder().setUnits(emb).build());
-        classEmbedding = addChildBlock("class", Linear.builder().setUnits(emb).optBias(false).build());
+        classEmbedding = addChildBlock("class", Linear.builder().setUnits(emb).optBias(c.isTextConditioned()).build());
+        textEncoder = c.isTextConditioned() ? addChildBlock("text", new TextEncoder(c.text())) : null;
         convIn = addChildBlock("in", ResBlock.conv3(c.baseChannels()));
 
         List<Integer> skipChannels = new ArrayList<>();
@@ -60,6 +65,9 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
                 ch = out;
                 if (c.attentionAt(res)) {
                     down.add(addChildBlock("d" + level + "a" + r, new SelfAttention(ch, c.heads(), c.groups())));
+                    if (c.isTextConditioned()) {
+                        down.add(addChildBlock("d" + level + "x" + r, new CrossAttention(ch, c.heads(), c.groups())));
+                    }
                 }
                 skipChannels.add(ch);
             }
@@ -71,6 +79,9 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         }
         mid.add(addChildBlock("m1", new ResBlock(ch, ch, emb, c.groups())));
         mid.add(addChildBlock("ma", new SelfAttention(ch, c.heads(), c.groups())));
+        if (c.isTextConditioned()) {
+            mid.add(addChildBlock("mx", new CrossAttention(ch, c.heads(), c.groups())));
+        }
         mid.add(addChildBlock("m2", new ResBlock(ch, ch, emb, c.groups())));
         for (int level = mults.length - 1; level >= 0; level--) {
             int out = c.baseChannels() * mults[level];
@@ -80,6 +91,9 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
                 ch = out;
                 if (c.attentionAt(res)) {
                     up.add(addChildBlock("u" + level + "a" + r, new SelfAttention(ch, c.heads(), c.groups())));
+                    if (c.isTextConditioned()) {
+                        up.add(addChildBlock("u" + level + "x" + r, new CrossAttention(ch, c.heads(), c.groups())));
+                    }
                 }
             }
             if (level > 0) {
@@ -106,19 +120,30 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         return args.sin().concat(args.cos(), 1);
     }
 
-    /** The conditioning vector of every residual block: time embedding + class embedding, (B, E). */
-    private NDArray embedding(ParameterStore ps, NDArray t, NDArray labels, boolean training) {
+    /**
+     * What the blocks are conditioned on: the residual blocks' vector (B, E), time embedding + class embedding (or a
+     * projection of the pooled prompt), and for a text network the prompt's token sequence (B, L, W) that
+     * cross-attention reads (null otherwise).
+     */
+    private record Conditioning(NDArray emb, NDArray context) {
+    }
+
+    private Conditioning conditioning(ParameterStore ps, NDArray t, NDArray condition, boolean training) {
         NDArray temb = timestepEmbedding(t.toType(DataType.FLOAT32, false), config.baseChannels());
         temb = timeMlp1.forward(ps, new NDList(temb), training).head();
         temb = timeMlp2.forward(ps, new NDList(ResBlock.silu(temb)), training).head();
-        NDArray onehot = labels.toType(DataType.INT32, false).oneHot(config.numClasses() + 1); // (B, K+1)
-        return temb.add(classEmbedding.forward(ps, new NDList(onehot), training).head()); // (B, E)
+        if (textEncoder != null) {
+            NDList text = textEncoder.forward(ps, new NDList(condition), training); // (B, L, W), (B, W)
+            return new Conditioning(temb.add(classEmbedding.forward(ps, new NDList(text.get(1)), training).head()), text.get(0));
+        }
+        NDArray onehot = condition.toType(DataType.INT32, false).oneHot(config.numClasses() + 1); // (B, K+1)
+        return new Conditioning(temb.add(classEmbedding.forward(ps, new NDList(onehot), training).head()), null); // (B, E)
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);                                  // (B, C, H, W)
-        NDArray emb = embedding(ps, inputs.get(1), inputs.get(2), training);
+        Conditioning emb = conditioning(ps, inputs.get(1), inputs.get(2), training);
         NDArray h = convIn.forward(ps, new NDList(x), training).head();
         Deque<NDArray> skips = new ArrayDeque<>();
         skips.push(h);
@@ -144,7 +169,7 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
     /** The encoder's activations: the last map of every resolution level of the down path, then the middle block's. */
     @Override
     public NDList features(ParameterStore ps, NDArray x, NDArray t, Condition c) {
-        NDArray emb = embedding(ps, t, ClassLabels.labelsOf(c), false);
+        Conditioning emb = conditioning(ps, t, c.inputs().get(0), false);
         NDArray h = convIn.forward(ps, new NDList(x), false).head();
         NDList out = new NDList();
         for (Block b : down) {
@@ -163,11 +188,15 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
     /** A skip is taken after each residual block (after its attention, if any) and after each downsample. */
     private boolean takesSkip(Block b) {
         int i = down.indexOf(b);
-        return !(b instanceof ResBlock) || i + 1 >= down.size() || !(down.get(i + 1) instanceof SelfAttention);
+        return i + 1 >= down.size() || !isAttention(down.get(i + 1));
     }
 
-    private static NDArray apply(Block b, ParameterStore ps, NDArray h, NDArray emb, boolean training) {
-        NDList in = b instanceof ResBlock ? new NDList(h, emb) : new NDList(h);
+    private static boolean isAttention(Block b) {
+        return b instanceof SelfAttention || b instanceof CrossAttention;
+    }
+
+    private static NDArray apply(Block b, ParameterStore ps, NDArray h, Conditioning c, boolean training) {
+        NDList in = b instanceof ResBlock ? new NDList(h, c.emb()) : b instanceof CrossAttention ? new NDList(h, c.context()) : new NDList(h);
         return b.forward(ps, in, training).head();
     }
 
@@ -183,7 +212,15 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         int emb = c.embDim();
         timeMlp1.initialize(manager, dataType, new Shape(b, c.baseChannels()));
         timeMlp2.initialize(manager, dataType, new Shape(b, emb));
-        classEmbedding.initialize(manager, dataType, new Shape(b, c.numClasses() + 1));
+        Shape context = null;
+        if (textEncoder != null) {
+            Shape tokens = new Shape(b, c.text().maxTokens());
+            textEncoder.initialize(manager, dataType, tokens);
+            context = textEncoder.getOutputShapes(new Shape[] {tokens})[0];
+            classEmbedding.initialize(manager, dataType, new Shape(b, c.text().width()));
+        } else {
+            classEmbedding.initialize(manager, dataType, new Shape(b, c.numClasses() + 1));
+        }
         convIn.initialize(manager, dataType, new Shape(b, c.inChannels(), c.imageSize(), c.imageSize()));
         int ch = c.baseChannels();
         int res = c.imageSize();
@@ -191,8 +228,9 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         skipChannels.add(ch);
         for (Block blk : down) {
             Shape in = new Shape(b, ch, res, res);
-            blk.initialize(manager, dataType, in, new Shape(b, emb));
-            Shape out = blk.getOutputShapes(new Shape[] {in, new Shape(b, emb)})[0];
+            Shape second = blk instanceof CrossAttention ? context : new Shape(b, emb);
+            blk.initialize(manager, dataType, in, second);
+            Shape out = blk.getOutputShapes(new Shape[] {in, second})[0];
             ch = (int) out.get(1);
             if (blk instanceof Resample) {
                 res /= 2;
@@ -202,13 +240,14 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
             }
         }
         for (Block blk : mid) {
-            blk.initialize(manager, dataType, new Shape(b, ch, res, res), new Shape(b, emb));
+            blk.initialize(manager, dataType, new Shape(b, ch, res, res), blk instanceof CrossAttention ? context : new Shape(b, emb));
         }
         for (Block blk : up) {
             int inCh = blk instanceof ResBlock ? ch + skipChannels.remove(skipChannels.size() - 1) : ch;
             Shape in = new Shape(b, inCh, res, res);
-            blk.initialize(manager, dataType, in, new Shape(b, emb));
-            ch = (int) blk.getOutputShapes(new Shape[] {in, new Shape(b, emb)})[0].get(1);
+            Shape second = blk instanceof CrossAttention ? context : new Shape(b, emb);
+            blk.initialize(manager, dataType, in, second);
+            ch = (int) blk.getOutputShapes(new Shape[] {in, second})[0].get(1);
             if (blk instanceof Resample) {
                 res *= 2;
             }

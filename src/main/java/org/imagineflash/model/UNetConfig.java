@@ -14,9 +14,13 @@ import java.util.Arrays;
  * @param numClasses number of real classes; index numClasses is the null class for classifier-free guidance
  * @param groups GroupNorm groups
  * @param heads attention heads
+ * @param text null for a class-conditional network; else its text encoder, and cross-attention to the prompt's tokens
+ *             follows every self-attention (numClasses is then unused)
  */
 public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] channelMults, int numResBlocks,
-                         int[] attentionResolutions, int numClasses, int groups, int heads) {
+                         int[] attentionResolutions, int numClasses, int groups, int heads,
+                         @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                         TextEncoderConfig text) {
     public UNetConfig {
         if (imageSize < 4 || imageSize > 1024) {
             throw new IllegalArgumentException("imageSize must be in 4..1024, got " + imageSize);
@@ -90,6 +94,7 @@ public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] 
         private int[] attentionResolutions = {7};
         private int groups = 8;
         private int heads = 4;
+        private TextEncoderConfig text;
 
         private Builder(int imageSize, int numClasses) {
             this.imageSize = imageSize;
@@ -131,14 +136,25 @@ public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] 
             return this;
         }
 
+        /** A text-conditioned network with this text encoder. */
+        public Builder text(TextEncoderConfig v) {
+            text = v;
+            return this;
+        }
+
         public UNetConfig build() {
-            return new UNetConfig(imageSize, inChannels, baseChannels, channelMults, numResBlocks, attentionResolutions, numClasses, groups, heads);
+            return new UNetConfig(imageSize, inChannels, baseChannels, channelMults, numResBlocks, attentionResolutions, numClasses, groups, heads, text);
         }
     }
 
     /** The shipped teacher's architecture: base 32, multipliers 1,2,2, attention at 7×7. */
     public static UNetConfig fashionMnist() {
         return builder(28, 10).numResBlocks(2).build();
+    }
+
+    /** Whether the network is conditioned on prompt tokens rather than a class. */
+    public boolean isTextConditioned() {
+        return text != null;
     }
 
     public int nullClass() {
@@ -158,7 +174,7 @@ public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] 
         return o instanceof UNetConfig c && imageSize == c.imageSize && inChannels == c.inChannels
                 && baseChannels == c.baseChannels && Arrays.equals(channelMults, c.channelMults)
                 && numResBlocks == c.numResBlocks && Arrays.equals(attentionResolutions, c.attentionResolutions)
-                && numClasses == c.numClasses && groups == c.groups && heads == c.heads;
+                && numClasses == c.numClasses && groups == c.groups && heads == c.heads && java.util.Objects.equals(text, c.text);
     }
 
     @Override
@@ -170,6 +186,6 @@ public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] 
     public String toString() {
         return "UNetConfig[imageSize=" + imageSize + ", base=" + baseChannels + ", mults=" + Arrays.toString(channelMults)
                 + ", resBlocks=" + numResBlocks + ", attention=" + Arrays.toString(attentionResolutions)
-                + ", classes=" + numClasses + "]";
+                + (text == null ? ", classes=" + numClasses : ", text encoder width " + text.width() + " × " + text.layers()) + "]";
     }
 }

@@ -51,17 +51,22 @@ public final class TeacherTraining {
         return run(data, null, checkpointDir, resume, progressOut);
     }
 
-    /**
-     * As {@link #run(LabeledImages, Path, boolean, PrintStream)}, warm-started from the weights of the model directory
-     * {@code init} (same architecture; fresh optimizer and EMA initialised to those weights) unless resuming.
-     */
     public Result run(LabeledImages data, Path init, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
-        if (data.height() != modelConfig.unet().imageSize() || data.width() != modelConfig.unet().imageSize()) {
-            throw new IllegalArgumentException("data images are " + data.height() + "×" + data.width()
-                    + " but the model expects " + modelConfig.unet().imageSize() + "×" + modelConfig.unet().imageSize());
-        }
         if (data.numClasses() > modelConfig.unet().numClasses()) {
             throw new IllegalArgumentException("data has " + data.numClasses() + " classes, model " + modelConfig.unet().numClasses());
+        }
+        return run(TeacherData.classImages(data), init, checkpointDir, resume, progressOut);
+    }
+
+    /**
+     * Training on {@code data}, warm-started from the weights of the model directory {@code init} (same architecture;
+     * fresh optimizer and EMA initialised to those weights) unless resuming.
+     */
+    public Result run(TeacherData data, Path init, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+        Shape ex = data.exampleShape();
+        if (ex.get(1) != modelConfig.unet().imageSize() || ex.get(2) != modelConfig.unet().imageSize() || ex.get(0) != modelConfig.unet().inChannels()) {
+            throw new IllegalArgumentException("data examples are " + ex.get(0) + "×" + ex.get(1) + "×" + ex.get(2) + " but the model expects "
+                    + modelConfig.unet().inChannels() + "×" + modelConfig.unet().imageSize() + "×" + modelConfig.unet().imageSize());
         }
         DiffusionModel model = DiffusionModel.create(modelConfig, opt.seed(), network);
         if (init != null && !resume) {
@@ -71,31 +76,22 @@ public final class TeacherTraining {
         AdamW adam = AdamW.standard(model.parameters(), (float) opt.weightDecay());
         LrSchedule lr = new LrSchedule(opt.lrSchedule(), opt.lr(), opt.warmup(), opt.steps());
         Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.steps(), opt.batchSize(), opt.lr());
-        int hw = data.height() * data.width();
         int b = opt.batchSize();
         NoiseLevels levels = new NoiseLevels(model.schedule());
         TrainingLoop.Step step = new TrainingLoop.Step() {
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
-                float[] x0 = new float[b * hw];
-                int[] labels = new int[b];
-                int[] t = new int[b];
-                for (int i = 0; i < b; i++) {
-                    int idx = r.nextInt(data.size());
-                    data.copyScaled(idx, x0, i * hw);
-                    labels[i] = r.nextDouble() < opt.labelDropout() ? modelConfig.unet().nullClass() : data.labels()[idx];
-                    t[i] = r.nextInt(model.schedule().numTrainTimesteps());
-                }
-                float[] noise = Seeds.gaussian(r, b * hw);
-                Shape shape = new Shape(b, 1, data.height(), data.width());
-                NDArray x0a = Tensors.floats(sub, x0, shape);
-                NDArray eps = Tensors.floats(sub, noise, shape);
+                TeacherData.Batch batch = data.batch(model, r, b, opt.labelDropout(), model.schedule().numTrainTimesteps(), sub);
+                int[] t = batch.t();
+                NDArray x0a = batch.x0();
+                Shape shape = x0a.getShape();
+                NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
                 NDArray alpha = levels.alphas(sub, t);
                 NDArray sigma = levels.sigmas(sub, t);
                 NDArray xt = x0a.mul(alpha).add(eps.mul(sigma));
                 NDArray target = modelConfig.parameterization().target(x0a, eps, alpha, sigma);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray out = model.forward(xt, levels.timesteps(sub, t), model.classLabels(sub, labels), true);
+                    NDArray out = model.forward(xt, levels.timesteps(sub, t), batch.condition(), true);
                     NDArray l = out.sub(target).square().mean();
                     gc.backward(l);
                     return new float[] {l.getFloat(), (float) lr.at(s)};

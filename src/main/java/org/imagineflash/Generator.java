@@ -11,6 +11,8 @@ import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.StudentConfig;
+import org.imagineflash.model.TextTokens;
+import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.NoiseSource;
 import org.imagineflash.sampling.Sampler;
@@ -20,6 +22,7 @@ import org.imagineflash.sampling.Samplers;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The public API for embedding generation in a JVM service:
@@ -36,10 +39,13 @@ import java.nio.file.Path;
 public final class Generator implements AutoCloseable {
     private final DiffusionModel model;
     private final Path dir;
+    /** The decoder of a latent model; null for a pixel-space model. */
+    private final Autoencoder autoencoder;
 
-    private Generator(DiffusionModel model, Path dir) {
+    private Generator(DiffusionModel model, Path dir, Autoencoder autoencoder) {
         this.model = model;
         this.dir = dir;
+        this.autoencoder = autoencoder;
     }
 
     /** Loads a model directory (config.json + weights.params). */
@@ -48,7 +54,76 @@ public final class Generator implements AutoCloseable {
         if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
             System.setProperty("ai.djl.pytorch.num_threads", "1");
         }
-        return new Generator(ModelStore.load(dir), dir);
+        DiffusionModel m = ModelStore.load(dir);
+        Autoencoder ae = null;
+        if (m.config().autoencoder() != null) {
+            try {
+                ae = Autoencoder.load(Path.of(m.config().autoencoder()));
+            } catch (IOException | RuntimeException e) {
+                m.close();
+                throw new IOException(dir + " denoises the latents of " + m.config().autoencoder() + ", which does not load: " + e.getMessage());
+            }
+            if (ae.config().latentChannels() != m.config().unet().inChannels() || ae.config().latentSize() != m.config().unet().imageSize()) {
+                ae.close();
+                m.close();
+                throw new IOException(dir + ": its latents are " + m.config().unet().inChannels() + "×" + m.config().unet().imageSize()
+                        + "², but " + m.config().autoencoder() + " makes " + ae.config().latentChannels() + "×" + ae.config().latentSize() + "²");
+            }
+        }
+        return new Generator(m, dir, ae);
+    }
+
+    /** Whether the model draws prompts (a text-to-image model) rather than classes. */
+    public boolean isTextToImage() {
+        return model.config().unet().isTextConditioned();
+    }
+
+    /** Generated scenes: RGB bytes (C·H·W each) for each prompt, wall time and denoiser evaluations per image. */
+    public record Scenes(List<byte[]> images, List<String> prompts, double millis, int nfe) {
+    }
+
+    /**
+     * Generates one image per prompt with a text-to-image model, image i from the noise of seeds[i]: the sampler runs
+     * on latents and the autoencoder decodes them. An unknown word or a sentence outside the grammar is a one-line error.
+     */
+    public Scenes generateScenes(List<String> prompts, long[] seeds, Options o) {
+        if (!isTextToImage()) {
+            throw new IllegalArgumentException(dir + " is class-conditional; it draws a class name such as 'sneaker', not a sentence");
+        }
+        if (seeds.length != prompts.size()) {
+            throw new IllegalArgumentException(seeds.length + " seeds for " + prompts.size() + " prompts");
+        }
+        int length = model.config().unet().text().maxTokens();
+        long[] ids = new long[prompts.size() * length];
+        for (int i = 0; i < prompts.size(); i++) {
+            CaptionParser.parse(prompts.get(i)); // a sentence the task's grammar reads, or its error
+            System.arraycopy(CaptionParser.ids(prompts.get(i), length), 0, ids, i * length, length);
+        }
+        Sampler sampler = sampler(o);
+        int size = model.config().unet().imageSize();
+        long t0 = System.nanoTime();
+        List<byte[]> out = new java.util.ArrayList<>();
+        boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        try (NDManager sub = model.manager().newSubManager()) {
+            NDArray zT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
+            Denoiser d = model.denoiser(TextTokens.of(sub, ids, prompts.size(), length), o.cfg());
+            NDArray z0 = sampler.sample(d, zT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
+            NDArray x;
+            try (NDManager dec = autoencoder.manager().newSubManager()) {
+                float[] rgb = autoencoder.decode(new ai.djl.training.ParameterStore(dec, false), z0.duplicate()).toFloatArray();
+                x = Tensors.floats(sub, rgb, new Shape(prompts.size(), autoencoder.config().imageChannels(),
+                        autoencoder.config().imageSize(), autoencoder.config().imageSize()));
+            }
+            byte[] all = toBytes(x);
+            int per = all.length / Math.max(1, prompts.size());
+            for (int i = 0; i < prompts.size(); i++) {
+                out.add(java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per));
+            }
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
+        }
+        return new Scenes(out, List.copyOf(prompts), (System.nanoTime() - t0) / 1e6, sampler.nfe());
     }
 
     /**
@@ -191,6 +266,9 @@ public final class Generator implements AutoCloseable {
         if (seeds.length != labels.length) {
             throw new IllegalArgumentException(seeds.length + " seeds for " + labels.length + " labels");
         }
+        if (isTextToImage()) {
+            throw new IllegalArgumentException(dir + " is a text-to-image model: it draws sentences such as 'a red sneaker left of a blue bag', not classes");
+        }
         int k = model.config().unet().numClasses();
         for (int l : labels) {
             if (l < 0 || l >= k) {
@@ -256,5 +334,8 @@ public final class Generator implements AutoCloseable {
     @Override
     public void close() {
         model.close();
+        if (autoencoder != null) {
+            autoencoder.close();
+        }
     }
 }

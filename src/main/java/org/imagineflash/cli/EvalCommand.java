@@ -51,7 +51,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON") boolean json;
     @Option(names = "--scene-suite", description = "score fashion scenes on the standard prompt suite (" + "prompts/scenes.txt)") boolean sceneSuite;
     @Option(names = "--prompts", description = "score fashion scenes on this prompt suite (seed<TAB>prompt per line)") Path prompts;
-    @Option(names = "--real-scenes", description = "score real test-split scenes of the suite's prompts: the task's ceiling") boolean realScenes;
+    @Option(names = "--real-scenes", description = "score real test-split scenes of the suite's prompts (the task's ceiling) instead of a model's") boolean realScenes;
     @Option(names = "--shuffle-captions", description = "judge the scenes against permuted captions: the evaluator's chance level") boolean shuffleCaptions;
     @Option(names = "--per-prompt", defaultValue = "5", description = "scenes per suite prompt (seeds seed + k)") int perPrompt;
     @Option(names = "--cell-classifier", defaultValue = "models/classifier-cells", description = "the scene evaluator's 24×24 garment classifier") Path cellClassifier;
@@ -130,21 +130,39 @@ public final class EvalCommand implements Callable<Integer> {
         if (sceneSuite && prompts != null) {
             throw new IllegalArgumentException("give --scene-suite or --prompts, not both");
         }
-        if (!realScenes) {
-            throw new IllegalArgumentException("scene prompts need a text-to-image model, which this version does not have yet; "
-                    + "--real-scenes scores real scenes of the suite");
+        if (realScenes == (model != null)) {
+            throw new IllegalArgumentException("score either a text-to-image model (--model) or --real-scenes");
         }
         if (perPrompt < 1 || perPrompt > 100) {
             throw new IllegalArgumentException("--per-prompt must be in 1..100, got " + perPrompt);
         }
         long t0 = System.nanoTime();
         PromptSuite suite = PromptSuite.read(prompts != null ? prompts : PromptSuite.DEFAULT);
-        SceneBenchmark.Judged judged = SceneBenchmark.realScenes(suite, FashionMnist.load(data, FashionMnist.Split.TEST), perPrompt);
+        SceneBenchmark.Judged judged;
+        Map<String, Object> result = new LinkedHashMap<>();
+        if (model != null) {
+            ModelStore.readConfig(model);
+            try (Generator g = Generator.load(model)) {
+                if (!g.isTextToImage()) {
+                    throw new IllegalArgumentException(model + " is class-conditional; the scene suite needs a text-to-image model");
+                }
+                Generator.Options o = g.options(sampler, steps, cfg, samplerOptions == null ? null : samplerOptions::toOptions);
+                long g0 = System.nanoTime();
+                judged = SceneBenchmark.generated(g, suite, perPrompt, o);
+                result.put("model", model.toString());
+                result.put("sampler", o.sampler());
+                result.put("steps", o.steps());
+                result.put("cfg", o.cfg());
+                result.put("generationMsPerImage", (System.nanoTime() - g0) / 1e6 / judged.images().size());
+            }
+        } else {
+            judged = SceneBenchmark.realScenes(suite, FashionMnist.load(data, FashionMnist.Split.TEST), perPrompt);
+            result.put("source", "real test-split scenes");
+        }
         if (shuffleCaptions) {
             judged = SceneBenchmark.shuffled(judged, seed);
+            result.put("captions", "shuffled");
         }
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("source", "real test-split scenes" + (shuffleCaptions ? ", captions shuffled" : ""));
         result.put("prompts", suite.entries().size());
         result.put("scenes", judged.images().size());
         if (autoencoder != null) {

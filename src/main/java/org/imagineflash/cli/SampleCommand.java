@@ -4,6 +4,7 @@ import org.imagineflash.Generator;
 import org.imagineflash.data.IdxFile;
 import org.imagineflash.data.PngGrid;
 import org.imagineflash.data.Prompts;
+import org.imagineflash.model.ModelStore;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,6 +52,9 @@ public final class SampleCommand implements Callable<Integer> {
         if (n < 1 || n > 10_000) {
             throw new IllegalArgumentException("--n must be in 1..10000, got " + n);
         }
+        if (ModelStore.readConfig(model).unet().isTextConditioned()) {
+            return sampleScenes();
+        }
         int[] labels;
         int cols;
         if (target.allClasses) {
@@ -80,6 +84,35 @@ public final class SampleCommand implements Callable<Integer> {
             }
             spec.commandLine().getOut().printf("wrote %s (%d images, %s %d steps, cfg %.1f): %.1f ms/image, NFE %d%n",
                     out, labels.length, o.sampler(), o.steps(), o.cfg(), images.millis() / labels.length, images.nfe());
+        }
+        return 0;
+    }
+
+    /** A text-to-image model: n images of the prompt (a scene caption), image i from seed + i, in a captioned grid. */
+    private int sampleScenes() throws Exception {
+        if (target.prompt == null) {
+            throw new IllegalArgumentException(model + " is a text-to-image model: give --prompt, e.g. \"a red sneaker left of a blue bag\"");
+        }
+        if (idx != null) {
+            throw new IllegalArgumentException("--idx writes grey Fashion-MNIST images; a text-to-image model draws RGB scenes");
+        }
+        try (Generator g = Generator.load(model)) {
+            Generator.Options o = g.options(sampler, steps, cfg, samplerOptions::toOptions);
+            long[] seeds = new long[n];
+            java.util.List<String> prompts = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                seeds[i] = seed + i;
+                prompts.add(target.prompt);
+            }
+            Generator.Scenes scenes = g.generateScenes(prompts, seeds, o);
+            java.util.List<String> captions = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                captions.add("seed " + seeds[i]);
+            }
+            PngGrid.write(PngGrid.captioned(scenes.images(), captions, org.imagineflash.data.scenes.Scene.SIZE,
+                    org.imagineflash.data.scenes.Scene.SIZE, Math.min(n, 4), 3), out);
+            spec.commandLine().getOut().printf("wrote %s (%d images of '%s', %s %d steps, cfg %.1f): %.1f ms/image, NFE %d%n",
+                    out, n, target.prompt, o.sampler(), o.steps(), o.cfg(), scenes.millis() / n, scenes.nfe());
         }
         return 0;
     }

@@ -40,6 +40,30 @@ public final class SceneBenchmark {
     }
 
     /**
+     * Scenes a text-to-image model generates for every prompt of the suite: image k of a prompt from seed + k, in
+     * batches of at most 64 (each image depends only on its prompt and seed).
+     */
+    public static Judged generated(org.imagineflash.Generator g, PromptSuite suite, int perPrompt, org.imagineflash.Generator.Options o) {
+        List<String> prompts = new ArrayList<>();
+        List<Caption> captions = new ArrayList<>();
+        List<Long> seeds = new ArrayList<>();
+        for (PromptSuite.Entry e : suite.entries()) {
+            for (int k = 0; k < perPrompt; k++) {
+                prompts.add(e.prompt());
+                captions.add(e.caption());
+                seeds.add(e.seed() + k);
+            }
+        }
+        List<byte[]> images = new ArrayList<>();
+        for (int s = 0; s < prompts.size(); s += 64) {
+            int end = Math.min(prompts.size(), s + 64);
+            long[] sd = seeds.subList(s, end).stream().mapToLong(Long::longValue).toArray();
+            images.addAll(g.generateScenes(prompts.subList(s, end), sd, o).images());
+        }
+        return new Judged(images, captions);
+    }
+
+    /**
      * The same scenes with their captions permuted (a fixed random derangement): what chance looks like to the
      * evaluator.
      */

@@ -1,0 +1,73 @@
+package org.imagineflash;
+
+import org.imagineflash.data.scenes.CaptionParser;
+import org.imagineflash.data.scenes.Scene;
+import org.imagineflash.latent.Autoencoder;
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.Provenance;
+import org.imagineflash.model.TextEncoderConfig;
+import org.imagineflash.model.UNetConfig;
+import org.imagineflash.schedule.ScheduleConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GeneratorScenesTest {
+    @TempDir
+    Path dir;
+
+    Path textModel(String autoencoder) throws Exception {
+        UNetConfig u = UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
+                .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
+        ModelConfig c = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, autoencoder);
+        try (DiffusionModel m = DiffusionModel.create(c, 3)) {
+            ModelStore.save(m, dir.resolve("t2i"), Provenance.of("test", 3, "none", 0, 0, Map.of()));
+        }
+        return dir.resolve("t2i");
+    }
+
+    @Test
+    void aTextModelDrawsSentencesThroughItsAutoencoder() throws Exception {
+        try (Autoencoder ae = Autoencoder.create(new Autoencoder.Config("autoencoder", 48, 3, new int[] {8, 8, 16}, 4, 4, 1.0), 1)) {
+            ae.save(dir.resolve("ae"), Map.of("test", true));
+        }
+        try (Generator g = Generator.load(textModel(dir.resolve("ae").toString()))) {
+            assertTrue(g.isTextToImage());
+            Generator.Options o = new Generator.Options("ddim", 2, 2.0, null);
+            List<String> prompts = List.of("a red sneaker left of a blue bag", "a white dress");
+            Generator.Scenes a = g.generateScenes(prompts, new long[] {5, 6}, o);
+            assertEquals(2, a.images().size());
+            assertEquals(Scene.BYTES, a.images().get(0).length);
+            Generator.Scenes b = g.generateScenes(List.of("a white dress"), new long[] {6}, o);
+            // image i depends only on its prompt and seed: alone or in a batch, within one grey level (the matrix products
+            // of attention round differently for another batch size)
+            byte[] x = a.images().get(1);
+            byte[] y = b.images().get(0);
+            int worst = 0;
+            for (int i = 0; i < x.length; i++) {
+                worst = Math.max(worst, Math.abs((x[i] & 0xff) - (y[i] & 0xff)));
+            }
+            assertTrue(worst <= 1, "largest difference " + worst);
+            assertArrayEquals(x, g.generateScenes(prompts, new long[] {5, 6}, o).images().get(1), "the same batch gives the same images");
+            assertThrows(IllegalArgumentException.class, () -> g.generateScenes(List.of("a red sneeker"), new long[] {1}, o));
+            assertThrows(IllegalArgumentException.class, () -> g.generate(new int[] {1}, 0, o));
+        }
+    }
+
+    @Test
+    void aMissingAutoencoderIsAClearError() throws Exception {
+        String m = assertThrows(java.io.IOException.class, () -> Generator.load(textModel(dir.resolve("nothing").toString()))).getMessage();
+        assertTrue(m.contains("which does not load"), m);
+    }
+}

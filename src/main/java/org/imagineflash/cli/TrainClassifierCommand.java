@@ -35,6 +35,7 @@ public final class TrainClassifierCommand implements Callable<Integer> {
     @Option(names = "--features", defaultValue = "128", description = "penultimate feature dimension") int features;
     @Option(names = "--subset", defaultValue = "2000", description = "real test images kept for precision/recall") int subset;
     @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--blur-augment", description = "random blur of half the training images (for judging generated or decoded images)") boolean blurAugment;
     @Option(names = "--scene-cells", description = "train on garments resized to the 24×24 cells of fashion scenes (the scene evaluator's classifier)") boolean sceneCells;
 
     @Override
@@ -51,7 +52,7 @@ public final class TrainClassifierCommand implements Callable<Integer> {
         LabeledImages test = sceneCells ? SceneGenerator.cells(testMnist) : testMnist;
         try (DomainClassifier dc = DomainClassifier.create(new DomainClassifier.Config("classifier", train.height(), features,
                 train.numClasses(), 0), seed)) {
-            ClassifierTraining.train(dc, train, steps, batchSize, lr, seed, System.err);
+            ClassifierTraining.train(dc, train, steps, batchSize, lr, seed, blurAugment, System.err);
             DomainClassifier.Outputs testOut = dc.run(test);
             double acc = testOut.accuracy(test.labels());
             DomainClassifier.Outputs trainOut = dc.run(train);

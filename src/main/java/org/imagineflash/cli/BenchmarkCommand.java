@@ -62,6 +62,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
         out.printf("%n%-22s %-9s %-6s %-5s %12s %16s%n", "model", "sampler", "steps", "NFE", "ms/img b=1", "img/s b=64");
         for (Path dir : org.imagineflash.model.ModelStore.listTeachersFirst(models)) {
             try (Generator g = Generator.load(dir)) {
+                if (g.isTextToImage()) {
+                    out.printf("%-22s skipped: a text-to-image model%n", dir.getFileName());
+                    continue;
+                }
                 Generator.Options o = g.defaults();
                 Map<String, Object> s = Evaluation.speed(g, o, 5);
                 out.printf("%-22s %-9s %-6d %-5d %12.1f %16.1f%n", dir.getFileName(), o.sampler(), o.steps(),

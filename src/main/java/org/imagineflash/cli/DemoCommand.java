@@ -53,6 +53,10 @@ public final class DemoCommand implements Callable<Integer> {
         o.printf("%-22s %-9s %-7s %-5s %-5s %-12s %-12s%n", "model", "kind", "sampler", "steps", "NFE", "ms/image", "ms@batch1");
         for (Path dir : dirs) {
             try (Generator g = Generator.load(dir)) {
+                if (g.isTextToImage()) {
+                    o.printf("%-22s skipped: a text-to-image model (sample --prompt SENTENCE draws it)%n", dir.getFileName());
+                    continue;
+                }
                 Generator.Options opt = g.defaults();
                 g.generate(new int[] {0}, seed, opt); // warm-up
                 Generator.Images im = g.generate(labels, seed, opt);
@@ -63,6 +67,9 @@ public final class DemoCommand implements Callable<Integer> {
                 columns.add(PngGrid.grid(im.pixels(), labels.length, im.height(), im.width(), perClass, 2));
                 captions.add(dir.getFileName() + " (" + opt.steps() + " st)");
             }
+        }
+        if (columns.isEmpty()) {
+            throw new IOException("no class-conditional models in " + models + " to show");
         }
         int colW = columns.get(0).getWidth() + 8;
         BufferedImage all = new BufferedImage(colW * columns.size(), columns.get(0).getHeight(), BufferedImage.TYPE_BYTE_GRAY);

@@ -43,6 +43,12 @@ final class ModelRegistry implements AutoCloseable {
                     LOG.warn("model {} is unavailable: {}", name, why);
                     continue;
                 }
+                if (g.isTextToImage()) { // the page and API draw class prompts; sentences come with the text-to-image page
+                    g.close();
+                    unavailable.put(name, "a text-to-image model; this server draws class prompts");
+                    LOG.warn("model {} is unavailable: a text-to-image model", name);
+                    continue;
+                }
                 models.put(name, g);
                 if (warmed.add(ModelStore.JSON.writeValueAsString(g.config().unet()))) {
                     g.warmUp(warmUpBatch);

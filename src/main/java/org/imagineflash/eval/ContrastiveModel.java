@@ -207,16 +207,7 @@ public final class ContrastiveModel implements AutoCloseable {
     }
 
     public static ContrastiveModel load(Path dir) throws IOException {
-        Path cfg = dir.resolve(CONFIG);
-        if (!Files.isRegularFile(cfg)) {
-            throw new IOException(dir + " is not a contrastive model directory (no " + CONFIG + "); train one with imagine-flash train-contrastive");
-        }
-        Config c;
-        try {
-            c = ModelStore.JSON.readValue(cfg.toFile(), Config.class);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IOException(cfg + ": invalid contrastive model config (" + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
+        Config c = ModelStore.readJsonConfig(dir, CONFIG, Config.class, "a contrastive model", "train-contrastive");
         ContrastiveModel m = new ContrastiveModel(c);
         try {
             BlockWeights.read(m.net, dir.resolve(ModelStore.WEIGHTS));

@@ -158,16 +158,7 @@ public final class DomainClassifier implements AutoCloseable {
     }
 
     public static DomainClassifier load(Path dir) throws IOException {
-        Path cfg = dir.resolve(CONFIG);
-        if (!Files.isRegularFile(cfg)) {
-            throw new IOException(dir + " is not a classifier directory (no " + CONFIG + "); train one with imagine-flash train-classifier");
-        }
-        Config c;
-        try {
-            c = ModelStore.JSON.readValue(cfg.toFile(), Config.class);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IOException(cfg + ": invalid classifier config (" + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
+        Config c = ModelStore.readJsonConfig(dir, CONFIG, Config.class, "a classifier", "train-classifier");
         DomainClassifier dc = new DomainClassifier(c);
         try {
             BlockWeights.read(dc.net, dir.resolve("weights.params"));

@@ -79,36 +79,45 @@ public final class SceneEvaluator {
         return out;
     }
 
-    /** The colour of the cell's garment, or null when the cell is empty. */
-    static NamedColour colour(byte[] rgb, int cell) {
+    /** The largest channel of each pixel of a cell (24×24, row-major). */
+    static int[] maxChannels(byte[] rgb, int cell) {
         int plane = Scene.SIZE * Scene.SIZE;
         int oy = (cell / 2) * Scene.CELL;
         int ox = (cell % 2) * Scene.CELL;
-        int lit = 0;
-        int peak = 0;
+        int[] m = new int[Scene.CELL * Scene.CELL];
         for (int y = 0; y < Scene.CELL; y++) {
             for (int x = 0; x < Scene.CELL; x++) {
                 int o = (oy + y) * Scene.SIZE + ox + x;
-                int m = Math.max(rgb[o] & 0xff, Math.max(rgb[plane + o] & 0xff, rgb[2 * plane + o] & 0xff));
-                lit += m >= LIT ? 1 : 0;
-                peak = Math.max(peak, m);
+                m[y * Scene.CELL + x] = Math.max(rgb[o] & 0xff, Math.max(rgb[plane + o] & 0xff, rgb[2 * plane + o] & 0xff));
             }
+        }
+        return m;
+    }
+
+    /** The colour of the cell's garment, or null when the cell is empty. */
+    static NamedColour colour(byte[] rgb, int cell) {
+        int[] m = maxChannels(rgb, cell);
+        int lit = 0;
+        int peak = 0;
+        for (int v : m) {
+            lit += v >= LIT ? 1 : 0;
+            peak = Math.max(peak, v);
         }
         if (lit < MIN_LIT) {
             return null;
         }
+        int plane = Scene.SIZE * Scene.SIZE;
+        int oy = (cell / 2) * Scene.CELL;
+        int ox = (cell % 2) * Scene.CELL;
         double r = 0;
         double g = 0;
         double b = 0;
-        for (int y = 0; y < Scene.CELL; y++) {
-            for (int x = 0; x < Scene.CELL; x++) {
-                int o = (oy + y) * Scene.SIZE + ox + x;
-                int m = Math.max(rgb[o] & 0xff, Math.max(rgb[plane + o] & 0xff, rgb[2 * plane + o] & 0xff));
-                if (m >= peak / 2) { // the bright pixels: their chromaticity is the colour's, least disturbed by rounding
-                    r += rgb[o] & 0xff;
-                    g += rgb[plane + o] & 0xff;
-                    b += rgb[2 * plane + o] & 0xff;
-                }
+        for (int i = 0; i < m.length; i++) {
+            if (m[i] >= peak / 2) { // the bright pixels: their chromaticity is the colour's, least disturbed by rounding
+                int o = (oy + i / Scene.CELL) * Scene.SIZE + ox + i % Scene.CELL;
+                r += rgb[o] & 0xff;
+                g += rgb[plane + o] & 0xff;
+                b += rgb[2 * plane + o] & 0xff;
             }
         }
         return NamedColour.nearest(r, g, b);
@@ -116,16 +125,10 @@ public final class SceneEvaluator {
 
     /** The cell's grey level: max channel scaled by the colour's max channel, as the garment was before colouring. */
     static byte[] grey(byte[] rgb, int cell, NamedColour c) {
-        int plane = Scene.SIZE * Scene.SIZE;
-        int oy = (cell / 2) * Scene.CELL;
-        int ox = (cell % 2) * Scene.CELL;
-        byte[] out = new byte[Scene.CELL * Scene.CELL];
-        for (int y = 0; y < Scene.CELL; y++) {
-            for (int x = 0; x < Scene.CELL; x++) {
-                int o = (oy + y) * Scene.SIZE + ox + x;
-                int m = Math.max(rgb[o] & 0xff, Math.max(rgb[plane + o] & 0xff, rgb[2 * plane + o] & 0xff));
-                out[y * Scene.CELL + x] = (byte) Math.min(255, Math.round(m * 255f / c.maxChannel()));
-            }
+        int[] m = maxChannels(rgb, cell);
+        byte[] out = new byte[m.length];
+        for (int i = 0; i < m.length; i++) {
+            out[i] = (byte) Math.min(255, Math.round(m[i] * 255f / c.maxChannel()));
         }
         return out;
     }

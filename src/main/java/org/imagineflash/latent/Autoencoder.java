@@ -162,16 +162,7 @@ public final class Autoencoder implements AutoCloseable {
     }
 
     public static Autoencoder load(Path dir) throws IOException {
-        Path cfg = dir.resolve(CONFIG);
-        if (!Files.isRegularFile(cfg)) {
-            throw new IOException(dir + " is not an autoencoder directory (no " + CONFIG + "); train one with imagine-flash train-autoencoder");
-        }
-        Config c;
-        try {
-            c = ModelStore.JSON.readValue(cfg.toFile(), Config.class);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IOException(cfg + ": invalid autoencoder config (" + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
+        Config c = ModelStore.readJsonConfig(dir, CONFIG, Config.class, "an autoencoder", "train-autoencoder");
         Autoencoder a = new Autoencoder(c);
         try {
             a.readWeights(dir.resolve(ModelStore.WEIGHTS));

@@ -182,6 +182,23 @@ public final class ModelStore {
      * Model directories (config.json and weights) directly under {@code root}, sorted by name; empty if none. Hidden
      * folders (a save's temporaries) are not models.
      */
+    /**
+     * The JSON config {@code file} of a model folder that is not a diffusion model (an instrument, an autoencoder); a
+     * missing or invalid file is an IOException that names it and the command that makes one.
+     */
+    public static <T> T readJsonConfig(Path dir, String file, Class<T> type, String what, String command) throws IOException {
+        Path cfg = dir.resolve(file);
+        if (!Files.isRegularFile(cfg)) {
+            throw new IOException(dir + " is not " + what + " directory (no " + file + "); train one with imagine-flash " + command);
+        }
+        try {
+            return JSON.readValue(cfg.toFile(), type);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(cfg + ": invalid " + what.replaceFirst("^an? ", "") + " config ("
+                    + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")");
+        }
+    }
+
     public static java.util.List<Path> list(Path root) throws IOException {
         if (!Files.isDirectory(root)) {
             return java.util.List.of();

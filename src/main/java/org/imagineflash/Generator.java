@@ -80,6 +80,17 @@ public final class Generator implements AutoCloseable {
 
     /** Generated scenes: RGB bytes (C·H·W each) for each prompt, wall time and denoiser evaluations per image. */
     public record Scenes(List<byte[]> images, List<String> prompts, double millis, int nfe) {
+        /** Image i as an RGB picture. */
+        public BufferedImage image(int i) {
+            byte[] px = images.get(i);
+            int side = (int) Math.round(Math.sqrt(px.length / 3.0));
+            int plane = side * side;
+            BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+            for (int p = 0; p < plane; p++) {
+                img.setRGB(p % side, p / side, ((px[p] & 0xff) << 16) | ((px[plane + p] & 0xff) << 8) | (px[2 * plane + p] & 0xff));
+            }
+            return img;
+        }
     }
 
     /**
@@ -208,8 +219,11 @@ public final class Generator implements AutoCloseable {
         }
     }
 
-    /** One image for a prompt with the model's defaults. */
+    /** One image for a prompt (a class name, or a sentence for a text-to-image model) with the model's defaults. */
     public BufferedImage generate(String prompt, long seed) {
+        if (isTextToImage()) {
+            return generateScenes(List.of(prompt), new long[] {seed}, defaults()).image(0);
+        }
         return generate(new int[] {classOf(prompt, false)}, seed, defaults()).image(0);
     }
 

@@ -62,6 +62,9 @@ class GeneratorScenesTest {
             assertArrayEquals(x, g.generateScenes(prompts, new long[] {5, 6}, o).images().get(1), "the same batch gives the same images");
             assertThrows(IllegalArgumentException.class, () -> g.generateScenes(List.of("a red sneeker"), new long[] {1}, o));
             assertThrows(IllegalArgumentException.class, () -> g.generate(new int[] {1}, 0, o));
+            java.awt.image.BufferedImage img = g.generate("a white dress", 6);
+            assertEquals(Scene.SIZE, img.getWidth());
+            assertEquals(Scene.SIZE, img.getHeight());
         }
     }
 

@@ -176,4 +176,24 @@ class CliTest {
         assertFalse(r.err().contains("--data-dir"), r.err());
         assertEquals(dir.resolve(".t.checkpoint").toAbsolutePath(), org.imagineflash.train.Checkpoint.defaultDir(dir.resolve("t")));
     }
+
+    @Test
+    void sceneCommandsRefuseBadInputWithOneLine() {
+        Run caption = run("sample", "--model", model.toString(), "--prompt", "a red sneaker left of a blue bag", "--n", "1",
+                "--out", dir.resolve("c.png").toString());
+        assertTrue(caption.code() != 0 && caption.err().contains("class-conditional"), caption.err());
+        Run noSource = run("eval", "--scene-suite");
+        assertTrue(noSource.code() != 0 && noSource.err().contains("--real-scenes"), noSource.err());
+        Run perPrompt = run("eval", "--scene-suite", "--real-scenes", "--per-prompt", "0");
+        assertTrue(perPrompt.code() != 0 && perPrompt.err().contains("--per-prompt"), perPrompt.err());
+        Run classModel = run("eval", "--scene-suite", "--model", model.toString());
+        assertTrue(classModel.code() != 0 && classModel.err().contains("class-conditional"), classModel.err());
+        Run badSuite = run("eval", "--prompts", dir.resolve("missing.txt").toString(), "--real-scenes");
+        assertTrue(badSuite.code() != 0 && badSuite.err().contains("does not exist"), badSuite.err());
+        Run scenes = run("scenes", "--n", "0");
+        assertTrue(scenes.code() != 0 && scenes.err().contains("--n"), scenes.err());
+        for (Run r : new Run[] {caption, noSource, perPrompt, classModel, badSuite, scenes}) {
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        }
+    }
 }

@@ -63,6 +63,13 @@ public final class Generator implements AutoCloseable {
                 m.close();
                 throw new IOException(dir + " denoises the latents of " + m.config().autoencoder() + ", which does not load: " + e.getMessage());
             }
+            String sha = m.config().autoencoderSha256();
+            if (sha != null && !sha.equals(ModelStore.sha256(Path.of(m.config().autoencoder()).resolve(ModelStore.WEIGHTS)))) {
+                ae.close();
+                m.close();
+                throw new IOException(dir + " was trained on the latents of another " + m.config().autoencoder()
+                        + " (its weights' checksum differs); retrain it on this autoencoder or restore that one");
+            }
             if (ae.config().latentChannels() != m.config().unet().inChannels() || ae.config().latentSize() != m.config().unet().imageSize()) {
                 ae.close();
                 m.close();

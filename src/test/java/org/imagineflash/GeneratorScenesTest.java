@@ -28,9 +28,13 @@ class GeneratorScenesTest {
     Path dir;
 
     Path textModel(String autoencoder) throws Exception {
+        return textModel(autoencoder, null);
+    }
+
+    Path textModel(String autoencoder, String sha) throws Exception {
         UNetConfig u = UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
                 .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
-        ModelConfig c = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, autoencoder);
+        ModelConfig c = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, autoencoder, sha);
         try (DiffusionModel m = DiffusionModel.create(c, 3)) {
             ModelStore.save(m, dir.resolve("t2i"), Provenance.of("test", 3, "none", 0, 0, Map.of()));
         }
@@ -72,5 +76,19 @@ class GeneratorScenesTest {
     void aMissingAutoencoderIsAClearError() throws Exception {
         String m = assertThrows(java.io.IOException.class, () -> Generator.load(textModel(dir.resolve("nothing").toString()))).getMessage();
         assertTrue(m.contains("which does not load"), m);
+    }
+
+    @Test
+    void aModelTrainedOnAnotherAutoencodersLatentsIsRefused() throws Exception {
+        try (Autoencoder ae = Autoencoder.create(new Autoencoder.Config("autoencoder", 48, 3, new int[] {8, 8, 16}, 4, 4, 1.0), 1)) {
+            ae.save(dir.resolve("ae2"), Map.of("test", true));
+        }
+        String sha = ModelStore.sha256(dir.resolve("ae2").resolve(ModelStore.WEIGHTS));
+        try (Generator g = Generator.load(textModel(dir.resolve("ae2").toString(), sha))) {
+            assertTrue(g.isTextToImage());
+        }
+        String other = "0".repeat(64);
+        String m = assertThrows(java.io.IOException.class, () -> Generator.load(textModel(dir.resolve("ae2").toString(), other))).getMessage();
+        assertTrue(m.contains("checksum differs"), m);
     }
 }

@@ -114,7 +114,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
                     .baseChannels(baseChannels).channelMults(channelMults).numResBlocks(resBlocks).attentionResolutions(attention)
                     .groups(8).heads(4).text(new TextEncoderConfig(CaptionParser.words(), textWidth, textLayers, 4, maxTokens)).build();
             ModelConfig config = new ModelConfig(ModelConfig.TEACHER, unet, schedule.toConfig(), Parameterization.parse(prediction), null,
-                    autoencoder.toString());
+                    autoencoder.toString(), ModelStore.sha256(autoencoder.resolve(ModelStore.WEIGHTS)));
             String desc = "training-split fashion scenes (held-out pairs excluded) from Fashion-MNIST in " + FashionMnist.locate(data)
                     + ", encoded by " + autoencoder;
             return train(config, new SceneLatents(new SceneGenerator(garments, false, seed), ae, maxTokens), desc, commit, opts);

@@ -25,7 +25,7 @@ public interface Distillation {
      */
     static ModelConfig studentConfig(DiffusionModel teacher, String prediction, StudentConfig student) {
         ModelConfig t = teacher.config();
-        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), prediction(teacher, prediction), student, t.autoencoder());
+        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), prediction(teacher, prediction), student, t.autoencoder(), t.autoencoderSha256());
     }
 
     /**

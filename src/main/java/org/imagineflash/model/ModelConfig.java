@@ -12,11 +12,15 @@ import org.imagineflash.schedule.ScheduleConfig;
  * @param student the few-step schedule of a distilled student; null for a teacher
  * @param autoencoder the autoencoder directory whose latents the network denoises (a latent diffusion model); null
  *                    for a pixel-space model
+ * @param autoencoderSha256 the SHA-256 of that autoencoder's weights when the network was trained (null: unchecked):
+ *                          another autoencoder's latents would decode to garbage without an error
  */
 public record ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, Parameterization parameterization,
                           StudentConfig student,
                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-                          String autoencoder) {
+                          String autoencoder,
+                          @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                          String autoencoderSha256) {
     /** What a model is; the JSON value is the lowercase name. */
     public enum Kind {
         TEACHER, STUDENT;
@@ -44,7 +48,7 @@ public record ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, P
 
     /** A pixel-space model. */
     public ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, Parameterization parameterization, StudentConfig student) {
-        this(kind, unet, schedule, parameterization, student, null);
+        this(kind, unet, schedule, parameterization, student, null, null);
     }
 
     public static final Kind TEACHER = Kind.TEACHER;

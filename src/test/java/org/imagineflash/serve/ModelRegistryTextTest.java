@@ -30,7 +30,7 @@ class ModelRegistryTextTest {
                 new org.imagineflash.latent.Autoencoder.Config("autoencoder", 48, 3, new int[] {8, 8, 16}, 4, 4, 1.0), 1)) {
             a.save(ae, Map.of());
         }
-        ModelConfig c = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, ae.toString());
+        ModelConfig c = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, ae.toString(), null);
         try (DiffusionModel m = DiffusionModel.create(c, 3)) {
             ModelStore.save(m, models.resolve("text-tiny"), Provenance.of("test", 3, "none", 0, 0, Map.of()));
         }

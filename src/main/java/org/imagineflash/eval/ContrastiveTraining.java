@@ -56,12 +56,14 @@ public final class ContrastiveTraining {
             NDArray target = Tensors.ints(sub, idx).oneHot(batch).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 ParameterStore ps = new ParameterStore(sub, false);
-                NDArray im = normalised(m.encodeImages(ps, ContrastiveModel.images(sub, images), true));
-                NDArray tx = normalised(m.encodeText(ps, m.tokens(sub, captions), true));
-                NDArray logits = im.matMul(tx.transpose()).div((float) TEMPERATURE);
+                // constants as tensors of the step's manager (see Tensors: autograd must not read a freed scalar)
+                NDArray c = Tensors.floats(sub, new float[] {(float) (1 / TEMPERATURE), 0.5f, 1e-12f});
+                NDArray im = normalised(m.encodeImages(ps, ContrastiveModel.images(sub, images), true), c.get("2:3"));
+                NDArray tx = normalised(m.encodeText(ps, m.tokens(sub, captions), true), c.get("2:3"));
+                NDArray logits = im.matMul(tx.transpose()).mul(c.get("0:1"));
                 NDArray li = logits.logSoftmax(1).mul(target).sum(new int[] {1}).mean().neg();
                 NDArray lt = logits.logSoftmax(0).mul(target).sum(new int[] {0}).mean().neg();
-                NDArray l = li.add(lt).div(2f);
+                NDArray l = li.add(lt).mul(c.get("1:2"));
                 gc.backward(l);
                 return new float[] {l.getFloat()};
             }
@@ -69,8 +71,9 @@ public final class ContrastiveTraining {
         return new TrainingLoop("train-contrastive", steps, seed, 41, schedule, adam).progress(progress).run(m.manager(), step);
     }
 
-    static NDArray normalised(NDArray x) {
-        return x.div(x.square().sum(new int[] {1}, true).add(1e-12f).sqrt());
+    /** Rows scaled to unit length; {@code eps} (a tensor) keeps the zero row finite. */
+    static NDArray normalised(NDArray x, NDArray eps) {
+        return x.div(x.square().sum(new int[] {1}, true).add(eps).sqrt());
     }
 
     /**

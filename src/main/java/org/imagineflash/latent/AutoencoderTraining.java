@@ -62,10 +62,14 @@ public final class AutoencoderTraining {
                     NDList post = ae.posterior(ps, x, true);
                     NDArray mu = post.get(0);
                     NDArray logvar = post.get(1);
-                    NDArray sample = mu.add(logvar.mul(0.5f).exp().mul(eps));
+                    // constants as tensors of the step's manager (Tensors: a scalar DJL creates for mul(float) is
+                    // freed at once while autograd may still read it in backward)
+                    NDArray c = Tensors.floats(sub, new float[] {0.5f, 1f, (float) KL_WEIGHT});
+                    NDArray half = c.get("0:1");
+                    NDArray sample = mu.add(logvar.mul(half).exp().mul(eps));
                     NDArray rec = ae.decodeUnscaled(ps, sample, true).sub(x).abs().mean();
-                    NDArray kl = mu.square().add(logvar.exp()).sub(1f).sub(logvar).mul(0.5f).mean();
-                    NDArray l = rec.add(kl.mul((float) KL_WEIGHT));
+                    NDArray kl = mu.square().add(logvar.exp()).sub(c.get("1:2")).sub(logvar).mul(half).mean();
+                    NDArray l = rec.add(kl.mul(c.get("2:3")));
                     gc.backward(l);
                     return new float[] {l.getFloat(), rec.getFloat(), kl.getFloat()};
                 }

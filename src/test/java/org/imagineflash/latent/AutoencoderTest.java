@@ -44,9 +44,9 @@ class AutoencoderTest {
         }
         try (Autoencoder ae = Autoencoder.create(tiny(), 1)) {
             double before = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, gen, 120, 8, 3e-3, 1, null, 0, false, null);
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, gen, 150, 8, 1e-3, 1, null, 0, false, null);
             double firstL1 = o.losses().get(0)[1];
-            double lastL1 = o.losses().subList(100, 120).stream().mapToDouble(l -> l[1]).average().orElseThrow();
+            double lastL1 = o.losses().subList(130, 150).stream().mapToDouble(l -> l[1]).average().orElseThrow();
             assertTrue(lastL1 < firstL1 / 3, firstL1 + " → " + lastL1);
             ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, gen));
             assertTrue(ae.config().scalingFactor() > 0);

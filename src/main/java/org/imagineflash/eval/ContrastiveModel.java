@@ -138,28 +138,22 @@ public final class ContrastiveModel implements AutoCloseable {
 
     /** Image embeddings of scenes, in batches (no gradient). */
     public float[][] imageFeatures(List<byte[]> scenes) {
-        float[][] out = new float[scenes.size()][];
-        for (int s = 0; s < scenes.size(); s += 256) {
-            try (NDManager sub = manager.newSubManager()) {
-                List<byte[]> part = scenes.subList(s, Math.min(scenes.size(), s + 256));
-                float[] f = encodeImages(new ParameterStore(sub, false), images(sub, part), false).toFloatArray();
-                int d = config.embedding();
-                for (int i = 0; i < part.size(); i++) {
-                    out[s + i] = java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d);
-                }
-            }
-        }
-        return out;
+        return inBatches(scenes, (ps, part) -> encodeImages(ps, images(ps.getManager(), part), false));
     }
 
     /** Text embeddings of captions (no gradient). */
     public float[][] textFeatures(List<String> captions) {
-        float[][] out = new float[captions.size()][];
-        for (int s = 0; s < captions.size(); s += 256) {
+        return inBatches(captions, (ps, part) -> encodeText(ps, tokens(ps.getManager(), part), false));
+    }
+
+    /** Rows of (B, D) embeddings computed by {@code encode} over batches of 256 items, each in its own scope. */
+    private <T> float[][] inBatches(List<T> items, java.util.function.BiFunction<ParameterStore, List<T>, NDArray> encode) {
+        float[][] out = new float[items.size()][];
+        int d = config.embedding();
+        for (int s = 0; s < items.size(); s += 256) {
             try (NDManager sub = manager.newSubManager()) {
-                List<String> part = captions.subList(s, Math.min(captions.size(), s + 256));
-                float[] f = encodeText(new ParameterStore(sub, false), tokens(sub, part), false).toFloatArray();
-                int d = config.embedding();
+                List<T> part = items.subList(s, Math.min(items.size(), s + 256));
+                float[] f = encode.apply(new ParameterStore(sub, false), part).toFloatArray();
                 for (int i = 0; i < part.size(); i++) {
                     out[s + i] = java.util.Arrays.copyOfRange(f, i * d, (i + 1) * d);
                 }
@@ -183,13 +177,16 @@ public final class ContrastiveModel implements AutoCloseable {
 
     /** The CLIP score analogue: the mean cosine similarity of each scene with its caption. */
     public double score(List<byte[]> scenes, List<String> captions) {
-        float[][] im = imageFeatures(scenes);
-        float[][] tx = textFeatures(captions);
+        return meanCosine(imageFeatures(scenes), textFeatures(captions));
+    }
+
+    /** The mean cos(a_i, b_i) of paired embeddings (the CLIP score of features computed once). */
+    public static double meanCosine(float[][] a, float[][] b) {
         double sum = 0;
-        for (int i = 0; i < im.length; i++) {
-            sum += cosine(im[i], tx[i]);
+        for (int i = 0; i < a.length; i++) {
+            sum += cosine(a[i], b[i]);
         }
-        return sum / im.length;
+        return sum / a.length;
     }
 
     public void save(Path dir, Map<String, Object> provenance) throws IOException {

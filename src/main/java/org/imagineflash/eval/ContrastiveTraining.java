@@ -98,6 +98,11 @@ public final class ContrastiveTraining {
      */
     public static double retrievalTop1(ContrastiveModel m, List<byte[]> scenes, List<String> captions, List<String> pool,
                                        int candidates, long seed) {
+        return retrievalTop1(m, m.imageFeatures(scenes), captions, pool, candidates, seed);
+    }
+
+    /** {@link #retrievalTop1} over image embeddings already computed. */
+    static double retrievalTop1(ContrastiveModel m, float[][] im, List<String> captions, List<String> pool, int candidates, long seed) {
         List<String> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(pool));
         if (distinct.size() < candidates) {
             throw new IllegalArgumentException("the pool holds " + distinct.size() + " distinct captions, fewer than " + candidates);
@@ -110,10 +115,9 @@ public final class ContrastiveTraining {
         for (String c : captions) {
             text.computeIfAbsent(c, k -> m.textFeatures(List.of(k))[0]);
         }
-        float[][] im = m.imageFeatures(scenes);
         SplittableRandom r = new SplittableRandom(seed);
         int hits = 0;
-        for (int i = 0; i < scenes.size(); i++) {
+        for (int i = 0; i < im.length; i++) {
             double own = ContrastiveModel.cosine(im[i], text.get(captions.get(i)));
             Set<String> others = new HashSet<>();
             boolean best = true;
@@ -125,7 +129,7 @@ public final class ContrastiveTraining {
             }
             hits += best ? 1 : 0;
         }
-        return (double) hits / scenes.size();
+        return (double) hits / im.length;
     }
 
     /** The measurements of a trained model on the suite's real test-split scenes: retrieval, CLIP score, FD. */
@@ -133,13 +137,14 @@ public final class ContrastiveTraining {
         SceneBenchmark.Judged real = SceneBenchmark.realScenes(suite, testSplit, perPrompt);
         List<String> captions = real.captions().stream().map(c -> c.text()).toList();
         List<String> pool = suite.entries().stream().map(PromptSuite.Entry::prompt).toList();
+        float[][] im = m.imageFeatures(real.images()); // once, for every measurement below
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("retrievalTop1Of100", retrievalTop1(m, real.images(), captions, pool, 100, 0));
-        out.put("clipScore", m.score(real.images(), captions));
+        out.put("retrievalTop1Of100", retrievalTop1(m, im, captions, pool, 100, 0));
+        out.put("clipScore", ContrastiveModel.meanCosine(im, m.textFeatures(captions)));
         SceneBenchmark.Judged shuffled = SceneBenchmark.shuffled(real, 0);
-        out.put("clipScoreShuffled", m.score(shuffled.images(), shuffled.captions().stream().map(c -> c.text()).toList()));
+        out.put("clipScoreShuffled", ContrastiveModel.meanCosine(im, m.textFeatures(shuffled.captions().stream().map(c -> c.text()).toList())));
         if (m.reference() != null) {
-            out.put("fdRealSuiteVsReference", FrechetDistance.between(FeatureStats.of(m.imageFeatures(real.images())), m.reference()));
+            out.put("fdRealSuiteVsReference", FrechetDistance.between(FeatureStats.of(im), m.reference()));
         }
         return out;
     }

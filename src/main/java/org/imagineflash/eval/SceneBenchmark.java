@@ -94,10 +94,11 @@ public final class SceneBenchmark {
     public static Map<String, Object> score(SceneEvaluator evaluator, ContrastiveModel contrastive, Judged j) {
         Map<String, Object> m = new LinkedHashMap<>();
         if (contrastive != null) {
+            float[][] images = contrastive.imageFeatures(j.images()); // once, for both scores
             if (contrastive.reference() != null) {
-                m.put("fd", FrechetDistance.between(FeatureStats.of(contrastive.imageFeatures(j.images())), contrastive.reference()));
+                m.put("fd", FrechetDistance.between(FeatureStats.of(images), contrastive.reference()));
             }
-            m.put("clipScore", contrastive.score(j.images(), j.captions().stream().map(Caption::text).toList()));
+            m.put("clipScore", ContrastiveModel.meanCosine(images, contrastive.textFeatures(j.captions().stream().map(Caption::text).toList())));
         }
         m.put("compBench", evaluator.score(j.images(), j.captions()).asMap());
         return m;

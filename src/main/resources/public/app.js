@@ -1,4 +1,5 @@
-// Generate-as-you-type client: debounced requests, stale answers dropped, timing and NFE shown per panel.
+// Generate-as-you-type client: debounced requests, stale answers dropped, timing and NFE shown per panel. A text model
+// draws the longest whole caption typed so far (the server resolves it), so the picture changes as the sentence grows.
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
@@ -13,19 +14,27 @@
   function option(m) {
     const o = document.createElement('option');
     o.value = m.name;
-    o.textContent = m.name + ' (' + m.kind + ', ' + m.defaultSteps + ' steps, NFE ' + m.nfe + ')';
+    o.textContent = m.name + ' (' + (m.text ? 'text, ' : '') + m.kind + ', ' + m.defaultSteps + ' steps, NFE ' + m.nfe + ')';
     return o;
   }
 
   async function loadModels() {
     const r = await fetch('/api/models');
-    models = await r.json();
+    models = (await r.json()).filter((m) => m.available);
     for (const m of models) { model.appendChild(option(m)); model2.appendChild(option(m)); }
-    const def = models.find((m) => m.default) || models[0];
+    const wanted = new URLSearchParams(location.search).get('model');
+    const def = models.find((m) => m.name === wanted) || models.find((m) => m.default) || models[0];
     model.value = def.name;
-    const teacher = models.find((m) => m.kind === 'teacher');
-    model2.value = (teacher || models[models.length - 1]).name;
     syncSteps();
+  }
+
+  // the comparison panel shows a teacher of the same kind (class or text) as the chosen model
+  function pickCompanion() {
+    const m = byName(model.value);
+    if (!m) return;
+    const same = models.filter((x) => !!x.text === !!m.text && x.name !== m.name);
+    const teacher = same.find((x) => x.kind === 'teacher');
+    if (teacher || same.length) model2.value = (teacher || same[same.length - 1]).name;
   }
 
   function byName(name) { return models.find((m) => m.name === name); }
@@ -35,10 +44,12 @@
     if (!m) return;
     steps.max = m.maxSteps;
     steps.value = m.defaultSteps;
+    prompt.placeholder = m.text ? 'e.g. a red sneaker left of a blue bag' : 'e.g. sneaker';
+    pickCompanion();
   }
 
   async function suggest() {
-    const r = await fetch('/api/prompts?prefix=' + encodeURIComponent(prompt.value));
+    const r = await fetch('/api/prompts?prefix=' + encodeURIComponent(prompt.value) + '&model=' + encodeURIComponent(model.value));
     if (!r.ok) return;
     const list = await r.json();
     const dl = $('suggestions');
@@ -66,15 +77,16 @@
     if (id !== latest[panelId]) return; // a newer request was sent meanwhile: drop this answer
     if (!r.ok) { status.textContent = data.error || ('error ' + r.status); return; }
     status.textContent = '';
-    panel.querySelector('.title').textContent = data.className + ' — ' + data.model;
+    panel.querySelector('.title').textContent = data.prompt + ' — ' + data.model;
+    panel.dataset.prompt = data.prompt;
     const box = panel.querySelector('.images');
     box.innerHTML = '';
     data.images.forEach((src, i) => {
       const img = document.createElement('img');
       img.src = src;
-      img.alt = data.className + ' #' + (data.seed + i);
+      img.alt = data.prompt + ' #' + (data.seed + i);
       img.dataset.className = data.className;
-      img.dataset.classIndex = data['class'];
+      if (data['class'] !== null) img.dataset.classIndex = data['class'];
       box.appendChild(img);
     });
     panel.querySelector('.timing').textContent =

@@ -11,7 +11,6 @@ import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.StudentConfig;
-import org.imagineflash.model.TextTokens;
 import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.NoiseSource;
@@ -58,23 +57,10 @@ public final class Generator implements AutoCloseable {
         Autoencoder ae = null;
         if (m.config().autoencoder() != null) {
             try {
-                ae = Autoencoder.load(Path.of(m.config().autoencoder()));
+                ae = Autoencoder.forModel(m.config(), dir);
             } catch (IOException | RuntimeException e) {
                 m.close();
-                throw new IOException(dir + " denoises the latents of " + m.config().autoencoder() + ", which does not load: " + e.getMessage());
-            }
-            String sha = m.config().autoencoderSha256();
-            if (sha != null && !sha.equals(ModelStore.sha256(Path.of(m.config().autoencoder()).resolve(ModelStore.WEIGHTS)))) {
-                ae.close();
-                m.close();
-                throw new IOException(dir + " was trained on the latents of another " + m.config().autoencoder()
-                        + " (its weights' checksum differs); retrain it on this autoencoder or restore that one");
-            }
-            if (ae.config().latentChannels() != m.config().unet().inChannels() || ae.config().latentSize() != m.config().unet().imageSize()) {
-                ae.close();
-                m.close();
-                throw new IOException(dir + ": its latents are " + m.config().unet().inChannels() + "×" + m.config().unet().imageSize()
-                        + "², but " + m.config().autoencoder() + " makes " + ae.config().latentChannels() + "×" + ae.config().latentSize() + "²");
+                throw e;
             }
         }
         return new Generator(m, dir, ae);
@@ -125,7 +111,7 @@ public final class Generator implements AutoCloseable {
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         try (NDManager sub = model.manager().newSubManager()) {
             NDArray zT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
-            Denoiser d = model.denoiser(TextTokens.of(sub, ids, prompts.size(), length), o.cfg());
+            Denoiser d = model.denoiser(model.textTokens(sub, ids, prompts.size()), o.cfg());
             NDArray z0 = sampler.sample(d, zT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
             NDArray x;
             try (NDManager dec = autoencoder.manager().newSubManager()) {
@@ -222,7 +208,11 @@ public final class Generator implements AutoCloseable {
     public void warmUp(int maxBatch) {
         Options oneStep = new Options("ddim", 1, 1.0, null); // one forward pass through the whole generate path
         for (int b = 1; b <= maxBatch; b++) {
-            generate(new int[b], 0, oneStep);
+            if (isTextToImage()) {
+                generateScenes(java.util.Collections.nCopies(b, "a red sneaker left of a blue bag"), new long[b], oneStep);
+            } else {
+                generate(new int[b], 0, oneStep);
+            }
         }
     }
 

@@ -87,7 +87,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         int[] ts = TimestepSpacing.TRAILING.timesteps(teacher.schedule().numTrainTimesteps(), 3, 0);
         DistillOptions o = DistillOptions.builder(ts).shift(ShiftFunction.parse(ImagineFlashDistillation.defaultShift(ts.length), false))
                 .teacherSteps(1).iterations(n).batchSize(64).lr(1e-4).seed(1).build();
-        org.imagineflash.distill.Distillation.Result r = new ImagineFlashDistillation(teacher, o, null, null).run(null, false, null);
+        org.imagineflash.distill.Distillation.Result r = new ImagineFlashDistillation(teacher, o, org.imagineflash.train.TrainingData.uniformClasses(teacher.config().unet().numClasses()), null).run(null, false, null);
         r.ema().close();
         return r.wallSeconds();
     }

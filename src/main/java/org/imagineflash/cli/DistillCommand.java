@@ -2,7 +2,10 @@ package org.imagineflash.cli;
 
 import org.imagineflash.data.FashionMnist;
 import org.imagineflash.data.ImageFolder;
-import org.imagineflash.data.LabeledImages;
+import org.imagineflash.data.scenes.SceneGenerator;
+import org.imagineflash.latent.Autoencoder;
+import org.imagineflash.latent.SceneLatents;
+import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
@@ -83,7 +86,8 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "100") long checkpointEvery;
     @Option(names = "--checkpoint-dir", description = "default: .<out name>.checkpoint next to --out") Path checkpointDir;
     @Option(names = "--resume", description = "continue from the checkpoint") boolean resume;
-    @Option(names = "--data", description = "Fashion-MNIST directory (for step, lcm, add, --inputs forward and --adv-weight > 0)") Path data;
+    @Option(names = "--data", description = "Fashion-MNIST directory: for a class-conditional teacher with step, lcm, add, --inputs forward or "
+            + "--adv-weight > 0; for a text-to-image teacher always (its scenes and captions)") Path data;
     @Option(names = "--image-folder", description = "PNG image folder instead of Fashion-MNIST") Path imageFolder;
 
     @Override
@@ -137,47 +141,66 @@ public final class DistillCommand implements Callable<Integer> {
             if (init != null) {
                 Distillation.requireCompatible(teacher, init, Distillation.prediction(teacher, studentPrediction));
             }
-            LabeledImages images = null;
-            String dataDesc = "none (backward distillation is data-free)";
-            if (m.needsData(opts)) {
-                if (imageFolder != null) {
-                    images = ImageFolder.load(imageFolder);
+            Autoencoder ae = teacher.config().unet().isTextConditioned() ? Autoencoder.forModel(teacher.config(), teacherDir) : null;
+            try (ae) {
+                TrainingData trainingData;
+                String dataDesc;
+                if (ae != null) {
+                    if (imageFolder != null) {
+                        throw new IllegalArgumentException("--image-folder is for class-conditional teachers; a text-to-image teacher distils on fashion scenes");
+                    }
+                    // prompts (and, for the methods that need them, scenes) as the teacher was trained on: never held-out pairs
+                    trainingData = new SceneLatents(new SceneGenerator(FashionMnist.load(data, FashionMnist.Split.TRAIN), false, seed), ae,
+                            teacher.config().unet().text().maxTokens());
+                    dataDesc = "training-split fashion-scene " + (m.needsData(opts) ? "latents and captions" : "captions")
+                            + " from Fashion-MNIST in " + FashionMnist.locate(data);
+                } else if (!m.needsData(opts)) {
+                    trainingData = TrainingData.uniformClasses(teacher.config().unet().numClasses());
+                    dataDesc = "none (backward distillation is data-free)";
+                } else if (imageFolder != null) {
+                    trainingData = TrainingData.classImages(ImageFolder.load(imageFolder));
                     dataDesc = "image folder " + imageFolder.toAbsolutePath();
                 } else {
-                    images = FashionMnist.load(data, FashionMnist.Split.TRAIN);
+                    trainingData = TrainingData.classImages(FashionMnist.load(data, FashionMnist.Split.TRAIN));
                     dataDesc = "Fashion-MNIST train split from " + FashionMnist.locate(data);
                 }
-            }
-            DistillMethod.Extras extras = new DistillMethod.Extras(startSteps, lcmLoss, lcmTargetDecay,
-                    org.imagineflash.distill.baseline.AdversarialDiffusionDistillation.TeacherTime.parse(addTeacherTime));
-            Distillation run = m.create(teacher, opts, images, init, extras);
-            Path ckpt = checkpointDir != null ? checkpointDir : org.imagineflash.train.Checkpoint.defaultDir(out);
-            Distillation.Result r = run.run(ckpt, resume, System.err);
-            try (DiffusionModel ema = r.ema()) {
-                String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-                double tail = r.tailLoss(100);
-                Map<String, Object> extra = new LinkedHashMap<>();
-                extra.put("method", method);
-                extra.put("teacher", teacherDir.toString());
-                Provenance tp = ModelStore.readProvenance(teacherDir);
-                extra.put("teacherCommit", tp == null ? null : tp.gitCommit());
-                extra.put("timesteps", Arrays.toString(timesteps));
-                if (initDir != null) {
-                    extra.put("init", initDir.toString());
-                    Provenance ip = ModelStore.readProvenance(initDir);
-                    extra.put("initCommand", ip == null ? null : ip.command());
-                    extra.put("initSteps", ip == null ? null : ip.steps());
-                    extra.put("initWallSeconds", ip == null ? null : ip.wallSeconds());
-                }
-                extra.put("options", opts.toString());
-                extra.putAll(m.provenance(extras));
-                extra.put("finalLossMean100", tail);
-                ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(), extra));
-                spec.commandLine().getOut().printf("wrote %s: %s student %s, %d iterations, %.0f s (%.2f s/iteration), loss (last 100) %.4f%n",
-                        out, method, Arrays.toString(timesteps), r.steps(), r.wallSeconds(), r.wallSeconds() / Math.max(1, r.steps() - 0), tail);
+                save(m, opts, trainingData, dataDesc, teacher, init, commit);
             }
         }
         return 0;
+    }
+
+    /** Runs the method on the training data and writes the EMA student with its provenance. */
+    private void save(DistillMethod m, DistillOptions opts, TrainingData trainingData, String dataDesc, DiffusionModel teacher,
+                      DiffusionModel init, String commit) throws Exception {
+        DistillMethod.Extras extras = new DistillMethod.Extras(startSteps, lcmLoss, lcmTargetDecay,
+                org.imagineflash.distill.baseline.AdversarialDiffusionDistillation.TeacherTime.parse(addTeacherTime));
+        Distillation run = m.create(teacher, opts, trainingData, init, extras);
+        Path ckpt = checkpointDir != null ? checkpointDir : org.imagineflash.train.Checkpoint.defaultDir(out);
+        Distillation.Result r = run.run(ckpt, resume, System.err);
+        try (DiffusionModel ema = r.ema()) {
+            String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+            double tail = r.tailLoss(100);
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("method", method);
+            extra.put("teacher", teacherDir.toString());
+            Provenance tp = ModelStore.readProvenance(teacherDir);
+            extra.put("teacherCommit", tp == null ? null : tp.gitCommit());
+            extra.put("timesteps", Arrays.toString(timesteps));
+            if (initDir != null) {
+                extra.put("init", initDir.toString());
+                Provenance ip = ModelStore.readProvenance(initDir);
+                extra.put("initCommand", ip == null ? null : ip.command());
+                extra.put("initSteps", ip == null ? null : ip.steps());
+                extra.put("initWallSeconds", ip == null ? null : ip.wallSeconds());
+            }
+            extra.put("options", opts.toString());
+            extra.putAll(m.provenance(extras));
+            extra.put("finalLossMean100", tail);
+            ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(), extra));
+            spec.commandLine().getOut().printf("wrote %s: %s student %s, %d iterations, %.0f s (%.2f s/iteration), loss (last 100) %.4f%n",
+                    out, method, Arrays.toString(timesteps), r.steps(), r.wallSeconds(), r.wallSeconds() / Math.max(1, r.steps() - 0), tail);
+        }
     }
 
     /** The teacher's --label-dropout from its provenance, or null when unknown. */

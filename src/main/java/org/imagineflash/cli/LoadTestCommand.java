@@ -1,6 +1,7 @@
 package org.imagineflash.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.imagineflash.data.scenes.PromptSuite;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.serve.LoadClient;
 import picocli.CommandLine.Command;
@@ -11,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 import java.net.URI;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -53,9 +55,12 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
         URI uri = base.resolve("/api/generate");
         String extra = model != null ? "\"model\":" + ModelStore.JSON.writeValueAsString(model) : "";
+        // a text-to-image model is sent the sentences of the scene prompt suite, a class model the class names
+        List<String> prompts = isTextModel(LoadClient.models(base), model)
+                ? PromptSuite.standard().entries().stream().map(PromptSuite.Entry::prompt).toList() : LoadClient.CLASS_PROMPTS;
         long deadline = System.nanoTime() + maxSeconds * 1_000_000_000L;
         if (warmup > 0) {
-            LoadClient.Phase w = LoadClient.run(uri, clients, warmup, LoadClient.requests(1_000_000, extra), deadline, () -> false);
+            LoadClient.Phase w = LoadClient.run(uri, clients, warmup, LoadClient.requests(prompts, 1_000_000, extra), deadline, () -> false);
             if (w.latencies().isEmpty()) {
                 throw new IllegalStateException("no warm-up request succeeded (" + w.errors().get() + " errors, "
                         + w.rejected().get() + " answered 429)");
@@ -80,7 +85,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             Thread.sleep(1000); // the heavy requests are queued and running before the measured ones start
         }
         long t0 = System.nanoTime();
-        LoadClient.Phase p = LoadClient.run(uri, clients, requests, LoadClient.requests(0, extra), deadline, () -> false);
+        LoadClient.Phase p = LoadClient.run(uri, clients, requests, LoadClient.requests(prompts, 0, extra), deadline, () -> false);
         double wall = (System.nanoTime() - t0) / 1e9;
         done.set(true);
         if (heavyThread != null) {
@@ -114,6 +119,16 @@ public final class LoadTestCommand implements Callable<Integer> {
             r.forEach((k, v) -> spec.commandLine().getOut().printf("%-20s %s%n", k, v instanceof Double d ? String.format("%.2f", d) : v));
         }
         return p.errors().get() == 0 ? 0 : 1;
+    }
+
+    /** Whether the model a test targets (null: the server's default) draws sentences. */
+    private static boolean isTextModel(JsonNode served, String name) {
+        for (JsonNode m : served) {
+            if (name == null ? m.path("default").asBoolean() : name.equals(m.path("name").asText())) {
+                return m.path("text").asBoolean();
+            }
+        }
+        return false;
     }
 
     private static String firstTeacher(JsonNode served) {

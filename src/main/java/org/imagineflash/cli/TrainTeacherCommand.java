@@ -8,7 +8,7 @@ import org.imagineflash.data.scenes.SceneGenerator;
 import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.latent.SceneLatents;
 import org.imagineflash.model.TextEncoderConfig;
-import org.imagineflash.train.TeacherData;
+import org.imagineflash.train.TrainingData;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Parameterization;
@@ -97,7 +97,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         UNetConfig unet = UNetConfig.builder(images.height(), images.numClasses()).baseChannels(baseChannels).channelMults(channelMults)
                 .numResBlocks(resBlocks).attentionResolutions(attention).groups(8).heads(4).build();
         ModelConfig config = new ModelConfig(ModelConfig.TEACHER, unet, schedule.toConfig(), Parameterization.parse(prediction), null);
-        return train(config, TeacherData.classImages(images), dataDesc, commit, opts);
+        return train(config, TrainingData.classImages(images), dataDesc, commit, opts);
     }
 
     /** A text-to-image teacher on the latents of training-split fashion scenes. */
@@ -121,7 +121,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         }
     }
 
-    private int train(ModelConfig config, TeacherData trainingData, String dataDesc, String commit, TrainOptions opts) throws Exception {
+    private int train(ModelConfig config, TrainingData trainingData, String dataDesc, String commit, TrainOptions opts) throws Exception {
         if (init != null) {
             ModelConfig initConfig = ModelStore.readConfig(init);
             if (!initConfig.unet().equals(config.unet()) || !initConfig.schedule().equals(config.schedule())

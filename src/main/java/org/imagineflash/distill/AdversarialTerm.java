@@ -24,7 +24,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * The adversarial term shared by Imagine Flash and ADD: a class-conditional critic of x̂_0 images, hinge losses
+ * The adversarial term shared by Imagine Flash and ADD: a conditional critic of x̂_0 (images, or latents of a latent model), hinge losses
  * ({@link AdversarialLoss}), an R1 penalty on real images, its own Adam (β1 = 0, as common for GAN discriminators)
  * and its state in the student's checkpoints.
  *
@@ -102,7 +102,6 @@ public final class AdversarialTerm implements Checkpoint.Extra {
 
     /** A critic for the teacher's images and classes, its trainable weights initialised from {@code seed}. */
     public AdversarialTerm(DiffusionModel teacher, NDManager manager, long seed, double lr, Critic critic, Setup setup) {
-        int numClasses = teacher.config().unet().numClasses();
         int size = teacher.config().unet().imageSize();
         int channels = teacher.config().unet().inChannels();
         Shape image = new Shape(1, channels, size, size);
@@ -116,23 +115,26 @@ public final class AdversarialTerm implements Checkpoint.Extra {
                 throw new IllegalArgumentException("--disc teacher-features needs a teacher network with an encoder (a UNet)");
             }
             try (NDManager probe = manager.newSubManager()) {
-                NDList feats = f.features(new ParameterStore(probe, false), probe.zeros(image), probe.zeros(new Shape(1)),
-                        teacher.classLabels(probe, new int[1]));
+                Condition none = teacher.nullCondition(probe, 1);
+                NDList feats = f.features(new ParameterStore(probe, false), probe.zeros(image), probe.zeros(new Shape(1)), none);
                 int embedding = conditioned ? (int) feats.get(feats.size() - 1).getShape().get(1) : 0;
                 Shape[] shapes = new Shape[feats.size() + (embedding > 0 ? 2 : 1)];
                 for (int i = 0; i < feats.size(); i++) {
                     shapes[i] = feats.get(i).getShape();
                 }
-                shapes[feats.size()] = new Shape(1);
+                shapes[feats.size()] = none.code().getShape();
                 if (embedding > 0) {
                     shapes[feats.size() + 1] = new Shape(1, embedding);
                 }
-                disc = new FeatureHeads(feats.size(), numClasses, 64, embedding);
+                disc = new FeatureHeads(feats.size(), (int) none.code().getShape().get(1), 64, embedding);
                 disc.initialize(manager, DataType.FLOAT32, shapes);
             }
         } else {
-            disc = new Discriminator(numClasses, 32);
-            disc.initialize(manager, DataType.FLOAT32, image, new Shape(1));
+            try (NDManager probe = manager.newSubManager()) {
+                Shape code = teacher.nullCondition(probe, 1).code().getShape();
+                disc = new Discriminator((int) code.get(1), 32);
+                disc.initialize(manager, DataType.FLOAT32, image, code);
+            }
         }
         this.teacher = teacher;
         this.critic = critic;
@@ -162,9 +164,7 @@ public final class AdversarialTerm implements Checkpoint.Extra {
      */
     private NDArray score(ParameterStore ps, NDArray x0, Condition c, NDArray embedding, long step, NDManager sub) {
         if (critic == Critic.PIXELS) {
-            NDList in = new NDList(x0);
-            in.addAll(c.inputs());
-            return disc.forward(ps, in, true).head();
+            return disc.forward(ps, new NDList(x0, c.code()), true).head();
         }
         SplittableRandom r = Seeds.stream(seed, step, 0xD15C);
         int tD = r.nextInt(FEATURE_T_MAX + 1);
@@ -173,7 +173,7 @@ public final class AdversarialTerm implements Checkpoint.Extra {
         NDArray z = DistillationLoop.addNoise(teacher, x0, noise, tD);
         NDArray t = sub.full(new Shape(shape.get(0)), (float) tD);
         NDList feats = ((FeatureNetwork) teacher.network()).features(ps, z, t, c);
-        feats.addAll(c.inputs());
+        feats.add(c.code());
         if (embedding != null) {
             feats.add(embedding);
         }

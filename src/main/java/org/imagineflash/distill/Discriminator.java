@@ -13,12 +13,13 @@ import ai.djl.util.PairList;
 import org.imagineflash.kernel.Conv2dBlock;
 
 /**
- * Class-conditional projection discriminator (Miyato &amp; Koyama 2018) on images: three stride-2 3×3 convolutions
- * with leaky ReLU (28 → 14 → 7 → 4), global average pooling to h, then D(x, c) = w·h + b + ⟨embed(c), h⟩.
- * Inputs: x (B, C, H, W) in [−1, 1], labels (B) int. Output: (B) real-valued scores (hinge loss).
+ * Conditional projection discriminator (Miyato &amp; Koyama 2018) on images: three stride-2 3×3 convolutions
+ * with leaky ReLU (28 → 14 → 7 → 4 on Fashion-MNIST, 12 → 6 → 3 → 2 on scene latents), global average pooling to h,
+ * then D(x, c) = w·h + b + ⟨embed(code(c)), h⟩. Inputs: x (B, C, H, W), the condition's code (B, K)
+ * ({@link org.imagineflash.model.Condition#code}). Output: (B) real-valued scores (hinge loss).
  */
 public final class Discriminator extends AbstractBlock {
-    private final int numClasses;
+    private final int codeSize;
     private final int width;
     private final Conv2dBlock c1;
     private final Conv2dBlock c2;
@@ -26,9 +27,9 @@ public final class Discriminator extends AbstractBlock {
     private final Linear out;
     private final Linear embed;
 
-    public Discriminator(int numClasses, int width) {
+    public Discriminator(int codeSize, int width) {
         super((byte) 1);
-        this.numClasses = numClasses;
+        this.codeSize = codeSize;
         this.width = width;
         c1 = addChildBlock("c1", new Conv2dBlock(width, 3, 2));
         c2 = addChildBlock("c2", new Conv2dBlock(2 * width, 3, 2));
@@ -44,13 +45,12 @@ public final class Discriminator extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
-        NDArray labels = inputs.get(1);
+        NDArray code = inputs.get(1);
         NDArray h = leaky(c1.forward(ps, new NDList(x), training).head());
         h = leaky(c2.forward(ps, new NDList(h), training).head());
         h = leaky(c3.forward(ps, new NDList(h), training).head());
         h = h.mean(new int[] {3}).mean(new int[] {2}); // (B, 2w) (one axis at a time: the engine reduces one axis per call)
-        NDArray onehot = labels.toType(DataType.INT32, false).oneHot(numClasses);
-        NDArray e = embed.forward(ps, new NDList(onehot), training).head(); // (B, 2w)
+        NDArray e = embed.forward(ps, new NDList(code), training).head(); // (B, 2w)
         NDArray score = out.forward(ps, new NDList(h), training).head().reshape(-1).add(e.mul(h).sum(new int[] {1}));
         return new NDList(score);
     }
@@ -70,6 +70,6 @@ public final class Discriminator extends AbstractBlock {
         Shape s2 = c2.getOutputShapes(new Shape[] {new Shape(b, width, s1.get(2), s1.get(3))})[0];
         c3.initialize(manager, dataType, s2);
         out.initialize(manager, dataType, new Shape(b, 2L * width));
-        embed.initialize(manager, dataType, new Shape(b, numClasses));
+        embed.initialize(manager, dataType, new Shape(b, codeSize));
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import org.imagineflash.data.LabeledImages;
 import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.NoiseLevels;
@@ -14,6 +13,7 @@ import org.imagineflash.train.Checkpoint;
 import org.imagineflash.train.Ema;
 import org.imagineflash.train.LrSchedule;
 import org.imagineflash.random.Seeds;
+import org.imagineflash.train.TrainingData;
 import org.imagineflash.train.TrainingLoop;
 
 import java.io.IOException;
@@ -86,45 +86,25 @@ public final class DistillationLoop {
         return x0.mul(as[0]).add(eps.mul(as[1]));
     }
 
-    /** The (B, C, H, W) shape of a training batch of the teacher's images. */
+    /** The (B, C, H, W) shape of a training batch of the teacher's images (or latents). */
     public static Shape batchShape(DiffusionModel teacher, int batchSize) {
         int size = teacher.config().unet().imageSize();
         return new Shape(batchSize, teacher.config().unet().inChannels(), size, size);
     }
 
-    /** Real images x_0 (B, C, H, W), their condition (class labels) and z = α_t x_0 + σ_t ε at the step's timestep. */
+    /** Real examples x_0 (B, C, H, W), their condition and z = α_t x_0 + σ_t ε at the step's timestep. */
     public record NoisedBatch(NDArray x0, Condition condition, NDArray z) {
     }
 
     /**
-     * A batch of {@code shape.get(0)} random real images and their labels, forward-noised to timestep t with fresh
-     * Gaussian noise; drawn from r in this order: images, then noise.
+     * A batch of {@code shape.get(0)} random real examples and their conditions, forward-noised to timestep t with fresh
+     * Gaussian noise; drawn from r in this order: examples, then noise.
      */
-    public static NoisedBatch noisedBatch(DiffusionModel model, LabeledImages data, SplittableRandom r, Shape shape,
+    public static NoisedBatch noisedBatch(DiffusionModel model, TrainingData data, SplittableRandom r, Shape shape,
                                           double t, NDManager sub) {
-        int[] labels = new int[(int) shape.get(0)];
-        NDArray x0 = Tensors.floats(sub, realBatch(data, r, labels), shape);
+        TrainingData.Examples ex = data.examples(model, r, (int) shape.get(0), sub);
         NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
-        return new NoisedBatch(x0, model.classLabels(sub, labels), addNoise(model, x0, eps, t));
-    }
-
-    /** Fills {@code labels} and returns that many random real images (scaled to [−1, 1], flattened), drawn with r. */
-    public static float[] realBatch(LabeledImages data, SplittableRandom r, int[] labels) {
-        int hw = data.height() * data.width();
-        float[] x0 = new float[labels.length * hw];
-        for (int j = 0; j < labels.length; j++) {
-            int idx = r.nextInt(data.size());
-            data.copyScaled(idx, x0, j * hw);
-            labels[j] = data.labels()[idx];
-        }
-        return x0;
-    }
-
-    /** Fills {@code labels} with uniformly random classes. */
-    public static void randomLabels(SplittableRandom r, int numClasses, int[] labels) {
-        for (int j = 0; j < labels.length; j++) {
-            labels[j] = r.nextInt(numClasses);
-        }
+        return new NoisedBatch(ex.x0(), ex.condition(), addNoise(model, ex.x0(), eps, t));
     }
 
     /** Zeroes the gradients of parameters that a loss reached but that this step must not update. */

@@ -20,11 +20,11 @@ import java.util.List;
  * scores with a class projection (Miyato &amp; Koyama 2018): s_i = w_i·h_i + b_i + ⟨embed_i(c), h_i⟩. D = Σ_i s_i.
  * With image conditioning (ADD's c_img: the embedding of the real image the student's input was made from) each head
  * adds a second projection ⟨P_i·e, h_i⟩, so the critic judges whether the image fits its source, not only its class.
- * Inputs: the feature maps ((B, C_i, H_i, W_i) or (B, C_i)), then labels (B), then the image embedding (B, E) when
+ * Inputs: the feature maps ((B, C_i, H_i, W_i) or (B, C_i)), then the condition's code (B, K) ({@link org.imagineflash.model.Condition#code}), then the image embedding (B, E) when
  * conditioned. Output: (B) scores.
  */
 public final class FeatureHeads extends AbstractBlock {
-    private final int numClasses;
+    private final int codeSize;
     private final int width;
     private final List<Linear> maps = new ArrayList<>();
     private final List<Linear> outs = new ArrayList<>();
@@ -34,11 +34,12 @@ public final class FeatureHeads extends AbstractBlock {
 
     /**
      * @param heads how many feature maps the network gives
+     * @param codeSize K, the length of the condition's code
      * @param imageEmbedding size of the image embedding the critic is conditioned on (0: none)
      */
-    public FeatureHeads(int heads, int numClasses, int width, int imageEmbedding) {
+    public FeatureHeads(int heads, int codeSize, int width, int imageEmbedding) {
         super((byte) 1);
-        this.numClasses = numClasses;
+        this.codeSize = codeSize;
         this.width = width;
         this.imageEmbedding = imageEmbedding;
         for (int i = 0; i < heads; i++) {
@@ -60,14 +61,13 @@ public final class FeatureHeads extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         int heads = maps.size();
-        NDArray labels = inputs.get(heads);
-        long b = labels.getShape().get(0);
-        NDArray onehot = labels.toType(DataType.INT32, false).oneHot(numClasses);
+        NDArray code = inputs.get(heads);
+        long b = code.getShape().get(0);
         NDArray score = null;
         for (int i = 0; i < heads; i++) {
             NDArray p = Activation.leakyRelu(maps.get(i).forward(ps, new NDList(positions(inputs.get(i))), training).head(), 0.2f);
             NDArray h = p.reshape(b, -1, width).mean(new int[] {1}); // (B, width)
-            NDArray e = embeds.get(i).forward(ps, new NDList(onehot), training).head();
+            NDArray e = embeds.get(i).forward(ps, new NDList(code), training).head();
             NDArray s = outs.get(i).forward(ps, new NDList(h), training).head().reshape(-1).add(e.mul(h).sum(new int[] {1}));
             if (imageEmbedding > 0) {
                 NDArray pi = imageProjections.get(i).forward(ps, new NDList(inputs.get(heads + 1)), training).head();
@@ -88,7 +88,7 @@ public final class FeatureHeads extends AbstractBlock {
         for (int i = 0; i < maps.size(); i++) {
             maps.get(i).initialize(manager, dataType, new Shape(1, inputShapes[i].get(1)));
             outs.get(i).initialize(manager, dataType, new Shape(1, width));
-            embeds.get(i).initialize(manager, dataType, new Shape(1, numClasses));
+            embeds.get(i).initialize(manager, dataType, new Shape(1, codeSize));
             if (imageEmbedding > 0) {
                 imageProjections.get(i).initialize(manager, dataType, new Shape(1, imageEmbedding));
             }

@@ -15,6 +15,7 @@ import ai.djl.util.PairList;
 import org.imagineflash.kernel.Conv2dBlock;
 import org.imagineflash.model.BlockWeights;
 import org.imagineflash.model.GroupNorm;
+import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Resample;
 
@@ -171,6 +172,36 @@ public final class Autoencoder implements AutoCloseable {
             throw e instanceof IOException io ? io : new IOException(dir + ": " + e.getMessage());
         }
         return a;
+    }
+
+    /**
+     * The autoencoder whose latents a latent diffusion model ({@code modelDir}, config {@code config}) denoises: the one its
+     * config names, refused when its weights changed since the model was trained (their checksum) or its latents
+     * have another shape.
+     */
+    public static Autoencoder forModel(ModelConfig config, Path modelDir) throws IOException {
+        if (config.autoencoder() == null) {
+            throw new IllegalArgumentException(modelDir + " is a pixel-space model; it has no autoencoder");
+        }
+        Path dir = Path.of(config.autoencoder());
+        Autoencoder ae;
+        try {
+            ae = load(dir);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(modelDir + " denoises the latents of " + dir + ", which does not load: " + e.getMessage());
+        }
+        String sha = config.autoencoderSha256();
+        if (sha != null && !sha.equals(ModelStore.sha256(dir.resolve(ModelStore.WEIGHTS)))) {
+            ae.close();
+            throw new IOException(modelDir + " was trained on the latents of another " + dir
+                    + " (its weights' checksum differs); retrain it on this autoencoder or restore that one");
+        }
+        if (ae.config().latentChannels() != config.unet().inChannels() || ae.config().latentSize() != config.unet().imageSize()) {
+            ae.close();
+            throw new IOException(modelDir + ": its latents are " + config.unet().inChannels() + "×" + config.unet().imageSize()
+                    + "², but " + dir + " makes " + ae.config().latentChannels() + "×" + ae.config().latentSize() + "²");
+        }
+        return ae;
     }
 
     @Override

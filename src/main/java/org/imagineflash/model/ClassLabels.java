@@ -45,6 +45,12 @@ public record ClassLabels(NDArray labels, int nullClass) implements Condition {
         return new ClassLabels(labels.getManager().full(labels.getShape(), nullClass, labels.getDataType()), nullClass);
     }
 
+    /** One-hot over the real classes; ∅ (the null class) is all zeros. */
+    @Override
+    public NDArray code() {
+        return labels.toType(ai.djl.ndarray.types.DataType.INT32, false).oneHot(nullClass + 1).get(":, :" + nullClass);
+    }
+
     @Override
     public ClassLabels concat(Condition other) {
         return new ClassLabels(labels.concat(labelsOf(other)), nullClass);

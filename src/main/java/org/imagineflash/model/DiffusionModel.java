@@ -126,6 +126,21 @@ public final class DiffusionModel implements AutoCloseable {
         return ClassLabels.of(m, labels, config.unet().nullClass());
     }
 
+    /** Prompt conditioning for this text-to-image model: B prompts of its L token ids each, row-major. */
+    public TextTokens textTokens(NDManager m, long[] ids, int batch) {
+        TextEncoderConfig text = config.unet().text();
+        if (text == null) {
+            throw new IllegalArgumentException("this model is class-conditional; it takes no prompt tokens");
+        }
+        return TextTokens.of(m, ids, batch, text.maxTokens(), text.vocabulary().size());
+    }
+
+    /** ∅ for a batch of B: the null class, or the empty prompt. */
+    public Condition nullCondition(NDManager m, int batch) {
+        return config.unet().isTextConditioned() ? textTokens(m, new long[batch * config.unet().text().maxTokens()], batch)
+                : classLabels(m, new int[batch]).unconditional();
+    }
+
     /**
      * A denoiser conditioned on {@code c}; with {@code cfg} ≠ 1, classifier-free guidance
      * (Ho &amp; Salimans 2022) is applied around it.

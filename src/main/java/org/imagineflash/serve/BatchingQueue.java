@@ -2,6 +2,8 @@ package org.imagineflash.serve;
 
 import org.imagineflash.Generator;
 
+import java.awt.image.BufferedImage;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,14 +34,25 @@ import java.util.concurrent.CompletableFuture;
  * </ul>
  */
 public final class BatchingQueue implements AutoCloseable {
-    /** One request: n images of one class from consecutive seeds, for one client, to start before a deadline. */
-    public record Job(String client, String modelName, Generator generator, Generator.Options options, int label, int n, long seed,
+    /** One request: n images of one class or caption from consecutive seeds, for one client, to start before a deadline. */
+    record Job(String client, String modelName, Generator generator, Generator.Options options, Subject subject, int n, long seed,
                       long cost, long enqueuedNanos, long deadlineNanos, CompletableFuture<Done> result) {
     }
 
-    /** Generated pixels of one job plus timings. */
-    public record Done(byte[] pixels, int count, int height, int width, double batchMillis, double queueMillis,
+    /** Generated pixels of one job (count × channels × height × width bytes; grey or RGB) plus timings. */
+    public record Done(byte[] pixels, int count, int channels, int height, int width, double batchMillis, double queueMillis,
                        int batchImages, int nfe) {
+        /** Image i as a picture. */
+        public BufferedImage image(int i) {
+            int per = channels * height * width;
+            byte[] px = java.util.Arrays.copyOfRange(pixels, i * per, (i + 1) * per);
+            if (channels == 1) {
+                BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+                img.getRaster().setDataElements(0, 0, width, height, px);
+                return img;
+            }
+            return new Generator.Scenes(List.of(px), List.of(""), batchMillis, nfe).image(0);
+        }
     }
 
     /** Thrown when the queue is full (by count or by cost). */
@@ -116,9 +129,9 @@ public final class BatchingQueue implements AutoCloseable {
      * @param deadlineNanos {@link System#nanoTime()} after which the request is dropped if it has not started
      * @throws Overloaded when the request does not fit in the queue
      */
-    public CompletableFuture<Done> submit(String client, String modelName, Generator g, Generator.Options o, int label, int n,
-                                          long seed, long cost, long deadlineNanos) {
-        Job j = new Job(client, modelName, g, o, label, n, seed, cost, System.nanoTime(), deadlineNanos, new CompletableFuture<>());
+    CompletableFuture<Done> submit(String client, String modelName, Generator g, Generator.Options o, Subject subject, int n,
+                                   long seed, long cost, long deadlineNanos) {
+        Job j = new Job(client, modelName, g, o, subject, n, seed, cost, System.nanoTime(), deadlineNanos, new CompletableFuture<>());
         synchronized (lock) {
             if (waiting >= policy.capacity()) {
                 throw new Overloaded("too many requests waiting");
@@ -249,25 +262,49 @@ public final class BatchingQueue implements AutoCloseable {
     private static void run(List<Job> batch) {
         int images = batch.stream().mapToInt(Job::n).sum();
         int[] labels = new int[images];
+        List<String> captions = new ArrayList<>();
         long[] seeds = new long[images];
         int k = 0;
         for (Job j : batch) {
             for (int i = 0; i < j.n(); i++) {
-                labels[k] = j.label();
+                labels[k] = j.subject().label();
+                captions.add(j.subject().caption());
                 seeds[k++] = j.seed() + i;
             }
         }
         long start = System.nanoTime();
+        Generator g = batch.get(0).generator();
         try {
-            Generator.Images out = batch.get(0).generator().generate(labels, seeds, batch.get(0).options());
-            int px = out.height() * out.width();
+            byte[] pixels;
+            int channels;
+            int side;
+            double millis;
+            int nfe;
+            if (g.isTextToImage()) {
+                Generator.Scenes out = g.generateScenes(captions, seeds, batch.get(0).options());
+                channels = 3;
+                side = out.image(0).getWidth();
+                pixels = new byte[images * channels * side * side];
+                for (int i = 0; i < images; i++) {
+                    System.arraycopy(out.images().get(i), 0, pixels, i * channels * side * side, channels * side * side);
+                }
+                millis = out.millis();
+                nfe = out.nfe();
+            } else {
+                Generator.Images out = g.generate(labels, seeds, batch.get(0).options());
+                channels = 1;
+                side = out.width();
+                pixels = out.pixels();
+                millis = out.millis();
+                nfe = out.nfe();
+            }
+            int px = channels * side * side;
             int off = 0;
             for (Job j : batch) {
                 byte[] mine = new byte[j.n() * px];
-                System.arraycopy(out.pixels(), off * px, mine, 0, mine.length);
+                System.arraycopy(pixels, off * px, mine, 0, mine.length);
                 off += j.n();
-                j.result().complete(new Done(mine, j.n(), out.height(), out.width(), out.millis(),
-                        (start - j.enqueuedNanos()) / 1e6, images, out.nfe()));
+                j.result().complete(new Done(mine, j.n(), channels, side, side, millis, (start - j.enqueuedNanos()) / 1e6, images, nfe));
             }
         } catch (RuntimeException e) {
             for (Job j : batch) {

@@ -8,14 +8,14 @@ import org.imagineflash.Generator;
  * one-line reason.
  *
  * @param modelName the model (default: the server's default model)
- * @param label the class the prompt names (a prefix naming one class is enough, so the page can generate while typing)
+ * @param subject the class or caption the prompt names ({@link Subject}: a prefix is enough, so the page can generate while typing)
  * @param options sampler, steps and guidance (the model's defaults where not given)
  * @param n images
  * @param seed the first image's seed; image i uses seed + i
  * @param timeoutMs the request's deadline
  * @param png answer with the first image as PNG ({@code "format": "png"} or {@code Accept: image/png})
  */
-record GenerateRequest(String modelName, Generator generator, int label, Generator.Options options, int n, long seed, int timeoutMs,
+record GenerateRequest(String modelName, Generator generator, Subject subject, Generator.Options options, int n, long seed, int timeoutMs,
                        boolean png) {
     /** The longest a request waits for its images (and the default deadline). */
     static final int MAX_TIMEOUT_MILLIS = 60_000;
@@ -47,17 +47,17 @@ record GenerateRequest(String modelName, Generator generator, int label, Generat
         if (prompt.length() > limits.maxPromptLength()) {
             throw new BadRequest("prompt longer than " + limits.maxPromptLength() + " characters");
         }
-        int label;
-        try {
-            label = Generator.classOf(prompt, true);
-        } catch (IllegalArgumentException e) {
-            throw new BadRequest(e.getMessage());
-        }
         String modelName = text(body, "model");
         if (modelName == null) {
             modelName = models.defaultModel();
         }
         Generator g = models.get(modelName);
+        Subject subject;
+        try {
+            subject = Subject.of(g, prompt);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(e.getMessage());
+        }
         Generator.Options d = g.defaults();
         int steps = integer(body, "steps", d.steps(), 1, ModelRegistry.maxSteps(g, limits));
         int n = integer(body, "n", 1, 1, limits.maxImages());
@@ -68,7 +68,7 @@ record GenerateRequest(String modelName, Generator generator, int label, Generat
         }
         int timeoutMs = integer(body, "timeoutMs", MAX_TIMEOUT_MILLIS, 1, MAX_TIMEOUT_MILLIS);
         boolean png = "png".equals(text(body, "format")) || (accept != null && accept.startsWith("image/png"));
-        return new GenerateRequest(modelName, g, label, new Generator.Options(d.sampler(), steps, cfg, null), n, seed, timeoutMs, png);
+        return new GenerateRequest(modelName, g, subject, new Generator.Options(d.sampler(), steps, cfg, null), n, seed, timeoutMs, png);
     }
 
     private static String text(JsonNode b, String f) {

@@ -11,6 +11,7 @@ import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.ServerConnector;
 import org.imagineflash.Generator;
 import org.imagineflash.data.Prompts;
+import org.imagineflash.data.scenes.CaptionParser;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -75,7 +76,7 @@ public final class GenerationServer implements AutoCloseable {
         app.get("/health", ctx -> ctx.json(Map.of("status", "ok", "models", models.size(), "waiting", queue.waiting(),
                 "dropped", queue.dropped())));
         app.get("/api/models", ctx -> ctx.json(models.describe(limits)));
-        app.get("/api/prompts", ctx -> ctx.json(Prompts.complete(ctx.queryParam("prefix"))));
+        app.get("/api/prompts", ctx -> ctx.json(completions(ctx.queryParam("prefix"), ctx.queryParam("model"))));
         app.post("/api/generate", this::generate);
         app.exception(GenerateRequest.BadRequest.class, (e, ctx) -> error(ctx, HttpStatus.BAD_REQUEST, e.getMessage()));
         app.exception(RequestBody.Refused.class, (e, ctx) -> { });
@@ -129,7 +130,7 @@ public final class GenerationServer implements AutoCloseable {
         long t0 = System.nanoTime();
         long deadline = t0 + req.timeoutMs() * 1_000_000L;
         CompletableFuture<BatchingQueue.Done> future = queue.submit(ctx.ip(), req.modelName(), req.generator(), req.options(),
-                req.label(), req.n(), req.seed(), req.cost(), deadline);
+                req.subject(), req.n(), req.seed(), req.cost(), deadline);
         BatchingQueue.Done done;
         try {
             done = await(ctx, future, deadline, req.timeoutMs());
@@ -158,8 +159,9 @@ public final class GenerationServer implements AutoCloseable {
         r.put("images", images);
         r.put("model", req.modelName());
         r.put("kind", req.generator().config().kind());
-        r.put("class", req.label());
-        r.put("className", Prompts.name(req.label()));
+        r.put("class", req.subject().isCaption() ? null : req.subject().label());
+        r.put("className", req.subject().name());
+        r.put("prompt", req.subject().name());
         r.put("steps", req.options().steps());
         r.put("cfg", req.options().cfg());
         r.put("seed", req.seed());
@@ -200,7 +202,16 @@ public final class GenerationServer implements AutoCloseable {
     }
 
     private static byte[] png(BatchingQueue.Done d, int i) {
-        return PngEncoder.encode(new Generator.Images(d.pixels(), new int[d.count()], d.height(), d.width(), d.batchMillis(), d.nfe()).image(i));
+        return PngEncoder.encode(d.image(i));
+    }
+
+    /** {@code GET /api/prompts}: class names for a class-conditional model, the grammar's next words for a text model. */
+    private List<String> completions(String prefix, String modelName) {
+        if (prefix != null && prefix.length() > limits.maxPromptLength()) {
+            throw new GenerateRequest.BadRequest("prefix longer than " + limits.maxPromptLength() + " characters");
+        }
+        Generator g = models.get(modelName == null ? models.defaultModel() : modelName);
+        return g.isTextToImage() ? CaptionParser.complete(prefix, 12) : Prompts.complete(prefix);
     }
 
     @Override

@@ -23,7 +23,9 @@ import java.util.function.IntFunction;
  * latencies. Used by {@code load-test} and by {@code serve} to warm itself up.
  */
 public final class LoadClient {
-    private static final String[] PROMPTS = {"t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"};
+    /** The class names a class-conditional model is sent in turn. */
+    public static final List<String> CLASS_PROMPTS = List.of("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
+            "sneaker", "bag", "ankle boot");
 
     private LoadClient() {
     }
@@ -44,8 +46,22 @@ public final class LoadClient {
 
     /** The body of request i: a class in turn, seed {@code seedOffset + i}, plus {@code extra} JSON fields (or ""). */
     public static IntFunction<String> requests(int seedOffset, String extra) {
-        return i -> "{\"prompt\":\"" + PROMPTS[i % PROMPTS.length] + "\",\"seed\":" + (seedOffset + i)
+        return requests(CLASS_PROMPTS, seedOffset, extra);
+    }
+
+    /** The body of request i: prompt i mod the list's size, seed {@code seedOffset + i}, plus {@code extra} JSON fields. */
+    public static IntFunction<String> requests(List<String> prompts, int seedOffset, String extra) {
+        List<String> quoted = prompts.stream().map(LoadClient::quote).toList();
+        return i -> "{\"prompt\":" + quoted.get(i % quoted.size()) + ",\"seed\":" + (seedOffset + i)
                 + (extra == null || extra.isEmpty() ? "" : "," + extra) + "}";
+    }
+
+    private static String quote(String s) {
+        try {
+            return ModelStore.JSON.writeValueAsString(s);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
     }
 
     /**

@@ -43,12 +43,6 @@ final class ModelRegistry implements AutoCloseable {
                     LOG.warn("model {} is unavailable: {}", name, why);
                     continue;
                 }
-                if (g.isTextToImage()) { // the page and API draw class prompts; sentences come with the text-to-image page
-                    g.close();
-                    unavailable.put(name, "a text-to-image model; this server draws class prompts");
-                    LOG.warn("model {} is unavailable: a text-to-image model", name);
-                    continue;
-                }
                 models.put(name, g);
                 if (warmed.add(ModelStore.JSON.writeValueAsString(g.config().unet()))) {
                     g.warmUp(warmUpBatch);
@@ -105,6 +99,7 @@ final class ModelRegistry implements AutoCloseable {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", e.getKey());
             m.put("kind", g.config().kind());
+            m.put("text", g.isTextToImage());
             m.put("method", g.isStudent() ? g.config().student().method() : null);
             m.put("sampler", d.sampler());
             m.put("defaultSteps", d.steps());

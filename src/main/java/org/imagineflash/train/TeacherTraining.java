@@ -55,14 +55,14 @@ public final class TeacherTraining {
         if (data.numClasses() > modelConfig.unet().numClasses()) {
             throw new IllegalArgumentException("data has " + data.numClasses() + " classes, model " + modelConfig.unet().numClasses());
         }
-        return run(TeacherData.classImages(data), init, checkpointDir, resume, progressOut);
+        return run(TrainingData.classImages(data), init, checkpointDir, resume, progressOut);
     }
 
     /**
      * Training on {@code data}, warm-started from the weights of the model directory {@code init} (same architecture;
      * fresh optimizer and EMA initialised to those weights) unless resuming.
      */
-    public Result run(TeacherData data, Path init, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
+    public Result run(TrainingData data, Path init, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         Shape ex = data.exampleShape();
         if (ex.get(1) != modelConfig.unet().imageSize() || ex.get(2) != modelConfig.unet().imageSize() || ex.get(0) != modelConfig.unet().inChannels()) {
             throw new IllegalArgumentException("data examples are " + ex.get(0) + "×" + ex.get(1) + "×" + ex.get(2) + " but the model expects "
@@ -81,7 +81,7 @@ public final class TeacherTraining {
         TrainingLoop.Step step = new TrainingLoop.Step() {
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
-                TeacherData.Batch batch = data.batch(model, r, b, opt.labelDropout(), model.schedule().numTrainTimesteps(), sub);
+                TrainingData.Batch batch = data.batch(model, r, b, opt.labelDropout(), model.schedule().numTrainTimesteps(), sub);
                 int[] t = batch.t();
                 NDArray x0a = batch.x0();
                 Shape shape = x0a.getShape();

@@ -103,6 +103,11 @@ public final class MixtureProblem {
         return new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
     }
 
+    /** {@link #data} as distillation's training data. */
+    public static org.imagineflash.train.TrainingData training(int n, long seed) {
+        return org.imagineflash.train.TrainingData.classImages(data(n, seed));
+    }
+
     /** n samples (bytes, as the data pipeline wants them), labels i mod 3. */
     public static LabeledImages data(int n, long seed) {
         Random r = new Random(seed);

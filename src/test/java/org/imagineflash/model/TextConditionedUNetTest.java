@@ -29,7 +29,7 @@ class TextConditionedUNetTest {
         for (int i = 0; i < texts.length; i++) {
             System.arraycopy(CaptionParser.ids(texts[i], 8), 0, ids, i * 8, 8);
         }
-        return TextTokens.of(m, ids, texts.length, 8);
+        return TextTokens.of(m, ids, texts.length, 8, CaptionParser.words().size());
     }
 
     @TempDir

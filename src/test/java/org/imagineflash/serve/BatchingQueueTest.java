@@ -45,7 +45,7 @@ class BatchingQueueTest {
     }
 
     static CompletableFuture<BatchingQueue.Done> heavy(BatchingQueue q, String client, int seed) {
-        return q.submit(client, "teacher", teacher, HEAVY, 1, 4, seed, 80 * 4, forever());
+        return q.submit(client, "teacher", teacher, HEAVY, new Subject(1, null), 4, seed, 80 * 4, forever());
     }
 
     /** Nanotime at which each future completes. */
@@ -90,7 +90,7 @@ class BatchingQueueTest {
                 hs.add(heavy(q, "A", i));
             }
             Thread.sleep(20);
-            CompletableFuture<BatchingQueue.Done> cheap = q.submit("A", "student", student, CHEAP, 3, 1, 7, 2, forever());
+            CompletableFuture<BatchingQueue.Done> cheap = q.submit("A", "student", student, CHEAP, new Subject(3, null), 1, 7, 2, forever());
             List<long[]> th = stamps(hs);
             long[] tc = stamps(List.of(cheap)).get(0);
             CompletableFuture.allOf(hs.toArray(new CompletableFuture[0])).get(2, TimeUnit.MINUTES);
@@ -108,7 +108,7 @@ class BatchingQueueTest {
         // before: clients that hung up still had their work done (22 jobs ran for nobody)
         try (BatchingQueue q = new BatchingQueue(new BatchingQueue.Policy(64, 1_000_000, 0, 1, 0, 1))) {
             CompletableFuture<BatchingQueue.Done> running = heavy(q, "A", 0);
-            CompletableFuture<BatchingQueue.Done> late = q.submit("B", "teacher", teacher, HEAVY, 1, 4, 1, 320, System.nanoTime() + 1_000_000);
+            CompletableFuture<BatchingQueue.Done> late = q.submit("B", "teacher", teacher, HEAVY, new Subject(1, null), 4, 1, 320, System.nanoTime() + 1_000_000);
             CompletableFuture<BatchingQueue.Done> abandoned = heavy(q, "C", 2);
             abandoned.cancel(false);
             running.get(2, TimeUnit.MINUTES);
@@ -144,7 +144,7 @@ class BatchingQueueTest {
     void admissionIsByCostAsWellAsByCount() {
         try (BatchingQueue q = new BatchingQueue(new BatchingQueue.Policy(64, 500, 0, 1, 0, 1))) {
             BatchingQueue.Overloaded e = assertThrows(BatchingQueue.Overloaded.class,
-                    () -> q.submit("A", "teacher", teacher, HEAVY, 1, 8, 0, 640, forever()));
+                    () -> q.submit("A", "teacher", teacher, HEAVY, new Subject(1, null), 8, 0, 640, forever()));
             assertTrue(e.getMessage().contains("budget of 500"), e.getMessage());
         }
         try (BatchingQueue q = new BatchingQueue(new BatchingQueue.Policy(1, 1_000_000, 0, 1, 0, 1))) {

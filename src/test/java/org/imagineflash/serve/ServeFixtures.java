@@ -1,11 +1,14 @@
 package org.imagineflash.serve;
 
+import org.imagineflash.data.scenes.CaptionParser;
+import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Provenance;
 import org.imagineflash.model.StudentConfig;
+import org.imagineflash.model.TextEncoderConfig;
 import org.imagineflash.model.UNetConfig;
 import org.imagineflash.schedule.ScheduleConfig;
 
@@ -30,5 +33,30 @@ final class ServeFixtures {
             ModelStore.save(s, dir.resolve("student-tiny"), p);
         }
         return dir;
+    }
+
+    /**
+     * {@link #models} plus a tiny random text-to-image teacher ("text-teacher") and a 2-step student of it
+     * ("text-student") on the latents of a tiny random autoencoder (kept in {@code dir}/ae).
+     */
+    static Path withTextModels(Path dir) throws IOException {
+        Path models = models(dir.resolve("models"));
+        UNetConfig u = UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
+                .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
+        Path ae = dir.resolve("ae");
+        try (Autoencoder a = Autoencoder.create(new Autoencoder.Config("autoencoder", 48, 3, new int[] {8, 8, 16}, 4, 4, 1.0), 1)) {
+            a.save(ae, Map.of());
+        }
+        ModelConfig teacher = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, ae.toString(),
+                ModelStore.sha256(ae.resolve(ModelStore.WEIGHTS)));
+        ModelConfig student = new ModelConfig(ModelConfig.STUDENT, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS,
+                new StudentConfig("imagine-flash", new int[] {999, 499}, true, StudentConfig.Sampling.CLIPPED), ae.toString(),
+                teacher.autoencoderSha256());
+        Provenance p = Provenance.of("test", "fixture", 3, "none", 0, 0, Map.of());
+        try (DiffusionModel t = DiffusionModel.create(teacher, 3); DiffusionModel s = t.copy(student)) {
+            ModelStore.save(t, models.resolve("text-teacher"), p);
+            ModelStore.save(s, models.resolve("text-student"), p);
+        }
+        return models;
     }
 }

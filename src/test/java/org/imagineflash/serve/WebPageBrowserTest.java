@@ -32,7 +32,7 @@ class WebPageBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = new GenerationServer(ServeFixtures.models(dir), ServerLimits.defaults()).start(0);
+        server = new GenerationServer(ServeFixtures.withTextModels(dir), ServerLimits.defaults()).start(0);
         ChromeOptions o = new ChromeOptions();
         o.setBinary(new File("/usr/bin/chromium"));
         o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage");
@@ -55,7 +55,7 @@ class WebPageBrowserTest {
     void typingShowsSneakersAndChangingTheModelUpdatesTheTiming() {
         browser.get("http://127.0.0.1:" + server.port() + "/");
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
-        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 2);
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 4);
         browser.findElement(By.id("prompt")).sendKeys("snea");
         wait.until(d -> !d.findElements(By.cssSelector("#panel1 img[data-class-name='sneaker']")).isEmpty());
         WebElement timing = browser.findElement(By.cssSelector("#panel1 .timing"));
@@ -68,5 +68,36 @@ class WebPageBrowserTest {
         String after = browser.findElement(By.cssSelector("#panel1 .timing")).getText();
         assertTrue(after.contains("NFE 50"), after);
         assertTrue(!after.equals(before));
+    }
+
+    @Test
+    void typingASentenceLetterByLetterRedrawsItAsItGrows() throws Exception {
+        browser.get("http://127.0.0.1:" + server.port() + "/?model=text-student");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 4);
+        assertEquals("text-student", new Select(browser.findElement(By.id("model"))).getFirstSelectedOption().getAttribute("value"));
+        WebElement prompt = browser.findElement(By.id("prompt"));
+        java.util.List<String> titles = new java.util.ArrayList<>();
+        java.util.Set<String> images = new java.util.LinkedHashSet<>();
+        for (char ch : "a red sneaker left of a blue bag".toCharArray()) {
+            prompt.sendKeys(String.valueOf(ch));
+            Thread.sleep(60); // a typist's pace: some keystrokes fall inside the page's debounce window, some do not
+            // read in one script: the page replaces its images while the answers arrive
+            @SuppressWarnings("unchecked")
+            java.util.List<Object> seen = (java.util.List<Object>) ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                    "return [document.querySelector('#panel1 .title').textContent]"
+                            + ".concat(Array.from(document.querySelectorAll('#panel1 img')).map(i => i.src));");
+            String t = String.valueOf(seen.get(0));
+            if (!t.isEmpty() && (titles.isEmpty() || !titles.get(titles.size() - 1).equals(t))) {
+                titles.add(t);
+            }
+            seen.subList(1, seen.size()).forEach(src -> images.add(String.valueOf(src)));
+        }
+        wait.until(d -> d.findElement(By.cssSelector("#panel1 .title")).getText().startsWith("a red sneaker left of a blue bag"));
+        titles.add(browser.findElement(By.cssSelector("#panel1 .title")).getText());
+        images.add(browser.findElement(By.cssSelector("#panel1 img")).getAttribute("src"));
+        assertTrue(titles.stream().anyMatch(t -> t.startsWith("a red sneaker —")), "drew the first whole caption while typing: " + titles);
+        assertTrue(images.size() >= 2, "the picture changed as the sentence grew");
+        assertTrue(browser.findElement(By.cssSelector("#panel1 .timing")).getText().contains("NFE 2"));
     }
 }

@@ -176,6 +176,112 @@ public final class CaptionParser {
                 + (pos[0] < t.size() ? t.get(pos[0]) : "") + "'");
     }
 
+    /**
+     * What to draw while a caption is being typed: the longest word prefix of {@code typed} that is a whole caption,
+     * normalised ("A red sneaker left of a bl" → "a red sneaker"). The last word may be unfinished if it starts a known
+     * word; any other unknown word is the error of {@link #parse}. No whole caption yet ("a red sne") is an error
+     * saying so.
+     */
+    public static String longestCaption(String typed) {
+        if (typed == null || typed.isBlank()) {
+            throw new IllegalArgumentException("the prompt is empty; try e.g. 'a red sneaker left of a blue bag'");
+        }
+        List<String> t = tokens(typed);
+        boolean lastUnfinished = !t.isEmpty() && Character.isLetter(typed.charAt(typed.length() - 1))
+                && !VOCABULARY.contains(t.get(t.size() - 1)) && startsAWord(t.get(t.size() - 1));
+        List<String> known = lastUnfinished ? t.subList(0, t.size() - 1) : t;
+        requireKnown(typed, known);
+        for (int n = known.size(); n > 0; n--) {
+            String candidate = String.join(" ", known.subList(0, n));
+            try {
+                parse(candidate);
+                return candidate;
+            } catch (IllegalArgumentException notYet) {
+                // a shorter prefix may be a whole caption
+            }
+        }
+        throw new IllegalArgumentException("'" + typed + "' is not a whole caption yet: name a colour and a garment, e.g. 'a red sneaker'");
+    }
+
+    private static boolean startsAWord(String partial) {
+        return WORDS.stream().skip(2).anyMatch(w -> w.startsWith(partial));
+    }
+
+    /**
+     * Completions of a caption being typed: {@code typed} with its unfinished last word (or, after a blank, the next
+     * word) completed by each word that the grammar allows there, at most {@code limit}.
+     */
+    public static List<String> complete(String typed, int limit) {
+        String text = typed == null ? "" : typed.toLowerCase(Locale.ROOT).replaceAll("[^a-z]+", " ");
+        boolean atWordStart = text.isEmpty() || text.endsWith(" ");
+        List<String> t = tokens(text);
+        String partial = atWordStart || t.isEmpty() ? "" : t.get(t.size() - 1);
+        List<String> done = atWordStart || t.isEmpty() ? t : t.subList(0, t.size() - 1);
+        String head = done.isEmpty() ? "" : String.join(" ", done) + " ";
+        List<String> out = new ArrayList<>();
+        for (String w : WORDS.subList(2, WORDS.size())) {
+            if (out.size() >= limit) {
+                break;
+            }
+            if (w.startsWith(partial)) {
+                List<String> next = new ArrayList<>(done);
+                next.add(w);
+                if (viable(next)) {
+                    out.add(head + w);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The grammar as slots of phrases: [article] colour garment [relation [article] colour garment]. */
+    private static List<List<List<String>>> slots() {
+        List<List<String>> articles = new ArrayList<>();
+        articles.add(List.of());
+        for (String a : ARTICLES) {
+            articles.add(List.of(a));
+        }
+        List<List<String>> colours = COLOURS.keySet().stream().sorted().map(List::of).toList();
+        List<List<String>> garments = GARMENTS.stream().map(Map.Entry::getKey).toList();
+        List<List<String>> relations = new ArrayList<>();
+        for (Relation r : Relation.values()) {
+            relations.add(r.words());
+            if (r.spatial()) {
+                List<String> to = new ArrayList<>(List.of("to"));
+                to.addAll(r.words());
+                relations.add(to);
+                List<String> toThe = new ArrayList<>(List.of("to", "the"));
+                toThe.addAll(r.words());
+                relations.add(toThe);
+            }
+        }
+        return List.of(articles, colours, garments, relations, articles, colours, garments);
+    }
+
+    /** Whether the words begin some caption of the grammar. */
+    static boolean viable(List<String> words) {
+        return viable(words, 0, slots(), 0);
+    }
+
+    private static boolean viable(List<String> w, int pos, List<List<List<String>>> slots, int slot) {
+        if (pos == w.size()) {
+            return true;
+        }
+        if (slot == slots.size()) {
+            return false;
+        }
+        for (List<String> phrase : slots.get(slot)) {
+            int n = Math.min(phrase.size(), w.size() - pos);
+            if (!w.subList(pos, pos + n).equals(phrase.subList(0, n))) {
+                continue;
+            }
+            if (n < phrase.size() || viable(w, pos + n, slots, slot + 1)) {
+                return true; // the words end inside this phrase, or the rest fits the following slots
+            }
+        }
+        return false;
+    }
+
     /** The known words closest to w in edit distance (ties in alphabetical order). */
     static List<String> nearest(String w, int n) {
         return WORDS.stream().skip(2).sorted(Comparator.comparingInt((String k) -> editDistance(w, k)).thenComparing(k -> k))

@@ -56,6 +56,12 @@ public final class SceneGenerator {
         return render(c, c.text(r), r);
     }
 
+    /** The caption of scene i, without rendering it. */
+    public String caption(long i) {
+        SplittableRandom r = Seeds.stream(seed, i, PURPOSE);
+        return randomCaption(r).text(r);
+    }
+
     /** Scene i for a given caption (the prompt suite's real references): random cells and garment images. */
     public Scene scene(Caption c, long i) {
         if (!allowHeldOut && c.heldOut()) {

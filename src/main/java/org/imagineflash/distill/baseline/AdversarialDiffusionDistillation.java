@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import org.imagineflash.data.LabeledImages;
+import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
@@ -45,7 +45,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
     public static final double DISTILL_WEIGHT = 2.5;
     private final DiffusionModel teacher;
     private final DistillOptions opt;
-    private final LabeledImages data;
+    private final TrainingData data;
     private final DiffusionModel init;
 
     /** When the teacher looks at the re-noised student output. */
@@ -68,7 +68,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
     private final TeacherTime teacherTime;
 
     /** @param init the student's starting weights (null: the teacher's) */
-    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, DiffusionModel init) {
+    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data, DiffusionModel init) {
         this(teacher, options, data, init, TeacherTime.UNIFORM);
     }
 
@@ -76,11 +76,12 @@ public final class AdversarialDiffusionDistillation implements Distillation {
      * @param init the student's starting weights (null: the teacher's)
      * @param teacherTime when the teacher denoises the re-noised student output for the distillation term
      */
-    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, DiffusionModel init,
+    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data, DiffusionModel init,
                                             TeacherTime teacherTime) {
-        if (data == null) {
+        if (data == null || !data.hasExamples()) {
             throw new IllegalArgumentException("ADD trains on real images: it needs the training data (--data)");
         }
+        data.requireFits(teacher);
         if (!(options.advWeight() > 0)) {
             throw new IllegalArgumentException("ADD needs an adversarial term: --adv-weight must be > 0");
         }

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import org.imagineflash.data.LabeledImages;
+import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
@@ -39,12 +39,13 @@ public final class GuidanceDistillation implements Distillation {
     public static final String METHOD = "guidance";
     private final DiffusionModel teacher;
     private final DistillOptions opt;
-    private final LabeledImages data;
+    private final TrainingData data;
 
-    public GuidanceDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data) {
-        if (data == null) {
+    public GuidanceDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data) {
+        if (data == null || !data.hasExamples()) {
             throw new IllegalArgumentException("guidance distillation trains on real images: it needs the training data (--data)");
         }
+        data.requireFits(teacher);
         this.teacher = teacher;
         this.opt = options;
         this.data = data;

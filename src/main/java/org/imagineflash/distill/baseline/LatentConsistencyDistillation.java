@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import org.imagineflash.data.LabeledImages;
+import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
@@ -44,7 +44,7 @@ public final class LatentConsistencyDistillation implements Distillation {
     static final double HUBER_C = 0.001;
     private final DiffusionModel teacher;
     private final DistillOptions opt;
-    private final LabeledImages data;
+    private final TrainingData data;
     private final String distance;
     private final double targetDecay;
     private final DiffusionModel init;
@@ -54,11 +54,12 @@ public final class LatentConsistencyDistillation implements Distillation {
      * @param targetDecay EMA decay μ of the target network θ⁻
      * @param init the student's starting weights (null: the teacher's)
      */
-    public LatentConsistencyDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, String distance,
+    public LatentConsistencyDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data, String distance,
                                          double targetDecay, DiffusionModel init) {
-        if (data == null) {
+        if (data == null || !data.hasExamples()) {
             throw new IllegalArgumentException("consistency distillation trains on real images: it needs the training data (--data)");
         }
+        data.requireFits(teacher);
         if (!distance.equals("l2") && !distance.equals("huber")) {
             throw new IllegalArgumentException("--lcm-loss must be l2 or huber, got " + distance);
         }

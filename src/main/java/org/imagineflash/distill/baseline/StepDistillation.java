@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import org.imagineflash.data.LabeledImages;
+import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
@@ -51,7 +51,7 @@ public final class StepDistillation implements Distillation {
     public static final String METHOD = "step";
     private final DiffusionModel teacher;
     private final DistillOptions opt;
-    private final LabeledImages data;
+    private final TrainingData data;
     private final int startSteps;
     private final DiffusionModel init;
 
@@ -59,10 +59,11 @@ public final class StepDistillation implements Distillation {
      * @param startSteps the first stage's teacher step count (a power-of-two multiple of the student's steps)
      * @param init the first stage's starting weights (null: the teacher's)
      */
-    public StepDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, int startSteps, DiffusionModel init) {
-        if (data == null) {
+    public StepDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data, int startSteps, DiffusionModel init) {
+        if (data == null || !data.hasExamples()) {
             throw new IllegalArgumentException("step distillation trains on real images: it needs the training data (--data)");
         }
+        data.requireFits(teacher);
         int n = options.timesteps().length;
         if (startSteps <= n || Integer.bitCount(startSteps / n) != 1 || startSteps % n != 0 || startSteps > 256) {
             throw new IllegalArgumentException("--start-steps must be " + n + "·2^j (j ≥ 1, at most 256), got " + startSteps);

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import org.imagineflash.data.LabeledImages;
+import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.Discriminator;
 import org.imagineflash.distill.DistillOptions;
@@ -69,12 +69,15 @@ public final class ImagineFlashDistillation implements Distillation {
     }
     private final DiffusionModel teacher;
     private final DistillOptions opt;
-    private final LabeledImages data;
+    private final TrainingData data;
     private final DiffusionModel init;
 
-    /** @param data real images: needed for {@code --inputs forward} and the adversarial term, else may be null */
-    /** @param init the student's starting weights (null: the teacher's) */
-    public ImagineFlashDistillation(DiffusionModel teacher, DistillOptions options, LabeledImages data, DiffusionModel init) {
+    /**
+     * @param data the conditions to distil on, and real examples for {@code --inputs forward} and the adversarial term
+     *             (data-free: {@link TrainingData#uniformClasses})
+     * @param init the student's starting weights (null: the teacher's)
+     */
+    public ImagineFlashDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data, DiffusionModel init) {
         this.teacher = teacher;
         this.opt = options;
         this.data = data;
@@ -86,12 +89,10 @@ public final class ImagineFlashDistillation implements Distillation {
             }
         }
         new StudentConfig(METHOD, options.timesteps(), options.noiseCorrection(), StudentConfig.Sampling.CLIPPED);
-        if (data == null && (options.inputs() == DistillOptions.Inputs.FORWARD || options.advWeight() > 0)) {
+        if (!data.hasExamples() && (options.inputs() == DistillOptions.Inputs.FORWARD || options.advWeight() > 0)) {
             throw new IllegalArgumentException("--inputs forward and --adv-weight > 0 need the training images (--data)");
         }
-        if (data != null && (data.height() != teacher.config().unet().imageSize() || data.numClasses() > teacher.config().unet().numClasses())) {
-            throw new IllegalArgumentException("the data does not match the teacher's image size or classes");
-        }
+        data.requireFits(teacher);
     }
 
     @Override
@@ -110,7 +111,6 @@ public final class ImagineFlashDistillation implements Distillation {
         // no R1 penalty: the paper does not name one, and the shipped students were trained without it
         AdversarialTerm adv = opt.advWeight() > 0
                 ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.Setup.IMAGINE_FLASH) : null;
-        int numClasses = teacher.config().unet().numClasses();
         FewStepStudent sampler = new FewStepStudent(teacher.schedule(), opt.timesteps(), opt.noiseCorrection());
         TeacherTarget target = new TeacherTarget(teacher.schedule(), opt.teacherSteps());
         int b = opt.batchSize();
@@ -118,7 +118,7 @@ public final class ImagineFlashDistillation implements Distillation {
         int hw = (int) (shape.size() / b);
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
-        boolean needReal = data != null && (opt.inputs() == DistillOptions.Inputs.FORWARD || adv != null);
+        boolean needReal = data.hasExamples() && (opt.inputs() == DistillOptions.Inputs.FORWARD || adv != null);
         DistillationLoop.Step step = new DistillationLoop.Step() {
             private NDArray x0Student;
             private NDArray real;
@@ -129,18 +129,17 @@ public final class ImagineFlashDistillation implements Distillation {
             public float[] loss(long stepIndex, SplittableRandom r, NDManager sub) {
                 int i = r.nextInt(ts.length);
                 int t = ts[i];
-                int[] labels = new int[b];
-                float[] x0Real = null;
                 if (needReal) {
-                    x0Real = DistillationLoop.realBatch(data, r, labels);
+                    TrainingData.Examples ex = data.examples(teacher, r, b, sub);
+                    real = ex.x0();
+                    lab = ex.condition();
                 } else {
-                    DistillationLoop.randomLabels(r, numClasses, labels);
+                    real = null;
+                    lab = data.conditions(teacher, r, b, sub);
                 }
                 float[] noise = Seeds.gaussian(r, b * hw);
                 float[] fresh = Seeds.gaussian(r, b * hw);
                 int tauInt = opt.target() == DistillOptions.Target.SRL ? opt.shift().apply(t, numTrain, r) : t;
-                lab = teacher.classLabels(sub, labels);
-                real = x0Real == null ? null : Tensors.floats(sub, x0Real, shape);
                 NDArray xIn;
                 if (opt.inputs() == DistillOptions.Inputs.BACKWARD) {
                     xIn = BackwardDistillation.input(student.denoiser(lab, 1.0), sampler, Tensors.floats(sub, noise, shape), i);

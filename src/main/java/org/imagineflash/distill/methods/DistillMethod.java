@@ -1,6 +1,6 @@
 package org.imagineflash.distill.methods;
 
-import org.imagineflash.data.LabeledImages;
+import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
@@ -116,7 +116,7 @@ public enum DistillMethod {
     }
 
     /** The method's run on a teacher, from {@code init}'s weights (null: the teacher's). */
-    public Distillation create(DiffusionModel teacher, DistillOptions o, LabeledImages data, DiffusionModel init, Extras e) {
+    public Distillation create(DiffusionModel teacher, DistillOptions o, TrainingData data, DiffusionModel init, Extras e) {
         return switch (this) {
             case STEP -> new StepDistillation(teacher, o, data, e.startSteps(), init);
             case LCM -> new LatentConsistencyDistillation(teacher, o, data, e.lcmLoss(), e.lcmTargetDecay(), init);

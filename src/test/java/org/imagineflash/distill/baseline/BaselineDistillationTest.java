@@ -54,7 +54,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         // better of its clipped and unclipped steps: on this mixture, whose points sit near ±1, clipping hurts both
         // (student 0.1478 clipped); on Fashion-MNIST it helps both (the shipped student samples clipped)
         double bar = ddimBar(4);
-        try (DiffusionModel s = new StepDistillation(teacher, options(trailing(4), "same", 0, 1200, 3e-4), MixtureProblem.data(6000, 1), 8, null)
+        try (DiffusionModel s = new StepDistillation(teacher, options(trailing(4), "same", 0, 1200, 3e-4), MixtureProblem.training(6000, 1), 8, null)
                 .run(null, false, null).ema()) {
             double clipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, true), 1.0, reference);
             double unclipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, false), 1.0, reference);
@@ -75,7 +75,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         double[] atBudget = new double[2];
         long[] budgets = {1000, 4000};
         for (int i = 0; i < budgets.length; i++) {
-            try (DiffusionModel s = new LatentConsistencyDistillation(teacher, options(lcm4, "v", 0, budgets[i], 3e-4), MixtureProblem.data(6000, 1),
+            try (DiffusionModel s = new LatentConsistencyDistillation(teacher, options(lcm4, "v", 0, budgets[i], 3e-4), MixtureProblem.training(6000, 1),
                     "huber", 0.95, null).run(dir, i > 0, null).ema()) {
                 atBudget[i] = MixtureProblem.distance(s, Samplers.create("lcm", s.schedule(), SamplerOptions.defaults(2)), 1.0, reference);
             }
@@ -108,7 +108,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         // with guidance 3 (two evaluations); measured gap 0.0397 vs 0.1909 between the teacher without and with guidance
         double w = 3;
         DistillOptions o = options(trailing(4), "same", 0, 800, 3e-4).toBuilder().cfg(w).build();
-        try (DiffusionModel s = new GuidanceDistillation(teacher, o, MixtureProblem.data(6000, 1)).run(null, false, null).ema()) {
+        try (DiffusionModel s = new GuidanceDistillation(teacher, o, MixtureProblem.training(6000, 1)).run(null, false, null).ema()) {
             double student = sampleGap(s, 1, teacher, w);
             double unguided = sampleGap(teacher, 1, teacher, w);
             System.out.printf("guidance distillation: gap to the guided teacher %.4f (the unguided teacher's %.4f)%n", student, unguided);
@@ -123,16 +123,14 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         teacher.network().freezeParameters(true);
         try (ai.djl.ndarray.NDManager m = teacher.manager().newSubManager()) {
             AdversarialTerm critic = new AdversarialTerm(teacher, m, 3, 2e-4, AdversarialTerm.Critic.TEACHER_FEATURES, AdversarialTerm.Setup.ADD);
-            org.imagineflash.data.LabeledImages d = MixtureProblem.data(6000, 5);
+            org.imagineflash.train.TrainingData d = MixtureProblem.training(6000, 5);
             java.util.SplittableRandom r = new java.util.SplittableRandom(1);
-            ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(128, 1, 4, 4);
             double first = 0;
             double last = 0;
             for (int step = 0; step < 300; step++) {
                 try (ai.djl.ndarray.NDManager sub = m.newSubManager()) {
-                    int[] labels = new int[128];
-                    ai.djl.ndarray.NDArray real = org.imagineflash.model.Tensors.floats(sub, DistillationLoop.realBatch(d, r, labels), shape);
-                    float loss = critic.discriminatorStep(real, real.neg(), teacher.classLabels(sub, labels), step, sub);
+                    org.imagineflash.train.TrainingData.Examples ex = d.examples(teacher, r, 128, sub);
+                    float loss = critic.discriminatorStep(ex.x0(), ex.x0().neg(), ex.condition(), step, sub);
                     first += step < 20 ? loss / 20 : 0;
                     last += step >= 280 ? loss / 20 : 0;
                 }
@@ -149,12 +147,12 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         assertThrows(IllegalArgumentException.class, () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), null, 16, null),
                 "step distillation needs data");
         assertThrows(IllegalArgumentException.class,
-                () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), MixtureProblem.data(10, 1), 12, null), "16 = 4·2^j");
+                () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), MixtureProblem.training(10, 1), 12, null), "16 = 4·2^j");
         assertThrows(IllegalArgumentException.class,
-                () -> new LatentConsistencyDistillation(teacher, options(trailing(4), "same", 0, 10, 3e-4), MixtureProblem.data(10, 1), "l2", 0.95, null),
+                () -> new LatentConsistencyDistillation(teacher, options(trailing(4), "same", 0, 10, 3e-4), MixtureProblem.training(10, 1), "l2", 0.95, null),
                 "LCM students sample on the LCM schedule");
         assertThrows(IllegalArgumentException.class,
-                () -> new AdversarialDiffusionDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), MixtureProblem.data(10, 1), null),
+                () -> new AdversarialDiffusionDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), MixtureProblem.training(10, 1), null),
                 "ADD needs an adversarial weight");
     }
 }

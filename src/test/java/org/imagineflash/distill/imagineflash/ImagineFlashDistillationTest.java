@@ -37,7 +37,7 @@ class ImagineFlashDistillationTest extends MixtureTeacherTest {
         DistillOptions o = DistillOptions.builder(studentSteps).inputs(DistillOptions.Inputs.parse(inputs)).target(DistillOptions.Target.parse(target))
                 .shift(ShiftFunction.parse(shift, false)).srlNoise(DistillOptions.SrlNoise.parse(srlNoise)).studentPrediction(prediction)
                 .teacherSteps(k).cfg(1.0).noiseCorrection(nc).iterations(ITERATIONS).batchSize(128).lr(LR).emaDecay(0.9).build();
-        try (DiffusionModel s = new ImagineFlashDistillation(teacher, o, MixtureProblem.data(6000, 1), null).run(null, false, null).ema()) {
+        try (DiffusionModel s = new ImagineFlashDistillation(teacher, o, MixtureProblem.training(6000, 1), null).run(null, false, null).ema()) {
             return distance(s, new FewStepStudent(s.schedule(), studentSteps, nc), 1.0);
         }
     }

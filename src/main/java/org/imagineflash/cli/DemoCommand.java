@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
 /** {@code imagine-flash demo}: the main job — every shipped model side by side, one row per class, with timings. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Load the shipped models (teacher with DPM-Solver++ 25 steps + CFG 3, and every distilled student),"
-                + " generate one row per class, write out/demo.png and print time per image and NFE. Needs no dataset.")
+                + " generate one row per class, write out/demo.png and print time per image and NFE; text-to-image models"
+                + " draw a row of scene prompts each into out/demo-scenes.png. Needs no dataset.")
 public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -50,11 +51,13 @@ public final class DemoCommand implements Callable<Integer> {
         }
         List<BufferedImage> columns = new ArrayList<>();
         List<String> captions = new ArrayList<>();
+        List<byte[]> scenes = new ArrayList<>();
+        List<String> sceneCaptions = new ArrayList<>();
         o.printf("%-22s %-9s %-7s %-5s %-5s %-12s %-12s%n", "model", "kind", "sampler", "steps", "NFE", "ms/image", "ms@batch1");
         for (Path dir : dirs) {
             try (Generator g = Generator.load(dir)) {
                 if (g.isTextToImage()) {
-                    o.printf("%-22s skipped: a text-to-image model (sample --prompt SENTENCE draws it)%n", dir.getFileName());
+                    sceneRow(g, dir, o, scenes, sceneCaptions);
                     continue;
                 }
                 Generator.Options opt = g.defaults();
@@ -68,7 +71,15 @@ public final class DemoCommand implements Callable<Integer> {
                 captions.add(dir.getFileName() + " (" + opt.steps() + " st)");
             }
         }
+        if (!scenes.isEmpty()) {
+            Path sceneOut = scenesFile(out);
+            PngGrid.write(PngGrid.captioned(scenes, sceneCaptions, 48, 48, SCENE_PROMPTS.size(), 3), sceneOut);
+            o.println("wrote " + sceneOut + " (one row per text-to-image model)");
+        }
         if (columns.isEmpty()) {
+            if (!scenes.isEmpty()) {
+                return 0;
+            }
             throw new IOException("no class-conditional models in " + models + " to show");
         }
         int colW = columns.get(0).getWidth() + 8;
@@ -83,5 +94,36 @@ public final class DemoCommand implements Callable<Integer> {
         PngGrid.write(PngGrid.labeled(all, Prompts.CLASS_NAMES, captions, colW), out);
         o.println("wrote " + out + "  (NFE counts both guidance branches; ms on " + Runtime.getRuntime().availableProcessors() + " cores)");
         return 0;
+    }
+
+    /** The demo's scene prompts: every relation, and held-out pairs (purple trouser, white sneaker) never seen in training. */
+    static final List<String> SCENE_PROMPTS = List.of("a red sneaker", "a blue bag left of a yellow sandal", "a green dress above a white coat",
+            "an orange pullover right of a cyan trouser", "a purple trouser", "a white sneaker below a red bag",
+            "a yellow ankle boot and a blue t-shirt", "a cyan shirt");
+
+    /** One row of a text-to-image model: the scene prompts, seeds seed..seed+7, with its timing in the table. */
+    private void sceneRow(Generator g, Path dir, PrintWriter o, List<byte[]> scenes, List<String> sceneCaptions) {
+        Generator.Options opt = g.defaults();
+        long[] seeds = new long[SCENE_PROMPTS.size()];
+        for (int i = 0; i < seeds.length; i++) {
+            seeds[i] = seed + i;
+        }
+        g.generateScenes(List.of(SCENE_PROMPTS.get(0)), new long[] {seed}, opt); // warm-up
+        Generator.Scenes row = g.generateScenes(SCENE_PROMPTS, seeds, opt);
+        Generator.Scenes one = g.generateScenes(List.of(SCENE_PROMPTS.get(1)), new long[] {seed}, opt);
+        int nfe = row.nfe() * (opt.cfg() != 1.0 ? 2 : 1);
+        o.printf("%-22s %-9s %-7s %-5d %-5d %-12.2f %-12.2f (text-to-image, with the decoder)%n", dir.getFileName(), g.config().kind(),
+                opt.sampler(), opt.steps(), nfe, row.millis() / SCENE_PROMPTS.size(), one.millis());
+        for (int i = 0; i < SCENE_PROMPTS.size(); i++) {
+            scenes.add(row.images().get(i));
+            sceneCaptions.add(i == 0 ? dir.getFileName() + ": " + SCENE_PROMPTS.get(i) : SCENE_PROMPTS.get(i));
+        }
+    }
+
+    /** out/demo.png → out/demo-scenes.png. */
+    static Path scenesFile(Path out) {
+        String name = out.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return out.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + "-scenes.png");
     }
 }

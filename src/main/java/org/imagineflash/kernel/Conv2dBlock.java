@@ -75,6 +75,15 @@ public final class Conv2dBlock extends AbstractBlock {
                 .optShape(new Shape(outChannels)).build());
     }
 
+    /** k of the k×k kernel (padding k/2). */
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
     /**
      * Runs {@code body} with every block on this thread using {@code kernel} (not {@link ConvKernel#CHECKED}), so that
      * {@link KernelCheck} can compare kernels on one model's weights.

@@ -37,6 +37,15 @@ public final class GroupNorm extends AbstractBlock {
                 .optShape(new Shape(channels)).optInitializer(Initializer.ZEROS).build());
     }
 
+    public int groups() {
+        return groups;
+    }
+
+    /** ε of the normalisation. */
+    public static float epsilon() {
+        return EPS;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow(); // (B, C, H, W)

@@ -400,12 +400,17 @@ public final class ModelStore {
 
     /** Writes JSON atomically. */
     public static void writeJson(Path file, Object value) throws IOException {
+        writeBytes(file, JSON.writeValueAsBytes(value));
+    }
+
+    /** Writes a file atomically: a synced temporary file renamed over the target, so a crash leaves the old file or the new. */
+    public static void writeBytes(Path file, byte[] bytes) throws IOException {
         Path abs = file.toAbsolutePath();
         Files.createDirectories(abs.getParent());
         Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
         try {
             try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(value));
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
                 while (b.hasRemaining()) {
                     c.write(b);
                 }

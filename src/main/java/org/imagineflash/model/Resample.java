@@ -24,6 +24,10 @@ public final class Resample extends AbstractBlock {
         conv = addChildBlock("conv", new Conv2dBlock(channels, 3, kind == Kind.DOWN ? 2 : 1));
     }
 
+    public Kind kind() {
+        return kind;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0); // (B, C, H, W)

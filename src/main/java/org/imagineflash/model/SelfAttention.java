@@ -33,6 +33,10 @@ public final class SelfAttention extends AbstractBlock {
         proj = addChildBlock("proj", new Conv2dBlock(channels, 1, 1));
     }
 
+    public int heads() {
+        return heads;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();

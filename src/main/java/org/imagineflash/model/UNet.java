@@ -109,13 +109,33 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         return config;
     }
 
-    /** Sinusoidal embedding of t (Vaswani et al. 2017): [sin(t·f_i), cos(t·f_i)], f_i = 10000^(−i/half). (B) → (B, dim). */
-    static NDArray timestepEmbedding(NDArray t, int dim) {
+    /** The down path's blocks in order (residual, attention, downsample), for exporters that mirror the forward pass. */
+    public List<Block> downBlocks() {
+        return List.copyOf(down);
+    }
+
+    public List<Block> midBlocks() {
+        return List.copyOf(mid);
+    }
+
+    public List<Block> upBlocks() {
+        return List.copyOf(up);
+    }
+
+    /** The frequencies f_i = 10000^(−i/half), i < dim/2, of the timestep embedding. */
+    public static float[] timestepFrequencies(int dim) {
         int half = dim / 2;
         float[] f = new float[half];
         for (int i = 0; i < half; i++) {
             f[i] = (float) Math.exp(-Math.log(10000) * i / half);
         }
+        return f;
+    }
+
+    /** Sinusoidal embedding of t (Vaswani et al. 2017): [sin(t·f_i), cos(t·f_i)], f_i = 10000^(−i/half). (B) → (B, dim). */
+    static NDArray timestepEmbedding(NDArray t, int dim) {
+        int half = dim / 2;
+        float[] f = timestepFrequencies(dim);
         NDArray args = t.reshape(-1, 1).mul(Tensors.floats(t.getManager(), f).reshape(1, half)); // (B, half)
         return args.sin().concat(args.cos(), 1);
     }
@@ -185,8 +205,11 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         return out;
     }
 
-    /** A skip is taken after each residual block (after its attention, if any) and after each downsample. */
-    private boolean takesSkip(Block b) {
+    /**
+     * Whether the down path keeps a skip after block b: after each residual block (after its attention, if any) and
+     * after each downsample.
+     */
+    public boolean takesSkip(Block b) {
         int i = down.indexOf(b);
         return i + 1 >= down.size() || !isAttention(down.get(i + 1));
     }

@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class TextConditionedUNetTest {
-    static ModelConfig tiny() {
+public class TextConditionedUNetTest {
+    public static ModelConfig tiny() {
         UNetConfig u = UNetConfig.builder(8, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(4)
                 .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 8)).build();
         return new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, "models/autoencoder-scenes", null);

@@ -1,0 +1,100 @@
+package org.imagineflash.export;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.imagineflash.export.onnx.Onnx;
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.Tensors;
+import org.imagineflash.model.UNetConfig;
+import org.imagineflash.schedule.ScheduleConfig;
+import org.junit.jupiter.api.Test;
+
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The exported graph, run by ONNX Runtime, computes what the DJL network computes. */
+class OnnxExportTest {
+    /** Max |ONNX Runtime − DJL| over a batch of random inputs (every class, ∅ included, and timesteps over the range). */
+    static double maxDifference(DiffusionModel m, int batch, long seed) throws Exception {
+        UNetConfig u = m.config().unet();
+        byte[] onnx = OnnxExport.unet(m, Map.of()).toByteArray();
+        SplittableRandom r = new SplittableRandom(seed);
+        int per = u.inChannels() * u.imageSize() * u.imageSize();
+        float[] x = org.imagineflash.random.Seeds.gaussian(r, batch * per);
+        float[] t = new float[batch];
+        long[] labels = new long[batch];
+        int[] labelInts = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            t[i] = r.nextInt(1000);
+            labels[i] = i % (u.numClasses() + 1); // the last is the null class
+            labelInts[i] = (int) labels[i];
+        }
+        float[] expected;
+        try (NDManager sub = m.manager().newSubManager()) {
+            NDArray out = m.forward(Tensors.floats(sub, x, new Shape(batch, u.inChannels(), u.imageSize(), u.imageSize())),
+                    Tensors.floats(sub, t), m.classLabels(sub, labelInts), false);
+            expected = out.toFloatArray();
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession s = env.createSession(onnx, new OrtSession.SessionOptions());
+             OnnxTensor xt = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {batch, u.inChannels(), u.imageSize(), u.imageSize()});
+             OnnxTensor tt = OnnxTensor.createTensor(env, FloatBuffer.wrap(t), new long[] {batch});
+             OnnxTensor ct = OnnxTensor.createTensor(env, LongBuffer.wrap(labels), new long[] {batch});
+             OrtSession.Result res = s.run(Map.of("x", xt, "t", tt, "class", ct))) {
+            FloatBuffer got = ((OnnxTensor) res.get("out").orElseThrow()).getFloatBuffer();
+            assertEquals(expected.length, got.remaining());
+            double max = 0;
+            for (int i = 0; i < expected.length; i++) {
+                max = Math.max(max, Math.abs(expected[i] - got.get(i)));
+            }
+            return max;
+        }
+    }
+
+    @Test
+    void aTinyModelWithAttentionAndEveryResampleMatches() throws Exception {
+        UNetConfig u = UNetConfig.builder(8, 3).baseChannels(8).channelMults(1, 2, 2).numResBlocks(2).attentionResolutions(4, 2)
+                .groups(4).heads(2).build();
+        try (DiffusionModel m = DiffusionModel.create(new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(),
+                Parameterization.EPS, null), 5)) {
+            double d = maxDifference(m, 5, 1);
+            assertTrue(d < 1e-4, "max |ORT − DJL| = " + d);
+        }
+    }
+
+    @Test
+    void theShippedStudentMatches() throws Exception {
+        try (DiffusionModel m = ModelStore.load(Path.of("models/if-3step"))) {
+            double d = maxDifference(m, 4, 2);
+            System.out.printf("if-3step: max |ORT − DJL| = %.2e%n", d);
+            assertTrue(d < 1e-4, "max |ORT − DJL| = " + d);
+        }
+    }
+
+    @Test
+    void theModelDeclaresItsOpsetAndTextModelsAreRefusedForNow() throws Exception {
+        try (DiffusionModel m = ModelStore.load(Path.of("models/if-1step"))) {
+            Onnx.ModelProto p = OnnxExport.unet(m, Map.of("kind", "student"));
+            assertEquals(OnnxGraph.OPSET, p.getOpsetImport(0).getVersion());
+            assertEquals("x", p.getGraph().getInput(0).getName());
+            assertEquals("out", p.getGraph().getOutput(0).getName());
+        }
+        try (DiffusionModel m = DiffusionModel.create(org.imagineflash.model.TextConditionedUNetTest.tiny(), 1)) {
+            assertThrows(IllegalArgumentException.class, () -> OnnxExport.unet(m, Map.of()));
+        }
+    }
+}

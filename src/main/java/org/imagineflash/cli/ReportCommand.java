@@ -2,6 +2,7 @@ package org.imagineflash.cli;
 
 import org.imagineflash.eval.Report;
 import org.imagineflash.eval.ReportWriter;
+import org.imagineflash.eval.SceneReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,10 +31,28 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--readme", defaultValue = "README.md",
             description = "a Markdown file whose headline-figures block gets the headline rows (left alone if it has no block)")
     Path readme;
+    @Option(names = "--scenes", description = "the text-to-image report instead: rows of report-scenes.json (or --config) → report/scenes")
+    boolean scenes;
+    @Option(names = "--data", description = "Fashion-MNIST directory (--scenes: the real-scene ceiling row)") Path data;
 
     @Override
     public Integer call() throws Exception {
         Engines.configure();
+        if (scenes) {
+            Path file = spec.commandLine().getParseResult().hasMatchedOption("--config") ? config : Path.of("report-scenes.json");
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("scene report config " + file + " not found");
+            }
+            SceneReport.Config c = SceneReport.readConfig(file);
+            if (c.perPrompt() < 1 || c.rows() == null || c.rows().isEmpty()) {
+                throw new IllegalArgumentException("the scene report needs perPrompt ≥ 1 and at least one row");
+            }
+            Path dir = out.resolve("scenes");
+            List<Map<String, Object>> rows = SceneReport.run(c, data, dir, System.err);
+            spec.commandLine().getOut().printf("wrote %s/README.md: %d rows (%d missing models)%n", dir, rows.size(),
+                    rows.stream().filter(r -> r.get("missing") != null).count());
+            return 0;
+        }
         if (!Files.isRegularFile(config)) {
             throw new IllegalArgumentException("report config " + config + " not found");
         }

@@ -151,6 +151,9 @@ public final class ReportWriter {
         }
         md.append("\n![FD vs steps](fd-vs-steps.png)\n\n![FD vs ms per image](fd-vs-ms.png)\n\n");
         md.append("Raw figures: [results.json](results.json). Re-run: `./imagine-flash report` (rows cached in `cache/`).\n");
+        if (Files.isRegularFile(outDir.resolve("scenes").resolve("README.md"))) {
+            md.append("\nText-to-image (fashion scenes): [scenes/README.md](scenes/README.md), written by `./imagine-flash report --scenes`.\n");
+        }
         if (Files.isRegularFile(outDir.resolve("FINDINGS.md"))) {
             md.append("\nWhat these figures agree or disagree with in the paper (written by hand, not generated): [FINDINGS.md](FINDINGS.md).\n");
         }

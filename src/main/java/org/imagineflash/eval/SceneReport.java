@@ -1,0 +1,246 @@
+package org.imagineflash.eval;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import org.imagineflash.Generator;
+import org.imagineflash.data.FashionMnist;
+import org.imagineflash.data.PngGrid;
+import org.imagineflash.data.scenes.PromptSuite;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Provenance;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The text-to-image section of the report: every row of {@code report-scenes.json} (the real-scene ceiling, the
+ * teacher at several step counts, the students and baselines, the ablation) scored on the prompt suite with
+ * {@link SceneBenchmark} (FD and CLIP score from the contrastive model, the CompBench-analogue columns for seen and
+ * held-out pairs), NFE and ms/image; a grid of the same prompts for every row; FD and complex score against steps.
+ * Rows are cached by the model's weights and the row's settings.
+ */
+public final class SceneReport {
+    /** One row: {@code model} is a model directory, or {@value #REAL} for real test-split scenes (the ceiling). */
+    public record Row(String name, String table, String method, String model, String sampler, Integer steps, Double cfg) {
+    }
+
+    /** The configuration: scenes per suite prompt, the suite, the instruments, the rows. */
+    public record Config(int perPrompt, String prompts, String cellClassifier, String contrastive, List<Row> rows) {
+    }
+
+    public static final String REAL = "real";
+    /** The prompts of every row's grid: each relation and two held-out pairs (purple trouser, white sneaker). */
+    public static final List<String> GRID_PROMPTS = List.of("a red sneaker", "a blue bag left of a yellow sandal",
+            "a green dress above a white coat", "an orange pullover right of a cyan trouser", "a purple trouser",
+            "a white sneaker below a red bag", "a yellow ankle boot and a blue t-shirt", "a cyan shirt");
+
+    private SceneReport() {
+    }
+
+    public static Config readConfig(Path file) throws IOException {
+        try {
+            return ModelStore.JSON.readValue(file.toFile(), Config.class);
+        } catch (IOException e) {
+            throw new IOException(file + ": invalid scene report config (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+    }
+
+    /** Evaluates (or reads from the cache) every row and writes {@code outDir}/README.md, results.json, grids and charts. */
+    public static List<Map<String, Object>> run(Config cfg, Path data, Path outDir, PrintStream progress) throws IOException {
+        Files.createDirectories(outDir.resolve("cache"));
+        Files.createDirectories(outDir.resolve("grids"));
+        PromptSuite suite = PromptSuite.read(Path.of(cfg.prompts()));
+        String instruments = ModelStore.sha256(Path.of(cfg.cellClassifier()).resolve(ModelStore.WEIGHTS)).substring(0, 8)
+                + ModelStore.sha256(Path.of(cfg.contrastive()).resolve(ModelStore.WEIGHTS)).substring(0, 8)
+                + Integer.toHexString(suite.entries().hashCode());
+        List<Map<String, Object>> results = new ArrayList<>();
+        try (DomainClassifier cells = DomainClassifier.load(Path.of(cfg.cellClassifier()));
+             ContrastiveModel cm = ContrastiveModel.load(Path.of(cfg.contrastive()))) {
+            SceneEvaluator evaluator = new SceneEvaluator(cells);
+            for (Row row : cfg.rows()) {
+                String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.perPrompt() + "|" + instruments;
+                boolean real = REAL.equals(row.model());
+                Path modelDir = real ? null : Path.of(row.model());
+                if (!real && !Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {
+                    results.add(new LinkedHashMap<>(Map.of("name", row.name(), "table", row.table(), "missing", "model directory " + row.model() + " not found")));
+                    continue;
+                }
+                String key = (real ? "real" : ModelStore.sha256(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16)
+                        + ModelStore.sha256(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8)) + "-" + Integer.toHexString(settings.hashCode());
+                Path cache = outDir.resolve("cache").resolve(key + ".json");
+                String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
+                Map<String, Object> r;
+                if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
+                    r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+                } else {
+                    if (progress != null) {
+                        progress.println("scene report: evaluating " + row.name());
+                    }
+                    r = real ? evaluateReal(cfg, suite, data, evaluator, cm, outDir.resolve(grid))
+                            : evaluateModel(cfg, row, suite, modelDir, evaluator, cm, outDir.resolve(grid));
+                    ModelStore.writeJson(cache, r);
+                }
+                Map<String, Object> full = new LinkedHashMap<>();
+                full.put("name", row.name());
+                full.put("table", row.table());
+                full.put("method", row.method());
+                full.put("model", row.model());
+                full.put("grid", grid);
+                full.putAll(r);
+                results.add(full);
+            }
+        }
+        write(cfg, results, outDir);
+        return results;
+    }
+
+    private static Map<String, Object> evaluateReal(Config cfg, PromptSuite suite, Path data, SceneEvaluator evaluator, ContrastiveModel cm,
+                                                    Path grid) throws IOException {
+        var test = FashionMnist.load(data, FashionMnist.Split.TEST);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("nfe", 0);
+        r.putAll(SceneBenchmark.score(evaluator, cm, SceneBenchmark.realScenes(suite, test, cfg.perPrompt())));
+        var gen = new org.imagineflash.data.scenes.SceneGenerator(test, true, 0);
+        List<byte[]> images = new ArrayList<>();
+        for (int i = 0; i < GRID_PROMPTS.size(); i++) {
+            images.add(gen.scene(org.imagineflash.data.scenes.CaptionParser.parse(GRID_PROMPTS.get(i)), i).rgb());
+        }
+        PngGrid.write(PngGrid.captioned(images, GRID_PROMPTS, 48, 48, GRID_PROMPTS.size(), 3), grid);
+        return r;
+    }
+
+    private static Map<String, Object> evaluateModel(Config cfg, Row row, PromptSuite suite, Path modelDir, SceneEvaluator evaluator,
+                                                     ContrastiveModel cm, Path grid) throws IOException {
+        try (Generator g = Generator.load(modelDir)) {
+            if (!g.isTextToImage()) {
+                throw new IllegalArgumentException(modelDir + " is class-conditional; the scene report needs text-to-image models");
+            }
+            Generator.Options o = g.options(row.sampler(), row.steps(), row.cfg(), null);
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("sampler", o.sampler());
+            r.put("steps", o.steps());
+            r.put("cfg", o.cfg());
+            SceneBenchmark.Judged judged = SceneBenchmark.generated(g, suite, cfg.perPrompt(), o);
+            Generator.Scenes one = g.generateScenes(List.of(GRID_PROMPTS.get(0)), new long[] {0}, o);
+            r.put("nfe", one.nfe() * (o.cfg() != 1.0 ? 2 : 1));
+            r.putAll(SceneBenchmark.score(evaluator, cm, judged));
+            double[] ms = new double[5];
+            for (int i = 0; i < ms.length; i++) {
+                ms[i] = g.generateScenes(List.of(GRID_PROMPTS.get(1)), new long[] {i}, o).millis();
+            }
+            java.util.Arrays.sort(ms);
+            r.put("msPerImageBatch1", ms[ms.length / 2]);
+            long[] seeds = new long[GRID_PROMPTS.size()];
+            for (int i = 0; i < seeds.length; i++) {
+                seeds[i] = i;
+            }
+            PngGrid.write(PngGrid.captioned(g.generateScenes(GRID_PROMPTS, seeds, o).images(), GRID_PROMPTS, 48, 48, GRID_PROMPTS.size(), 3), grid);
+            Provenance p = ModelStore.readProvenance(modelDir);
+            r.put("modelCommand", p == null ? null : p.command());
+            r.put("modelWallSeconds", p == null ? null : p.wallSeconds());
+            return r;
+        }
+    }
+
+    private static double d(Object o) {
+        return o instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static double cb(Map<String, Object> r, String split, String metric) {
+        Object c = r.get("compBench");
+        return c instanceof Map<?, ?> m && m.get(split) instanceof Map<?, ?> s ? d(((Map<String, Object>) s).get(metric)) : Double.NaN;
+    }
+
+    static void write(Config cfg, List<Map<String, Object>> results, Path outDir) throws IOException {
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("machine", Provenance.machineDescription());
+        all.put("config", cfg);
+        all.put("rows", results);
+        ModelStore.writeJson(outDir.resolve("results.json"), all);
+        StringBuilder md = new StringBuilder("# Text-to-image report: fashion scenes\n\n");
+        md.append("Generated by `imagine-flash report --scenes` on ").append(Provenance.machineDescription()).append(". Every row: ")
+                .append(cfg.perPrompt()).append(" scenes for each prompt of `").append(cfg.prompts())
+                .append("` (seeds seed + k). FD = Fréchet distance of the contrastive model's image features to real test-split scenes ")
+                .append("(FID's analogue); CLIP = mean cosine of image and caption embeddings (CLIP score's analogue); object, colour, ")
+                .append("spatial, count and complex are the CompBench-analogue scores of all prompts; complex (seen / held-out) splits ")
+                .append("prompts with and without a held-out colour–garment pair. ms/image at batch 1 includes the decoder.\n\n");
+        for (String table : new String[] {"comparison", "ablation"}) {
+            md.append(table.equals("comparison") ? "## Comparison\n\n" : "## Ablation of the 3-step student\n\n");
+            md.append("| row | sampler | steps | NFE | FD ↓ | CLIP ↑ | object | colour | spatial | count | complex | complex seen / held-out | ms/image | grid |\n");
+            md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            for (Map<String, Object> r : results) {
+                if (!table.equals(r.get("table"))) {
+                    continue;
+                }
+                if (r.get("missing") != null) {
+                    md.append("| ").append(r.get("name")).append(" | ").append(r.get("missing")).append(" |||||||||||||\n");
+                    continue;
+                }
+                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f / %.3f | %s | [png](%s) |%n",
+                        r.get("name"), r.get("sampler") == null ? "—" : r.get("sampler"), r.get("steps") == null ? "—" : r.get("steps"),
+                        r.get("nfe"), d(r.get("fd")), d(r.get("clipScore")), cb(r, "all", "object"), cb(r, "all", "colourBinding"),
+                        cb(r, "all", "spatial"), cb(r, "all", "count"), cb(r, "all", "complex"), cb(r, "seen", "complex"),
+                        cb(r, "heldOut", "complex"), r.get("msPerImageBatch1") == null ? "—" : String.format(Locale.ROOT, "%.1f", d(r.get("msPerImageBatch1"))),
+                        r.get("grid")));
+            }
+            md.append('\n');
+        }
+        md.append("## The same prompts across models\n\n");
+        for (Map<String, Object> r : results) {
+            if (r.get("missing") == null) {
+                md.append("**").append(r.get("name")).append("**\n\n![").append(r.get("name")).append("](").append(r.get("grid")).append(")\n\n");
+            }
+        }
+        md.append("## How each model was made\n\n| model | command (from its provenance.json) | wall time |\n|---|---|---|\n");
+        java.util.Set<Object> seen = new java.util.HashSet<>();
+        for (Map<String, Object> r : results) {
+            if (r.get("modelCommand") != null && seen.add(r.get("model"))) {
+                md.append(String.format(Locale.ROOT, "| `%s` | `%s` | %.0f s |%n", r.get("model"), r.get("modelCommand"), d(r.get("modelWallSeconds"))));
+            }
+        }
+        md.append("\n![FD and complex score vs steps](scenes-vs-steps.png)\n\nRaw figures: [results.json](results.json). "
+                + "Re-run: `./imagine-flash report --scenes` (rows cached in `cache/`).\n");
+        Path tmp = outDir.resolve("README.md.tmp");
+        Files.writeString(tmp, md.toString());
+        Files.move(tmp, outDir.resolve("README.md"), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        chart(results, outDir);
+    }
+
+    private static void chart(List<Map<String, Object>> results, Path outDir) throws IOException {
+        XYChart fd = new XYChartBuilder().width(700).height(450).title("Scenes: FD vs steps").xAxisTitle("steps").yAxisTitle("FD").build();
+        XYChart complex = new XYChartBuilder().width(700).height(450).title("Scenes: complex (all right) vs steps").xAxisTitle("steps")
+                .yAxisTitle("complex").build();
+        Map<String, List<double[]>> byMethod = new TreeMap<>();
+        for (Map<String, Object> r : results) {
+            if (r.get("missing") == null && "comparison".equals(r.get("table")) && r.get("steps") != null) {
+                byMethod.computeIfAbsent(String.valueOf(r.get("method")), k -> new ArrayList<>())
+                        .add(new double[] {d(r.get("steps")), d(r.get("fd")), cb(r, "all", "complex")});
+            }
+        }
+        for (Map.Entry<String, List<double[]>> e : byMethod.entrySet()) {
+            List<double[]> pts = new ArrayList<>(e.getValue());
+            pts.sort((a, b) -> Double.compare(a[0], b[0]));
+            XYSeries s1 = fd.addSeries(e.getKey(), pts.stream().mapToDouble(p -> p[0]).toArray(), pts.stream().mapToDouble(p -> p[1]).toArray());
+            XYSeries s2 = complex.addSeries(e.getKey(), pts.stream().mapToDouble(p -> p[0]).toArray(), pts.stream().mapToDouble(p -> p[2]).toArray());
+            if (pts.size() == 1) {
+                s1.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                s2.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            }
+        }
+        if (!byMethod.isEmpty()) {
+            BitmapEncoder.saveBitmap(List.of(fd, complex), 1, 2, outDir.resolve("scenes-vs-steps").toString(), BitmapEncoder.BitmapFormat.PNG);
+        }
+    }
+}

@@ -11,6 +11,7 @@ import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.StudentConfig;
+import org.imagineflash.export.OrtNetwork;
 import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.NoiseSource;
@@ -40,11 +41,49 @@ public final class Generator implements AutoCloseable {
     private final Path dir;
     /** The decoder of a latent model; null for a pixel-space model. */
     private final Autoencoder autoencoder;
+    /** The network on ONNX Runtime ({@link Engine#ORT}); null: the model's own DJL block. */
+    private final OrtNetwork ort;
 
-    private Generator(DiffusionModel model, Path dir, Autoencoder autoencoder) {
+    /** What runs the network: the DJL PyTorch engine, or the network exported to ONNX and run by ONNX Runtime. */
+    public enum Engine {
+        DJL, ORT;
+
+        public static Engine parse(String s) {
+            return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "djl" -> DJL;
+                case "ort" -> ORT;
+                default -> throw new IllegalArgumentException("--engine must be djl or ort, got " + s);
+            };
+        }
+    }
+
+    private Generator(DiffusionModel model, Path dir, Autoencoder autoencoder, OrtNetwork ort) {
         this.model = model;
         this.dir = dir;
         this.autoencoder = autoencoder;
+        this.ort = ort;
+    }
+
+    /** Loads a model directory to run on {@code engine}; ONNX Runtime runs class-conditional models. */
+    public static Generator load(Path dir, Engine engine) throws IOException {
+        Generator g = load(dir);
+        if (engine == Engine.DJL) {
+            return g;
+        }
+        if (g.isTextToImage()) {
+            g.close();
+            throw new IllegalArgumentException(dir + " is a text-to-image model; --engine ort runs class-conditional models so far");
+        }
+        try {
+            return new Generator(g.model, dir, null, OrtNetwork.of(g.model));
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
+    public Engine engine() {
+        return ort == null ? Engine.DJL : Engine.ORT;
     }
 
     /** Loads a model directory (config.json + weights.params). */
@@ -63,7 +102,7 @@ public final class Generator implements AutoCloseable {
                 throw e;
             }
         }
-        return new Generator(m, dir, ae);
+        return new Generator(m, dir, ae, null);
     }
 
     /** Whether the model draws prompts (a text-to-image model) rather than classes. */
@@ -296,7 +335,8 @@ public final class Generator implements AutoCloseable {
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         try (NDManager sub = model.manager().newSubManager()) {
             NDArray xT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
-            Denoiser d = model.denoiser(model.classLabels(sub, labels), o.cfg());
+            Denoiser d = ort == null ? model.denoiser(model.classLabels(sub, labels), o.cfg())
+                    : model.denoiser(model.classLabels(sub, labels), o.cfg(), ort);
             NDArray x0 = sampler.sample(d, xT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
             out = toBytes(x0);
         } finally {
@@ -344,6 +384,9 @@ public final class Generator implements AutoCloseable {
 
     @Override
     public void close() {
+        if (ort != null) {
+            ort.close();
+        }
         model.close();
         if (autoencoder != null) {
             autoencoder.close();

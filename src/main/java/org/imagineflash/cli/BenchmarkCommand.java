@@ -20,6 +20,8 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -59,17 +61,30 @@ public final class BenchmarkCommand implements Callable<Integer> {
             out.printf("distillation step (3-step student, k=1, batch 64): %8.3f s  (%.2f× a teacher step)%n",
                     distillStep, distillStep / teacherStep);
         }
-        out.printf("%n%-22s %-9s %-6s %-5s %12s %16s%n", "model", "sampler", "steps", "NFE", "ms/img b=1", "img/s b=64");
+        out.printf("%n%-22s %-9s %-6s %-5s %-6s %12s %16s%n", "model", "sampler", "steps", "NFE", "engine", "ms/img b=1", "img/s b=64");
         for (Path dir : org.imagineflash.model.ModelStore.listTeachersFirst(models)) {
             try (Generator g = Generator.load(dir)) {
                 if (g.isTextToImage()) {
-                    out.printf("%-22s skipped: a text-to-image model%n", dir.getFileName());
+                    Generator.Options o = g.defaults();
+                    double[] ms = new double[5];
+                    for (int i = 0; i < ms.length; i++) {
+                        ms[i] = g.generateScenes(List.of("a red sneaker left of a blue bag"), new long[] {i}, o).millis();
+                    }
+                    Arrays.sort(ms);
+                    out.printf("%-22s %-9s %-6d %-5d %-6s %12.1f %16s  (text-to-image, with the decoder)%n", dir.getFileName(), o.sampler(),
+                            o.steps(), o.steps() * (o.cfg() != 1.0 ? 2 : 1), "djl", ms[ms.length / 2], "—");
                     continue;
                 }
                 Generator.Options o = g.defaults();
-                Map<String, Object> s = Evaluation.speed(g, o, 5);
-                out.printf("%-22s %-9s %-6d %-5d %12.1f %16.1f%n", dir.getFileName(), o.sampler(), o.steps(),
-                        o.steps() * (o.cfg() != 1.0 ? 2 : 1), (Double) s.get("msPerImageBatch1"), (Double) s.get("imagesPerSecondBatch64"));
+                for (Generator.Engine e : Generator.Engine.values()) {
+                    // the same model, its network run by each engine, measured one after the other in this run
+                    try (Generator run = e == Generator.Engine.DJL ? null : Generator.load(dir, e)) {
+                        Map<String, Object> s = Evaluation.speed(run == null ? g : run, o, 5);
+                        out.printf("%-22s %-9s %-6d %-5d %-6s %12.1f %16.1f%n", dir.getFileName(), o.sampler(), o.steps(),
+                                o.steps() * (o.cfg() != 1.0 ? 2 : 1), e.name().toLowerCase(java.util.Locale.ROOT),
+                                (Double) s.get("msPerImageBatch1"), (Double) s.get("imagesPerSecondBatch64"));
+                    }
+                }
             }
         }
         out.printf("(%d threads; %s)%n", Integer.getInteger("ai.djl.pytorch.num_threads", 1), org.imagineflash.model.Provenance.machineDescription());

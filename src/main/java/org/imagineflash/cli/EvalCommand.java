@@ -38,6 +38,8 @@ public final class EvalCommand implements Callable<Integer> {
     Verbose verbose;
     @Mixin
     SamplerOptionsMixin samplerOptions;
+    @Option(names = "--engine", defaultValue = "djl", description = "djl | ort: what runs the network (ort: the network exported to "
+            + "ONNX and run by ONNX Runtime; class-conditional models)") String engine;
     @Option(names = "--model", description = "model directory to sample from") Path model;
     @Option(names = "--images", description = "IDX images (N×H×W uint8) to score instead of a model") Path images;
     @Option(names = "--labels", description = "IDX labels (N) that go with --images") Path labels;
@@ -92,7 +94,7 @@ public final class EvalCommand implements Callable<Integer> {
                 result.putAll(Evaluation.score(dc, li.pixels(), li.labels()));
             } else {
                 ModelStore.readConfig(model);
-                try (Generator g = Generator.load(model)) {
+                try (Generator g = Generator.load(model, Generator.Engine.parse(engine))) {
                     Generator.Options o = g.options(sampler, steps, cfg, samplerOptions == null ? null : samplerOptions::toOptions);
                     int[] lab = Evaluation.balancedLabels(n, dc.config().numClasses());
                     if (n <= dc.config().featureDim()) {

@@ -27,6 +27,8 @@ public final class SampleCommand implements Callable<Integer> {
     Verbose verbose;
     @Mixin
     SamplerOptionsMixin samplerOptions;
+    @Option(names = "--engine", defaultValue = "djl", description = "djl | ort: what runs the network (ort: the network exported to "
+            + "ONNX and run by ONNX Runtime; class-conditional models)") String engine;
     @Option(names = "--model", required = true, description = "model directory") Path model;
 
     static final class Target {
@@ -70,7 +72,7 @@ public final class SampleCommand implements Callable<Integer> {
             java.util.Arrays.fill(labels, k);
             cols = Math.min(n, 10);
         }
-        try (Generator g = Generator.load(model)) {
+        try (Generator g = Generator.load(model, Generator.Engine.parse(engine))) {
             Generator.Options o = g.options(sampler, steps, cfg, samplerOptions::toOptions);
             Generator.Images images = g.generateBatched(labels, seed, o, 64);
             PngGrid.write(PngGrid.grid(images.pixels(), images.count(), images.height(), images.width(), cols, 2), out);

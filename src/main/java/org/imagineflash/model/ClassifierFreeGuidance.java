@@ -14,10 +14,15 @@ public final class ClassifierFreeGuidance {
 
     /** Guidance that evaluates the conditional and unconditional branch in one batched forward pass. */
     public static Denoiser batched(DiffusionModel model, Condition c, double scale) {
+        return batched(model, c, scale, (x, t, cond) -> model.forward(x, t, cond, false));
+    }
+
+    /** The same, with the network run by {@code network}. */
+    public static Denoiser batched(DiffusionModel model, Condition c, double scale, Network network) {
         Condition both = c.concat(c.unconditional());
         return (x, t) -> {
             long b = x.getShape().get(0);
-            Prediction p = model.predict(NDArrays.concat(new NDList(x, x)), t, both);
+            Prediction p = model.predict(NDArrays.concat(new NDList(x, x)), t, both, network);
             Prediction cond = new Prediction(p.x0().get("0:" + b), p.eps().get("0:" + b));
             Prediction u = new Prediction(p.x0().get(b + ":"), p.eps().get(b + ":"));
             return combine(cond, u, scale);

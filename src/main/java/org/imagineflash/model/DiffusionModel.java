@@ -146,14 +146,29 @@ public final class DiffusionModel implements AutoCloseable {
      * (Ho &amp; Salimans 2022) is applied around it.
      */
     public Denoiser denoiser(Condition c, double cfg) {
+        return denoiser(c, cfg, this::inference);
+    }
+
+    /** The same, with the network run by {@code network} (e.g. an exported graph on another engine). */
+    public Denoiser denoiser(Condition c, double cfg, Network network) {
         if (cfg == 1.0) {
-            return (x, t) -> predict(x, t, c);
+            return (x, t) -> predict(x, t, c, network);
         }
-        return ClassifierFreeGuidance.batched(this, c, cfg);
+        return ClassifierFreeGuidance.batched(this, c, cfg, network);
+    }
+
+    /** The model's own block at inference. */
+    private NDArray inference(NDArray x, NDArray t, Condition c) {
+        return forward(x, t, c, false);
     }
 
     /** (x̂_0, ε̂) for condition c at a (possibly fractional) timestep t shared by the batch. */
     public Prediction predict(NDArray x, double t, Condition c) {
+        return predict(x, t, c, this::inference);
+    }
+
+    /** (x̂_0, ε̂) with the network run by {@code network}. */
+    public Prediction predict(NDArray x, double t, Condition c, Network network) {
         NDManager parent = x.getManager();
         // the network's activations live in a per-call scope; only x̂_0 and ε̂ survive (bounded memory over many steps)
         try (NDManager scope = parent.newSubManager()) {
@@ -161,7 +176,7 @@ public final class DiffusionModel implements AutoCloseable {
             xs.attach(scope);
             NDArray tt = scope.full(new Shape(x.getShape().get(0)), (float) t);
             double[] as = schedule.alphaSigmaAt(t);
-            Prediction p = parameterization().toPrediction(forward(xs, tt, c, false), xs, as[0], as[1]);
+            Prediction p = parameterization().toPrediction(network.forward(xs, tt, c), xs, as[0], as[1]);
             p.x0().attach(parent);
             p.eps().attach(parent);
             return p;

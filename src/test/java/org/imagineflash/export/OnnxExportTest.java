@@ -97,4 +97,28 @@ class OnnxExportTest {
             assertThrows(IllegalArgumentException.class, () -> OnnxExport.unet(m, Map.of()));
         }
     }
+
+    /** The largest difference in grey levels between the two engines' images of the same classes and seeds. */
+    static int maxGreyDifference(Path model, org.imagineflash.Generator.Options o) throws Exception {
+        int[] labels = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+        try (org.imagineflash.Generator djl = org.imagineflash.Generator.load(model);
+             org.imagineflash.Generator ort = org.imagineflash.Generator.load(model, org.imagineflash.Generator.Engine.ORT)) {
+            assertEquals(org.imagineflash.Generator.Engine.ORT, ort.engine());
+            org.imagineflash.Generator.Options opt = o == null ? djl.defaults() : o;
+            byte[] a = djl.generate(labels, 7, opt).pixels();
+            byte[] b = ort.generate(labels, 7, opt).pixels();
+            int max = 0;
+            for (int i = 0; i < a.length; i++) {
+                max = Math.max(max, Math.abs((a[i] & 0xff) - (b[i] & 0xff)));
+            }
+            return max;
+        }
+    }
+
+    @Test
+    void theStudentsImagesOnOnnxRuntimeAreTheDjlImagesWithinOneGreyLevel() throws Exception {
+        assertTrue(maxGreyDifference(Path.of("models/if-3step"), null) <= 1);
+        // a guided teacher: both branches in one batch on either engine
+        assertTrue(maxGreyDifference(Path.of("models/teacher-fmnist"), new org.imagineflash.Generator.Options("ddim", 4, 3.0, null)) <= 1);
+    }
 }

@@ -63,7 +63,7 @@ public final class SceneReport {
         PromptSuite suite = PromptSuite.read(Path.of(cfg.prompts()));
         String instruments = ModelStore.sha256(Path.of(cfg.cellClassifier()).resolve(ModelStore.WEIGHTS)).substring(0, 8)
                 + ModelStore.sha256(Path.of(cfg.contrastive()).resolve(ModelStore.WEIGHTS)).substring(0, 8)
-                + Integer.toHexString(suite.entries().hashCode());
+                + ModelStore.sha256(Path.of(cfg.prompts())).substring(0, 8); // the file's bytes: a record's hash holds enum identity hashes
         List<Map<String, Object>> results = new ArrayList<>();
         try (DomainClassifier cells = DomainClassifier.load(Path.of(cfg.cellClassifier()));
              ContrastiveModel cm = ContrastiveModel.load(Path.of(cfg.contrastive()))) {

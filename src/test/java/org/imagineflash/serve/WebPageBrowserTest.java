@@ -77,27 +77,27 @@ class WebPageBrowserTest {
         wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 4);
         assertEquals("text-student", new Select(browser.findElement(By.id("model"))).getFirstSelectedOption().getAttribute("value"));
         WebElement prompt = browser.findElement(By.id("prompt"));
-        java.util.List<String> titles = new java.util.ArrayList<>();
-        java.util.Set<String> images = new java.util.LinkedHashSet<>();
-        for (char ch : "a red sneaker left of a blue bag".toCharArray()) {
-            prompt.sendKeys(String.valueOf(ch));
-            Thread.sleep(60); // a typist's pace: some keystrokes fall inside the page's debounce window, some do not
-            // read in one script: the page replaces its images while the answers arrive
-            @SuppressWarnings("unchecked")
-            java.util.List<Object> seen = (java.util.List<Object>) ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
-                    "return [document.querySelector('#panel1 .title').textContent]"
-                            + ".concat(Array.from(document.querySelectorAll('#panel1 img')).map(i => i.src));");
-            String t = String.valueOf(seen.get(0));
-            if (!t.isEmpty() && (titles.isEmpty() || !titles.get(titles.size() - 1).equals(t))) {
-                titles.add(t);
+        // letter by letter; after each stage the page must settle on the longest whole caption typed so far
+        String[][] stages = {{"a red sne", null}, {"aker", "a red sneaker"}, {" left of a bl", "a red sneaker"},
+                {"ue bag", "a red sneaker left of a blue bag"}};
+        java.util.List<String> pictures = new java.util.ArrayList<>();
+        for (String[] stage : stages) {
+            for (char ch : stage[0].toCharArray()) {
+                prompt.sendKeys(String.valueOf(ch));
             }
-            seen.subList(1, seen.size()).forEach(src -> images.add(String.valueOf(src)));
+            if (stage[1] == null) {
+                // no whole caption yet: the page says so and draws nothing
+                wait.until(d -> d.findElement(By.id("status")).getText().contains("not a whole caption yet"));
+                continue;
+            }
+            String expected = stage[1] + " — text-student";
+            wait.until(d -> d.findElement(By.cssSelector("#panel1 .title")).getText().equals(expected)
+                    && d.findElement(By.id("status")).getText().isEmpty());
+            pictures.add(String.valueOf(((org.openqa.selenium.JavascriptExecutor) browser)
+                    .executeScript("return document.querySelector('#panel1 img').src;")));
         }
-        wait.until(d -> d.findElement(By.cssSelector("#panel1 .title")).getText().startsWith("a red sneaker left of a blue bag"));
-        titles.add(browser.findElement(By.cssSelector("#panel1 .title")).getText());
-        images.add(browser.findElement(By.cssSelector("#panel1 img")).getAttribute("src"));
-        assertTrue(titles.stream().anyMatch(t -> t.startsWith("a red sneaker —")), "drew the first whole caption while typing: " + titles);
-        assertTrue(images.size() >= 2, "the picture changed as the sentence grew");
+        assertEquals(pictures.get(0), pictures.get(1), "a half-typed relation keeps drawing the caption before it");
+        assertTrue(!pictures.get(1).equals(pictures.get(2)), "the whole sentence draws another picture");
         assertTrue(browser.findElement(By.cssSelector("#panel1 .timing")).getText().contains("NFE 2"));
     }
 }

@@ -162,7 +162,9 @@ class GenerationServerTest {
                 assertEquals(200, r.statusCode(), r.body());
                 batched += json(r).get("batchImages").asInt() > 1 ? 1 : 0;
                 JsonNode alone = json(post("{\"prompt\":\"" + prompts[i % 3] + "\",\"seed\":" + i + "}"));
-                assertEquals(alone.get("images"), json(r).get("images"), "request " + i);
+                // within one grey level: where kernels are chosen per input shape (oneDNN above SSE4.1, kernel/KernelCheck)
+                // a batch of k and a batch of 1 may run different convolution kernels, which round differently
+                assertTrue(maxGreyDifference(alone.get("images"), json(r).get("images")) <= 1, "request " + i);
             }
             assertTrue(batched > 0, "expected some requests to share a forward pass");
         }
@@ -181,5 +183,21 @@ class GenerationServerTest {
         assertEquals(12, r.get("ok").asInt());
         assertEquals(0, r.get("errors").asInt());
         assertTrue(r.get("p99Ms").asDouble() >= r.get("p50Ms").asDouble());
+    }
+
+    /** The largest per-pixel difference between two lists of PNG data URLs of grey images. */
+    static int maxGreyDifference(JsonNode a, JsonNode b) throws Exception {
+        assertEquals(a.size(), b.size());
+        int max = 0;
+        for (int k = 0; k < a.size(); k++) {
+            BufferedImage x = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(a.get(k).asText().replace("data:image/png;base64,", ""))));
+            BufferedImage y = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(b.get(k).asText().replace("data:image/png;base64,", ""))));
+            for (int v = 0; v < x.getHeight(); v++) {
+                for (int u = 0; u < x.getWidth(); u++) {
+                    max = Math.max(max, Math.abs((x.getRGB(u, v) & 0xff) - (y.getRGB(u, v) & 0xff)));
+                }
+            }
+        }
+        return max;
     }
 }

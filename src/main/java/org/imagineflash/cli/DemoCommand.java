@@ -3,6 +3,7 @@ package org.imagineflash.cli;
 import org.imagineflash.Generator;
 import org.imagineflash.data.PngGrid;
 import org.imagineflash.data.Prompts;
+import org.imagineflash.eval.SceneReport;
 import org.imagineflash.model.ModelStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,7 +74,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         if (!scenes.isEmpty()) {
             Path sceneOut = scenesFile(out);
-            PngGrid.write(PngGrid.captioned(scenes, sceneCaptions, 48, 48, SCENE_PROMPTS.size(), 3), sceneOut);
+            PngGrid.write(PngGrid.captioned(scenes, sceneCaptions, 48, 48, SceneReport.GRID_PROMPTS.size(), 3), sceneOut);
             o.println("wrote " + sceneOut + " (one row per text-to-image model)");
         }
         if (columns.isEmpty()) {
@@ -96,27 +97,22 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The demo's scene prompts: every relation, and held-out pairs (purple trouser, white sneaker) never seen in training. */
-    static final List<String> SCENE_PROMPTS = List.of("a red sneaker", "a blue bag left of a yellow sandal", "a green dress above a white coat",
-            "an orange pullover right of a cyan trouser", "a purple trouser", "a white sneaker below a red bag",
-            "a yellow ankle boot and a blue t-shirt", "a cyan shirt");
-
     /** One row of a text-to-image model: the scene prompts, seeds seed..seed+7, with its timing in the table. */
     private void sceneRow(Generator g, Path dir, PrintWriter o, List<byte[]> scenes, List<String> sceneCaptions) {
         Generator.Options opt = g.defaults();
-        long[] seeds = new long[SCENE_PROMPTS.size()];
+        long[] seeds = new long[SceneReport.GRID_PROMPTS.size()];
         for (int i = 0; i < seeds.length; i++) {
             seeds[i] = seed + i;
         }
-        g.generateScenes(List.of(SCENE_PROMPTS.get(0)), new long[] {seed}, opt); // warm-up
-        Generator.Scenes row = g.generateScenes(SCENE_PROMPTS, seeds, opt);
-        Generator.Scenes one = g.generateScenes(List.of(SCENE_PROMPTS.get(1)), new long[] {seed}, opt);
+        g.generateScenes(List.of(SceneReport.GRID_PROMPTS.get(0)), new long[] {seed}, opt); // warm-up
+        Generator.Scenes row = g.generateScenes(SceneReport.GRID_PROMPTS, seeds, opt);
+        Generator.Scenes one = g.generateScenes(List.of(SceneReport.GRID_PROMPTS.get(1)), new long[] {seed}, opt);
         int nfe = row.nfe() * (opt.cfg() != 1.0 ? 2 : 1);
         o.printf("%-22s %-9s %-7s %-5d %-5d %-12.2f %-12.2f (text-to-image, with the decoder)%n", dir.getFileName(), g.config().kind(),
-                opt.sampler(), opt.steps(), nfe, row.millis() / SCENE_PROMPTS.size(), one.millis());
-        for (int i = 0; i < SCENE_PROMPTS.size(); i++) {
+                opt.sampler(), opt.steps(), nfe, row.millis() / SceneReport.GRID_PROMPTS.size(), one.millis());
+        for (int i = 0; i < SceneReport.GRID_PROMPTS.size(); i++) {
             scenes.add(row.images().get(i));
-            sceneCaptions.add(i == 0 ? dir.getFileName() + ": " + SCENE_PROMPTS.get(i) : SCENE_PROMPTS.get(i));
+            sceneCaptions.add(i == 0 ? dir.getFileName() + ": " + SceneReport.GRID_PROMPTS.get(i) : SceneReport.GRID_PROMPTS.get(i));
         }
     }
 

@@ -56,7 +56,8 @@ public final class LoadTestCommand implements Callable<Integer> {
         URI uri = base.resolve("/api/generate");
         String extra = model != null ? "\"model\":" + ModelStore.JSON.writeValueAsString(model) : "";
         // a text-to-image model is sent the sentences of the scene prompt suite, a class model the class names
-        List<String> prompts = isTextModel(LoadClient.models(base), model)
+        JsonNode served = LoadClient.models(base);
+        List<String> prompts = isTextModel(served, model)
                 ? PromptSuite.standard().entries().stream().map(PromptSuite.Entry::prompt).toList() : LoadClient.CLASS_PROMPTS;
         long deadline = System.nanoTime() + maxSeconds * 1_000_000_000L;
         if (warmup > 0) {
@@ -70,7 +71,6 @@ public final class LoadTestCommand implements Callable<Integer> {
         AtomicReference<LoadClient.Phase> heavy = new AtomicReference<>();
         Thread heavyThread = null;
         if (mix) {
-            JsonNode served = LoadClient.models(base);
             String teacher = heavyModel != null ? heavyModel : firstTeacher(served);
             int maxSteps = maxTeacherSteps(served, teacher);
             String heavyExtra = "\"model\":" + ModelStore.JSON.writeValueAsString(teacher) + ",\"n\":8,\"steps\":" + maxSteps + ",\"cfg\":3";

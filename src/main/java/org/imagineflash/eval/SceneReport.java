@@ -132,8 +132,12 @@ public final class SceneReport {
             r.put("steps", o.steps());
             r.put("cfg", o.cfg());
             SceneBenchmark.Judged judged = SceneBenchmark.generated(g, suite, cfg.perPrompt(), o);
-            Generator.Scenes one = g.generateScenes(List.of(GRID_PROMPTS.get(0)), new long[] {0}, o);
-            r.put("nfe", one.nfe() * (o.cfg() != 1.0 ? 2 : 1));
+            long[] seeds = new long[GRID_PROMPTS.size()];
+            for (int i = 0; i < seeds.length; i++) {
+                seeds[i] = i;
+            }
+            Generator.Scenes gridScenes = g.generateScenes(GRID_PROMPTS, seeds, o);
+            r.put("nfe", gridScenes.nfe() * (o.cfg() != 1.0 ? 2 : 1));
             r.putAll(SceneBenchmark.score(evaluator, cm, judged));
             double[] ms = new double[5];
             for (int i = 0; i < ms.length; i++) {
@@ -141,11 +145,7 @@ public final class SceneReport {
             }
             java.util.Arrays.sort(ms);
             r.put("msPerImageBatch1", ms[ms.length / 2]);
-            long[] seeds = new long[GRID_PROMPTS.size()];
-            for (int i = 0; i < seeds.length; i++) {
-                seeds[i] = i;
-            }
-            PngGrid.write(PngGrid.captioned(g.generateScenes(GRID_PROMPTS, seeds, o).images(), GRID_PROMPTS, 48, 48, GRID_PROMPTS.size(), 3), grid);
+            PngGrid.write(PngGrid.captioned(gridScenes.images(), GRID_PROMPTS, 48, 48, GRID_PROMPTS.size(), 3), grid);
             Provenance p = ModelStore.readProvenance(modelDir);
             r.put("modelCommand", p == null ? null : p.command());
             r.put("modelWallSeconds", p == null ? null : p.wallSeconds());

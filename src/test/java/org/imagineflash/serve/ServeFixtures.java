@@ -59,4 +59,13 @@ final class ServeFixtures {
         }
         return models;
     }
+
+    /** Headless Debian chromium through its chromedriver (installed by .ci/run), for the browser tests. */
+    static org.openqa.selenium.WebDriver chromium() {
+        org.openqa.selenium.chrome.ChromeOptions o = new org.openqa.selenium.chrome.ChromeOptions();
+        o.setBinary(new java.io.File("/usr/bin/chromium"));
+        o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage");
+        return new org.openqa.selenium.chrome.ChromeDriver(new org.openqa.selenium.chrome.ChromeDriverService.Builder()
+                .usingDriverExecutable(new java.io.File("/usr/bin/chromedriver")).usingAnyFreePort().build(), o);
+    }
 }

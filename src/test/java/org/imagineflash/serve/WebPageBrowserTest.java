@@ -7,13 +7,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -33,12 +29,7 @@ class WebPageBrowserTest {
     @BeforeAll
     static void start() throws Exception {
         server = new GenerationServer(ServeFixtures.withTextModels(dir), ServerLimits.defaults()).start(0);
-        ChromeOptions o = new ChromeOptions();
-        o.setBinary(new File("/usr/bin/chromium"));
-        o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage");
-        ChromeDriverService svc = new ChromeDriverService.Builder().usingDriverExecutable(new File("/usr/bin/chromedriver"))
-                .usingAnyFreePort().build();
-        browser = new ChromeDriver(svc, o);
+        browser = ServeFixtures.chromium();
     }
 
     @AfterAll

@@ -1,14 +1,10 @@
 package org.imagineflash.cli;
 
-import org.imagineflash.data.FashionMnist;
-import org.imagineflash.data.ImageFolder;
-import org.imagineflash.data.scenes.SceneGenerator;
-import org.imagineflash.latent.Autoencoder;
-import org.imagineflash.latent.SceneLatents;
 import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
+import org.imagineflash.distill.DistillationData;
 import org.imagineflash.distill.ShiftFunction;
 import org.imagineflash.distill.imagineflash.ImagineFlashDistillation;
 import org.imagineflash.distill.methods.DistillMethod;
@@ -141,30 +137,8 @@ public final class DistillCommand implements Callable<Integer> {
             if (init != null) {
                 Distillation.requireCompatible(teacher, init, Distillation.prediction(teacher, studentPrediction));
             }
-            Autoencoder ae = teacher.config().unet().isTextConditioned() ? Autoencoder.forModel(teacher.config(), teacherDir) : null;
-            try (ae) {
-                TrainingData trainingData;
-                String dataDesc;
-                if (ae != null) {
-                    if (imageFolder != null) {
-                        throw new IllegalArgumentException("--image-folder is for class-conditional teachers; a text-to-image teacher distils on fashion scenes");
-                    }
-                    // prompts (and, for the methods that need them, scenes) as the teacher was trained on: never held-out pairs
-                    trainingData = new SceneLatents(new SceneGenerator(FashionMnist.load(data, FashionMnist.Split.TRAIN), false, seed), ae,
-                            teacher.config().unet().text().maxTokens());
-                    dataDesc = "training-split fashion-scene " + (m.needsData(opts) ? "latents and captions" : "captions")
-                            + " from Fashion-MNIST in " + FashionMnist.locate(data);
-                } else if (!m.needsData(opts)) {
-                    trainingData = TrainingData.uniformClasses(teacher.config().unet().numClasses());
-                    dataDesc = "none (backward distillation is data-free)";
-                } else if (imageFolder != null) {
-                    trainingData = TrainingData.classImages(ImageFolder.load(imageFolder));
-                    dataDesc = "image folder " + imageFolder.toAbsolutePath();
-                } else {
-                    trainingData = TrainingData.classImages(FashionMnist.load(data, FashionMnist.Split.TRAIN));
-                    dataDesc = "Fashion-MNIST train split from " + FashionMnist.locate(data);
-                }
-                save(m, opts, trainingData, dataDesc, teacher, init, commit);
+            try (DistillationData d = DistillationData.forTeacher(teacher, teacherDir, m.needsData(opts), data, imageFolder, seed)) {
+                save(m, opts, d.data(), d.description(), teacher, init, commit);
             }
         }
         return 0;

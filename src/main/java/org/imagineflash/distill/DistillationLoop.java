@@ -59,6 +59,11 @@ public final class DistillationLoop {
     public static StudentOutput forward(DiffusionModel student, NDArray z, int t, Condition c, NDManager sub) {
         int[] tb = new int[(int) z.getShape().get(0)];
         java.util.Arrays.fill(tb, t);
+        return forward(student, z, tb, c, sub);
+    }
+
+    /** The student's forward pass with one timestep per sample, differentiable. */
+    public static StudentOutput forward(DiffusionModel student, NDArray z, int[] tb, Condition c, NDManager sub) {
         NoiseLevels levels = new NoiseLevels(student.schedule());
         NDArray alpha = levels.alphas(sub, tb);
         NDArray sigma = levels.sigmas(sub, tb);
@@ -77,6 +82,13 @@ public final class DistillationLoop {
             NDArray epsTarget = z.sub(x0Target.mul(alpha)).div(sigma);
             NDArray target = student.parameterization().target(x0Target, epsTarget, alpha, sigma);
             return out.sub(target).square().mean();
+        }
+
+        /** The same regression with a weight per sample, w of shape (B, 1, 1, 1): mean of w_i·(output − target)². */
+        public NDArray regressionTo(NDArray x0Target, NDArray w) {
+            NDArray epsTarget = z.sub(x0Target.mul(alpha)).div(sigma);
+            NDArray target = student.parameterization().target(x0Target, epsTarget, alpha, sigma);
+            return out.sub(target).square().mul(w).mean();
         }
     }
 
@@ -105,6 +117,16 @@ public final class DistillationLoop {
         TrainingData.Examples ex = data.examples(model, r, (int) shape.get(0), sub);
         NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
         return new NoisedBatch(ex.x0(), ex.condition(), addNoise(model, ex.x0(), eps, t));
+    }
+
+    /** The same with one timestep per sample ({@code t.length} examples), α and σ broadcast per sample. */
+    public static NoisedBatch noisedBatch(DiffusionModel model, TrainingData data, SplittableRandom r, Shape shape,
+                                          int[] t, NDManager sub) {
+        TrainingData.Examples ex = data.examples(model, r, (int) shape.get(0), sub);
+        NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
+        NoiseLevels levels = new NoiseLevels(model.schedule());
+        NDArray z = ex.x0().mul(levels.alphas(sub, t)).add(eps.mul(levels.sigmas(sub, t)));
+        return new NoisedBatch(ex.x0(), ex.condition(), z);
     }
 
     /** Zeroes the gradients of parameters that a loss reached but that this step must not update. */

@@ -2,6 +2,7 @@ package org.imagineflash.model;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -13,8 +14,10 @@ import ai.djl.util.Pair;
 import org.imagineflash.schedule.NoiseSchedule;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * A UNet together with its noise schedule and parameterization: turns the raw network into {@link Denoiser}s.
@@ -177,6 +180,40 @@ public final class DiffusionModel implements AutoCloseable {
             NDArray tt = scope.full(new Shape(x.getShape().get(0)), (float) t);
             double[] as = schedule.alphaSigmaAt(t);
             Prediction p = parameterization().toPrediction(network.forward(xs, tt, c), xs, as[0], as[1]);
+            p.x0().attach(parent);
+            p.eps().attach(parent);
+            return p;
+        }
+    }
+
+    /**
+     * (x̂_0, ε̂) at inference with one integer timestep per sample, classifier-free guided with scale {@code cfg}
+     * (1: none). Both branches run in one batched forward pass, as {@link ClassifierFreeGuidance#batched}.
+     */
+    public Prediction predict(NDArray x, int[] t, Condition c, double cfg) {
+        NDManager parent = x.getManager();
+        try (NDManager scope = parent.newSubManager()) {
+            NoiseLevels levels = new NoiseLevels(schedule);
+            boolean guided = cfg != 1.0;
+            int[] tt = t;
+            NDArray xs = x;
+            Condition cs = c;
+            if (guided) {
+                tt = IntStream.concat(Arrays.stream(t), Arrays.stream(t)).toArray();
+                xs = NDArrays.concat(new NDList(x, x));
+                cs = c.concat(c.unconditional());
+            }
+            xs = xs.duplicate();
+            xs.attach(scope);
+            NDArray alpha = levels.alphas(scope, tt);
+            NDArray sigma = levels.sigmas(scope, tt);
+            NDArray out = forward(xs, levels.timesteps(scope, tt), cs, false);
+            Prediction p = new Prediction(parameterization().x0(out, xs, alpha, sigma), parameterization().eps(out, xs, alpha, sigma));
+            if (guided) {
+                long b = x.getShape().get(0);
+                p = ClassifierFreeGuidance.combine(new Prediction(p.x0().get("0:" + b), p.eps().get("0:" + b)),
+                        new Prediction(p.x0().get(b + ":"), p.eps().get(b + ":")), cfg);
+            }
             p.x0().attach(parent);
             p.eps().attach(parent);
             return p;

@@ -13,6 +13,7 @@ import org.imagineflash.distill.DistillationLoop;
 import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.NoiseLevels;
 import org.imagineflash.model.StudentConfig;
 import org.imagineflash.model.Tensors;
 import org.imagineflash.random.Seeds;
@@ -26,10 +27,10 @@ import java.util.SplittableRandom;
  * Adversarial diffusion distillation (Sauer et al. 2023): the student sees forward-noised real images at its own
  * timesteps and is trained with an adversarial loss plus a score-distillation loss from the guided teacher.
  * <pre>
- *   x_s = α_s x_0 + σ_s ε,  s ∈ student timesteps          (real x_0, label c)
+ *   x_s = α_s x_0 + σ_s ε,  s ∈ student timesteps          (real x_0, label c; s and t drawn per example)
  *   x̂_θ = x̂_0^θ(x_s, s)
  *   x̂_ψ = stopgrad(x̂_0^Φ(α_t x̂_θ + σ_t ε', t)),  t ~ U{1..T−1}  (guided teacher, one step, fresh ε')
- *   L = λ_adv·L_G^hinge(D(x̂_θ, c)) + λ_distill·ᾱ_t·d(x̂_θ, x̂_ψ)        (c(t) = ᾱ_t, λ_distill = 2.5 as the paper)
+ *   L = λ_adv·L_G^hinge(D(x̂_θ, c)) + mean over examples of λ_distill·ᾱ_t·d(x̂_θ, x̂_ψ)   (c(t) = ᾱ_t, λ_distill = 2.5 as the paper)
  * </pre>
  * d is the squared error measured in the student network's output space ({@link DistillationLoop.StudentOutput#regressionTo}):
  * ‖x̂_θ − x̂_ψ‖² for an x_0 student (the paper's choice), its SNR-weighted form for an ε student.
@@ -117,10 +118,25 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
-                int studentT = ts[r.nextInt(ts.length)];
-                int teacherT = teacherTime == TeacherTime.STUDENT ? studentT : 1 + r.nextInt(numTrain - 1);
+                // a student timestep and a teacher timestep per example, as the paper's training draws them: the
+                // critic sees every student step's outputs in each batch
+                int[] studentT = new int[b];
+                int[] teacherT = new int[b];
+                float[] distillWeight = new float[b];
+                float[] advScale = new float[b];
+                for (int i = 0; i < b; i++) {
+                    studentT[i] = ts[r.nextInt(ts.length)];
+                    teacherT[i] = teacherTime == TeacherTime.STUDENT ? studentT[i] : 1 + r.nextInt(numTrain - 1);
+                    distillWeight[i] = (float) (DISTILL_WEIGHT * teacher.schedule().alphaBar(teacherT[i]));
+                    // the adversarial loss is measured on x̂_0: scaled by 1/|∂x̂_0/∂output| so its gradient on the
+                    // network output has the same scale at every student timestep (an ε student's x̂_0 at t = T
+                    // moves 156× its output; unscaled, the t = T examples' gradients swamp the others in Adam)
+                    advScale[i] = (float) (1.0 / student.parameterization().x0Gain(
+                            teacher.schedule().alpha(studentT[i]), teacher.schedule().sigma(studentT[i])));
+                }
                 DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, studentT, sub);
                 NDArray fresh = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
+                NoiseLevels levels = new NoiseLevels(teacher.schedule());
                 real = batch.x0();
                 lab = batch.condition();
                 NDArray xs = batch.z();
@@ -130,25 +146,24 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                     DistillationLoop.StudentOutput so = DistillationLoop.forward(student, xs, studentT, lab, sub);
                     fake = so.x0();
                     // the teacher's target carries no gradient (stopgrad on x̂_ψ)
-                    NDArray renoised = DistillationLoop.addNoise(teacher, fake.stopGradient().clip(-1, 1), fresh, teacherT);
-                    NDArray goal = teacher.denoiser(lab, opt.cfg()).predict(renoised, teacherT).x0().clip(-1, 1).stopGradient();
-                    NDArray distill = so.regressionTo(goal);
-                    NDArray gen = adv.generatorLoss(fake, lab, real, s, sub);
-                    double c = teacher.schedule().alphaBar(teacherT);
-                    // the adversarial loss is measured on x̂_0: divided by |∂x̂_0/∂output| so its gradient on the
-                    // network output has the same scale at every student timestep (an ε student's x̂_0 at t = T
-                    // moves 156× its output; unscaled, the t = T step's gradients swamp the others in Adam)
-                    double gain = student.parameterization().x0Gain(teacher.schedule().alpha(studentT), teacher.schedule().sigma(studentT));
-                    // weights as tensors of the step's sub-manager (Tensors: a scalar DJL creates for mul(float) is
-                    // freed right away while autograd may still read it in backward)
-                    NDArray w = Tensors.floats(sub, new float[] {(float) (opt.advWeight() / gain), (float) (DISTILL_WEIGHT * c)});
-                    NDArray loss = gen.mul(w.get(0)).add(distill.mul(w.get(1)));
+                    NDArray clipped = fake.stopGradient().clip(-1, 1);
+                    NDArray renoised = clipped.mul(levels.alphas(sub, teacherT)).add(fresh.mul(levels.sigmas(sub, teacherT)));
+                    NDArray goal = teacher.predict(renoised, teacherT, lab, opt.cfg()).x0().clip(-1, 1).stopGradient();
+                    NDArray distill = so.regressionTo(goal, Tensors.floats(sub, distillWeight).reshape(-1, 1, 1, 1));
+                    // same value as x̂_0, gradient scaled per example (Tensors: a scalar DJL creates for mul(float)
+                    // is freed right away while autograd may still read it in backward)
+                    NDArray scale = Tensors.floats(sub, advScale).reshape(-1, 1, 1, 1);
+                    NDArray fakeScaled = fake.stopGradient().add(fake.sub(fake.stopGradient()).mul(scale));
+                    NDArray gen = adv.generatorLoss(fakeScaled, lab, real, s, sub);
+                    NDArray w = Tensors.floats(sub, new float[] {(float) opt.advWeight()});
+                    NDArray loss = gen.mul(w).add(distill);
                     gc.backward(loss);
                     mse = distill.getFloat();
                     g = gen.getFloat();
                 }
                 adv.clearGradients();
-                last = new float[] {mse, g, 0, studentT};
+                double meanS = java.util.Arrays.stream(studentT).average().orElse(0);
+                last = new float[] {mse, g, 0, (float) meanS};
                 return last;
             }
 
@@ -159,7 +174,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
             @Override
             public String describe(float[] terms) {
-                return String.format("s %d distill %.4f g %.3f d %.3f", (int) terms[3], terms[0], terms[1], terms[2]);
+                return String.format("mean s %d distill %.4f g %.3f d %.3f", (int) terms[3], terms[0], terms[1], terms[2]);
             }
         };
         return DistillationLoop.run("add-distill", student, scope.ema(), opt, 24, adv, step, checkpointDir, resume, progressOut);

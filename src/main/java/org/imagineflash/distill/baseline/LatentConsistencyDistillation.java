@@ -13,8 +13,10 @@ import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.NoiseLevels;
 import org.imagineflash.model.Prediction;
 import org.imagineflash.model.StudentConfig;
+import org.imagineflash.model.Tensors;
 import org.imagineflash.sampling.LcmMultistep;
 import org.imagineflash.train.Checkpoint;
 import org.imagineflash.train.Ema;
@@ -29,7 +31,7 @@ import java.util.SplittableRandom;
  * any point of the guided teacher's probability-flow trajectory to its origin, with one DDIM solver step of skipping
  * interval k = T/50 (the LCM default 20 on 1000 steps) as the ODE solver.
  * <pre>
- *   t_{n+k} on the skipping grid {k−1, 2k−1, …, T−1},  t_n = max(t_{n+k} − k, 0)
+ *   t_{n+k} on the skipping grid {k−1, 2k−1, …, T−1} (one per example),  t_n = max(t_{n+k} − k, 0)
  *   z = α x + σ ε                                                    (real x, label c)
  *   ẑ_{t_n} = α_{t_n}·x̂_0^Φ(z, t_{n+k}) + σ_{t_n}·ε̂^Φ(z, t_{n+k})       (guided teacher, scale w = --cfg)
  *   f_θ(x, t) = c_skip(t)·x + c_out(t)·x̂_0^θ(x, t)                      (boundary condition, as LCMScheduler)
@@ -87,9 +89,15 @@ public final class LatentConsistencyDistillation implements Distillation {
         return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, opt.timesteps(), false, StudentConfig.Sampling.LCM));
     }
 
-    /** f(x, t) = c_skip(t)·x + c_out(t)·x̂_0 (LCMScheduler's boundary condition). */
-    static NDArray consistency(NDArray x, NDArray x0, int t) {
-        return x0.mul(LcmMultistep.cOut(t)).add(x.mul(LcmMultistep.cSkip(t)));
+    /** f(x, t) = c_skip(t)·x + c_out(t)·x̂_0 (LCMScheduler's boundary condition), one timestep per sample. */
+    static NDArray consistency(NDArray x, NDArray x0, int[] t, NDManager m) {
+        float[] skip = new float[t.length];
+        float[] out = new float[t.length];
+        for (int i = 0; i < t.length; i++) {
+            skip[i] = (float) LcmMultistep.cSkip(t[i]);
+            out[i] = (float) LcmMultistep.cOut(t[i]);
+        }
+        return x0.mul(Tensors.floats(m, out).reshape(-1, 1, 1, 1)).add(x.mul(Tensors.floats(m, skip).reshape(-1, 1, 1, 1)));
     }
 
     @Override
@@ -123,26 +131,33 @@ public final class LatentConsistencyDistillation implements Distillation {
         DistillationLoop.Step step = new DistillationLoop.Step() {
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
-                int tHigh = (r.nextInt(ORIGINAL_STEPS) + 1) * k - 1;
-                int tLow = Math.max(tHigh - k, 0);
+                // one skipping-grid timestep per example, as the LCM training script draws them
+                int[] tHigh = new int[b];
+                int[] tLow = new int[b];
+                double mean = 0;
+                for (int i = 0; i < b; i++) {
+                    tHigh[i] = (r.nextInt(ORIGINAL_STEPS) + 1) * k - 1;
+                    tLow[i] = Math.max(tHigh[i] - k, 0);
+                    mean += tHigh[i] / (double) b;
+                }
                 DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, tHigh, sub);
                 Condition lab = batch.condition();
                 NDArray z = batch.z();
                 // one guided DDIM step of the teacher: t_{n+k} → t_n
-                Prediction p = teacher.denoiser(lab, opt.cfg()).predict(z, tHigh);
-                double[] low = teacher.schedule().alphaSigmaAt(tLow);
-                NDArray zLow = p.x0().mul(low[0]).add(p.eps().mul(low[1]));
-                NDArray goal = consistency(zLow, targetNet.denoiser(lab, 1.0).predict(zLow, tLow).x0(), tLow);
+                Prediction p = teacher.predict(z, tHigh, lab, opt.cfg());
+                NoiseLevels levels = new NoiseLevels(teacher.schedule());
+                NDArray zLow = p.x0().mul(levels.alphas(sub, tLow)).add(p.eps().mul(levels.sigmas(sub, tLow)));
+                NDArray goal = consistency(zLow, targetNet.predict(zLow, tLow, lab, 1.0).x0(), tLow, sub);
                 float loss;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray f = consistency(z, DistillationLoop.forward(student, z, tHigh, lab, sub).x0(), tHigh);
+                    NDArray f = consistency(z, DistillationLoop.forward(student, z, tHigh, lab, sub).x0(), tHigh, sub);
                     NDArray diff = f.sub(goal);
                     NDArray l = distance.equals("l2") ? diff.square().mean()
                             : diff.square().add(HUBER_C * HUBER_C).sqrt().sub(HUBER_C).mean();
                     gc.backward(l);
                     loss = l.getFloat();
                 }
-                return new float[] {loss, tHigh};
+                return new float[] {loss, (float) mean};
             }
 
             @Override
@@ -152,7 +167,7 @@ public final class LatentConsistencyDistillation implements Distillation {
 
             @Override
             public String describe(float[] terms) {
-                return String.format("t %d %s %.5f", (int) terms[1], distance, terms[0]);
+                return String.format("mean t %d %s %.5f", (int) terms[1], distance, terms[0]);
             }
         };
         return DistillationLoop.run("lcm-distill", student, scope.ema(), opt, 23, extra, step, checkpointDir, resume, progressOut);

@@ -153,6 +153,7 @@ public record UNetConfig(int imageSize, int inChannels, int baseChannels, int[] 
     }
 
     /** Whether the network is conditioned on prompt tokens rather than a class. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isTextConditioned() {
         return text != null;
     }

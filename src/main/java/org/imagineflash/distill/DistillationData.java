@@ -15,20 +15,12 @@ import java.nio.file.Path;
  * What a distillation draws its examples and conditions from, chosen once by the teacher's conditioning: a
  * text-to-image teacher distils on training-split fashion scenes encoded by its own autoencoder (never a held-out
  * pair); a class-conditional teacher on labelled images (Fashion-MNIST or an image folder), or on its classes alone
- * when the method needs no real examples (backward distillation is data-free). Holds the autoencoder open while the
- * data is in use.
+ * when the method needs no real examples (backward distillation is data-free).
+ *
+ * @param description the data's provenance line
+ * @param autoencoder the text teacher's autoencoder, open while the data is in use (null for class teachers)
  */
-public final class DistillationData implements AutoCloseable {
-    private final TrainingData data;
-    private final String description;
-    private final Autoencoder autoencoder;
-
-    private DistillationData(TrainingData data, String description, Autoencoder autoencoder) {
-        this.data = data;
-        this.description = description;
-        this.autoencoder = autoencoder;
-    }
-
+public record DistillationData(TrainingData data, String description, Autoencoder autoencoder) implements AutoCloseable {
     /**
      * @param teacherDir the teacher's folder (a text teacher's autoencoder is checked against its checksum there)
      * @param needsExamples whether the method trains on real examples
@@ -63,15 +55,6 @@ public final class DistillationData implements AutoCloseable {
         }
         return new DistillationData(TrainingData.classImages(FashionMnist.load(fashionMnist, FashionMnist.Split.TRAIN)),
                 "Fashion-MNIST train split from " + FashionMnist.locate(fashionMnist), null);
-    }
-
-    public TrainingData data() {
-        return data;
-    }
-
-    /** The data's provenance line. */
-    public String description() {
-        return description;
     }
 
     @Override

@@ -124,9 +124,7 @@ public final class DistillationLoop {
                                           int[] t, NDManager sub) {
         TrainingData.Examples ex = data.examples(model, r, (int) shape.get(0), sub);
         NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
-        NoiseLevels levels = new NoiseLevels(model.schedule());
-        NDArray z = ex.x0().mul(levels.alphas(sub, t)).add(eps.mul(levels.sigmas(sub, t)));
-        return new NoisedBatch(ex.x0(), ex.condition(), z);
+        return new NoisedBatch(ex.x0(), ex.condition(), new NoiseLevels(model.schedule()).noise(ex.x0(), eps, t, sub));
     }
 
     /** Zeroes the gradients of parameters that a loss reached but that this step must not update. */

@@ -22,11 +22,15 @@ public final class ClassifierFreeGuidance {
         Condition both = c.concat(c.unconditional());
         return (x, t) -> {
             long b = x.getShape().get(0);
-            Prediction p = model.predict(NDArrays.concat(new NDList(x, x)), t, both, network);
-            Prediction cond = new Prediction(p.x0().get("0:" + b), p.eps().get("0:" + b));
-            Prediction u = new Prediction(p.x0().get(b + ":"), p.eps().get(b + ":"));
-            return combine(cond, u, scale);
+            return combineHalves(model.predict(NDArrays.concat(new NDList(x, x)), t, both, network), b, scale);
         };
+    }
+
+    /** Guidance over a batch of 2B predictions whose first B rows are conditional and last B unconditional. */
+    static Prediction combineHalves(Prediction both, long b, double w) {
+        Prediction cond = new Prediction(both.x0().get("0:" + b), both.eps().get("0:" + b));
+        Prediction u = new Prediction(both.x0().get(b + ":"), both.eps().get(b + ":"));
+        return combine(cond, u, w);
     }
 
     static Prediction combine(Prediction c, Prediction u, double w) {

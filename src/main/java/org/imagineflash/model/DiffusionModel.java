@@ -210,9 +210,7 @@ public final class DiffusionModel implements AutoCloseable {
             NDArray out = forward(xs, levels.timesteps(scope, tt), cs, false);
             Prediction p = new Prediction(parameterization().x0(out, xs, alpha, sigma), parameterization().eps(out, xs, alpha, sigma));
             if (guided) {
-                long b = x.getShape().get(0);
-                p = ClassifierFreeGuidance.combine(new Prediction(p.x0().get("0:" + b), p.eps().get("0:" + b)),
-                        new Prediction(p.x0().get(b + ":"), p.eps().get(b + ":")), cfg);
+                p = ClassifierFreeGuidance.combineHalves(p, x.getShape().get(0), cfg);
             }
             p.x0().attach(parent);
             p.eps().attach(parent);

@@ -12,6 +12,11 @@ public final class NoiseLevels {
         this.schedule = schedule;
     }
 
+    /** q(x_t | x_0) with one timestep per example: α_{t_i}·x_0 + σ_{t_i}·ε. */
+    public NDArray noise(NDArray x0, NDArray eps, int[] t, NDManager m) {
+        return x0.mul(alphas(m, t)).add(eps.mul(sigmas(m, t)));
+    }
+
     public NDArray alphas(NDManager m, int[] t) {
         float[] a = new float[t.length];
         for (int i = 0; i < t.length; i++) {

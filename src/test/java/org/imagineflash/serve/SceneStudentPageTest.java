@@ -53,12 +53,7 @@ class SceneStudentPageTest {
 
     @AfterAll
     static void stop() {
-        if (browser != null) {
-            browser.quit();
-        }
-        if (server != null) {
-            server.close();
-        }
+        ServeFixtures.stop(browser, server);
     }
 
     @Test

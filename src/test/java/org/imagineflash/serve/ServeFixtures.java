@@ -68,4 +68,14 @@ final class ServeFixtures {
         return new org.openqa.selenium.chrome.ChromeDriver(new org.openqa.selenium.chrome.ChromeDriverService.Builder()
                 .usingDriverExecutable(new java.io.File("/usr/bin/chromedriver")).usingAnyFreePort().build(), o);
     }
+
+    /** Ends a browser test: quits the browser, then stops the server (either may be null if start-up failed). */
+    static void stop(org.openqa.selenium.WebDriver browser, GenerationServer server) {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
 }

@@ -34,12 +34,7 @@ class WebPageBrowserTest {
 
     @AfterAll
     static void stop() {
-        if (browser != null) {
-            browser.quit();
-        }
-        if (server != null) {
-            server.close();
-        }
+        ServeFixtures.stop(browser, server);
     }
 
     @Test

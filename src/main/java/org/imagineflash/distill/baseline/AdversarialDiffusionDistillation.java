@@ -136,7 +136,6 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                 }
                 DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, studentT, sub);
                 NDArray fresh = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
-                NoiseLevels levels = new NoiseLevels(teacher.schedule());
                 real = batch.x0();
                 lab = batch.condition();
                 NDArray xs = batch.z();
@@ -146,8 +145,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                     DistillationLoop.StudentOutput so = DistillationLoop.forward(student, xs, studentT, lab, sub);
                     fake = so.x0();
                     // the teacher's target carries no gradient (stopgrad on x̂_ψ)
-                    NDArray clipped = fake.stopGradient().clip(-1, 1);
-                    NDArray renoised = clipped.mul(levels.alphas(sub, teacherT)).add(fresh.mul(levels.sigmas(sub, teacherT)));
+                    NDArray renoised = new NoiseLevels(teacher.schedule()).noise(fake.stopGradient().clip(-1, 1), fresh, teacherT, sub);
                     NDArray goal = teacher.predict(renoised, teacherT, lab, opt.cfg()).x0().clip(-1, 1).stopGradient();
                     NDArray distill = so.regressionTo(goal, Tensors.floats(sub, distillWeight).reshape(-1, 1, 1, 1));
                     // same value as x̂_0, gradient scaled per example (Tensors: a scalar DJL creates for mul(float)

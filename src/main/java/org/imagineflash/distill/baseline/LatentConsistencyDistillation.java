@@ -145,8 +145,7 @@ public final class LatentConsistencyDistillation implements Distillation {
                 NDArray z = batch.z();
                 // one guided DDIM step of the teacher: t_{n+k} → t_n
                 Prediction p = teacher.predict(z, tHigh, lab, opt.cfg());
-                NoiseLevels levels = new NoiseLevels(teacher.schedule());
-                NDArray zLow = p.x0().mul(levels.alphas(sub, tLow)).add(p.eps().mul(levels.sigmas(sub, tLow)));
+                NDArray zLow = new NoiseLevels(teacher.schedule()).noise(p.x0(), p.eps(), tLow, sub);
                 NDArray goal = consistency(zLow, targetNet.predict(zLow, tLow, lab, 1.0).x0(), tLow, sub);
                 float loss;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

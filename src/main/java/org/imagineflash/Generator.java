@@ -16,8 +16,8 @@ import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.NoiseSource;
 import org.imagineflash.sampling.Sampler;
+import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.sampling.SamplerOptions;
-import org.imagineflash.sampling.Samplers;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -172,12 +172,12 @@ public final class Generator implements AutoCloseable {
     /**
      * How to sample.
      *
-     * @param sampler sampler name ({@link Samplers#NAMES}); {@link Samplers#STUDENT} for a distilled model's own schedule
+     * @param sampler the sampler; {@link SamplerFamily#STUDENT} for a distilled model's own schedule
      * @param steps denoising steps
      * @param cfg classifier-free guidance scale (1 = none)
      * @param samplerOptions further sampler options (spacing, η, …) or null for diffusers' defaults
      */
-    public record Options(String sampler, int steps, double cfg, SamplerOptions samplerOptions) {
+    public record Options(SamplerFamily sampler, int steps, double cfg, SamplerOptions samplerOptions) {
         public Options {
             if (steps < 1) {
                 throw new IllegalArgumentException("--steps must be ≥ 1, got " + steps);
@@ -218,11 +218,11 @@ public final class Generator implements AutoCloseable {
     /** The defaults for this model: student schedule, or DPM-Solver++ 2M 25 steps with guidance 3. */
     public Options defaults() {
         if (isStudent()) {
-            return new Options(Samplers.STUDENT, model.config().student().steps(), 1.0, null);
+            return new Options(SamplerFamily.STUDENT, model.config().student().steps(), 1.0, null);
         }
         // the teacher's best sampler at 25 steps in the report (FD 21.5 with guidance 3); clipping x̂_0 would ruin it
         // there (see SamplerOptions.defaults)
-        return new Options("dpmpp-2m", 25, 3.0, null);
+        return new Options(SamplerFamily.DPMPP_2M, 25, 3.0, null);
     }
 
     /**
@@ -230,10 +230,10 @@ public final class Generator implements AutoCloseable {
      * the sampler is its default sampler, else 25. {@code samplerOptions} builds the sampler's options for the step
      * count chosen (null: the sampler's defaults).
      */
-    public Options options(String sampler, Integer steps, Double cfg, java.util.function.IntFunction<SamplerOptions> samplerOptions) {
+    public Options options(SamplerFamily sampler, Integer steps, Double cfg, java.util.function.IntFunction<SamplerOptions> samplerOptions) {
         Options d = defaults();
-        String s = sampler != null ? sampler : d.sampler();
-        int st = steps != null ? steps : s.equals(d.sampler()) ? d.steps() : 25;
+        SamplerFamily s = sampler != null ? sampler : d.sampler();
+        int st = steps != null ? steps : s == d.sampler() ? d.steps() : 25;
         double c = cfg != null ? cfg : d.cfg();
         return new Options(s, st, c, samplerOptions == null ? null : samplerOptions.apply(st));
     }
@@ -245,7 +245,7 @@ public final class Generator implements AutoCloseable {
      * model's first request: 211 → 71 ms). The first two are kept per shape, so one model per architecture suffices.
      */
     public void warmUp(int maxBatch) {
-        Options oneStep = new Options("ddim", 1, 1.0, null); // one forward pass through the whole generate path
+        Options oneStep = new Options(SamplerFamily.DDIM, 1, 1.0, null); // one forward pass through the whole generate path
         for (int b = 1; b <= maxBatch; b++) {
             if (isTextToImage()) {
                 generateScenes(java.util.Collections.nCopies(b, "a red sneaker left of a blue bag"), new long[b], oneStep);
@@ -288,18 +288,18 @@ public final class Generator implements AutoCloseable {
         if (so.steps() != o.steps()) {
             so = so.withSteps(o.steps());
         }
-        if (o.sampler().equals(Samplers.STUDENT)) {
+        if (o.sampler() == SamplerFamily.STUDENT) {
             if (!isStudent()) {
                 throw new IllegalArgumentException("the student sampler needs a distilled model; " + dir + " is a teacher");
             }
             StudentConfig sc = model.config().student();
             int[] ts = FewStepStudent.prefix(sc.timesteps(), o.steps(), model.schedule().numTrainTimesteps());
             if (sc.sampler() == StudentConfig.Sampling.LCM) {
-                return Samplers.create("lcm", model.schedule(), so);
+                return SamplerFamily.LCM.create(model.schedule(), so);
             }
             return new FewStepStudent(model.schedule(), ts, sc.noiseCorrection(), sc.clipsX0());
         }
-        return Samplers.create(o.sampler(), model.schedule(), so);
+        return o.sampler().create(model.schedule(), so);
     }
 
     /** Generates one image per label; image i starts from the noise of seed + i. */

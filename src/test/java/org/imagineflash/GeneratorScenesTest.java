@@ -10,6 +10,7 @@ import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Provenance;
 import org.imagineflash.model.TextEncoderConfig;
 import org.imagineflash.model.UNetConfig;
+import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.schedule.ScheduleConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,7 @@ class GeneratorScenesTest {
     Path textModel(String autoencoder, String sha) throws Exception {
         UNetConfig u = UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
                 .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
-        ModelConfig c = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, autoencoder, sha);
+        ModelConfig c = ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents(autoencoder, sha);
         try (DiffusionModel m = DiffusionModel.create(c, 3)) {
             ModelStore.save(m, dir.resolve("t2i"), Provenance.of("test", 3, "none", 0, 0, Map.of()));
         }
@@ -43,12 +44,12 @@ class GeneratorScenesTest {
 
     @Test
     void aTextModelDrawsSentencesThroughItsAutoencoder() throws Exception {
-        try (Autoencoder ae = Autoencoder.create(new Autoencoder.Config("autoencoder", 48, 3, new int[] {8, 8, 16}, 4, 4, 1.0), 1)) {
+        try (Autoencoder ae = Autoencoder.create(Autoencoder.Config.scenes(new int[] {8, 8, 16}, 4), 1)) {
             ae.save(dir.resolve("ae"), Map.of("test", true));
         }
         try (Generator g = Generator.load(textModel(dir.resolve("ae").toString()))) {
             assertTrue(g.isTextToImage());
-            Generator.Options o = new Generator.Options("ddim", 2, 2.0, null);
+            Generator.Options o = new Generator.Options(SamplerFamily.DDIM, 2, 2.0, null);
             List<String> prompts = List.of("a red sneaker left of a blue bag", "a white dress");
             Generator.Scenes a = g.generateScenes(prompts, new long[] {5, 6}, o);
             assertEquals(2, a.images().size());
@@ -80,7 +81,7 @@ class GeneratorScenesTest {
 
     @Test
     void aModelTrainedOnAnotherAutoencodersLatentsIsRefused() throws Exception {
-        try (Autoencoder ae = Autoencoder.create(new Autoencoder.Config("autoencoder", 48, 3, new int[] {8, 8, 16}, 4, 4, 1.0), 1)) {
+        try (Autoencoder ae = Autoencoder.create(Autoencoder.Config.scenes(new int[] {8, 8, 16}, 4), 1)) {
             ae.save(dir.resolve("ae2"), Map.of("test", true));
         }
         String sha = ModelStore.sha256(dir.resolve("ae2").resolve(ModelStore.WEIGHTS));

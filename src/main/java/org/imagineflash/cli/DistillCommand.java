@@ -49,7 +49,7 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--target", defaultValue = "srl", description = "srl | direct") String target;
     @Option(names = "--shift", defaultValue = "auto", description = "γ: auto | identity | affine:a,b | snr:s (auto, measured: "
             + "identity for 3 or more student steps, affine:0.5,0 for 1–2)") String shift;
-    @Option(names = "--srl-noise", defaultValue = "student", description = "fresh | student: noise that re-noises x̂_0 for the SRL") String srlNoise;
+    @Option(names = "--srl-noise", description = "fresh | student: noise that re-noises x̂_0 for the SRL (default: ${DEFAULT-VALUE})") String srlNoise = DistillOptions.SrlNoise.STUDENT.toString();
     @Option(names = "--student-prediction", description = "x0 | eps | v | same (as the teacher): what the student network predicts. "
             + "Default for the baselines (step, lcm, add): same, so the student starts as its teacher; a v or x0 head on "
             + "ε weights reinterprets the output and starts as noise (stage 16→8 at 100 iterations measured FD 87.5 "

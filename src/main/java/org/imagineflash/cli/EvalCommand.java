@@ -13,6 +13,7 @@ import org.imagineflash.eval.SceneBenchmark;
 import org.imagineflash.eval.SceneEvaluator;
 import org.imagineflash.eval.Evaluation;
 import org.imagineflash.model.ModelStore;
+import org.imagineflash.sampling.SamplerFamily;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,7 +45,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--images", description = "IDX images (N×H×W uint8) to score instead of a model") Path images;
     @Option(names = "--labels", description = "IDX labels (N) that go with --images") Path labels;
     @Option(names = "--classifier", defaultValue = "models/classifier-fmnist") Path classifier;
-    @Option(names = "--sampler") String sampler;
+    @Option(names = "--sampler", description = "the sampler (default: the model's own; see sample --help)") SamplerFamily sampler;
     @Option(names = "--steps") Integer steps;
     @Option(names = "--cfg") Double cfg;
     @Option(names = "--n", defaultValue = "2000") int n;

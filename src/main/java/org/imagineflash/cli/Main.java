@@ -1,5 +1,6 @@
 package org.imagineflash.cli;
 
+import org.imagineflash.sampling.SamplerFamily;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,6 +23,7 @@ public final class Main implements Runnable {
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setParameterExceptionHandler(new ErrorHandler.Params());
+        cl.registerConverter(SamplerFamily.class, SamplerFamily::parse);
         return cl;
     }
 

@@ -5,6 +5,7 @@ import org.imagineflash.data.IdxFile;
 import org.imagineflash.data.PngGrid;
 import org.imagineflash.data.Prompts;
 import org.imagineflash.model.ModelStore;
+import org.imagineflash.sampling.SamplerFamily;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,7 +41,7 @@ public final class SampleCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
     @Option(names = "--n", defaultValue = "8", description = "images (per class with --all-classes)") int n;
-    @Option(names = "--sampler", description = "ddpm | ddim | euler | dpmpp-2m | lcm | tcd | student (default: student for students, else dpmpp-2m)") String sampler;
+    @Option(names = "--sampler", description = "ddpm | ddim | euler | dpmpp-2m | lcm | tcd | student (default: student for students, else dpmpp-2m)") SamplerFamily sampler;
     @Option(names = "--steps", description = "default: 25, or the student's trained steps") Integer steps;
     @Option(names = "--cfg", description = "guidance scale (default: 3 for teachers, 1 for students)") Double cfg;
     @Option(names = "--seed", defaultValue = "0") long seed;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.imagineflash.model.Parameterization;
 import org.imagineflash.sampling.Conformance;
 import org.imagineflash.sampling.Sampler;
-import org.imagineflash.sampling.Samplers;
+import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.schedule.NoiseSchedule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,7 +33,7 @@ public final class ScheduleCommand implements Callable<Integer> {
     @Mixin
     SamplerOptionsMixin samplerOptions;
     @Option(names = "--steps", defaultValue = "10") int steps;
-    @Option(names = "--sampler", defaultValue = "ddim", description = "ddpm | ddim | euler | dpmpp-2m | lcm | tcd") String sampler;
+    @Option(names = "--sampler", defaultValue = "ddim", description = "ddpm | ddim | euler | dpmpp-2m | lcm | tcd") SamplerFamily sampler;
     @Option(names = "--prediction", defaultValue = "eps", description = "eps | v | x0 (conformance model's output)") String prediction;
     @Option(names = "--conformance", description = "run the toy protocol and print its sum and mean |x|") boolean conformance;
     @Option(names = "--seed", defaultValue = "0", description = "noise seed for stochastic samplers") long seed;
@@ -46,7 +46,7 @@ public final class ScheduleCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper om = new ObjectMapper();
         if (conformance) {
-            Sampler smp = Samplers.create(sampler, s, samplerOptions.toOptions(steps));
+            Sampler smp = sampler.create(s, samplerOptions.toOptions(steps));
             Conformance.Result r = Conformance.run(smp, s, Parameterization.parse(prediction), seed);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("sum", r.sum());
@@ -54,7 +54,7 @@ public final class ScheduleCommand implements Callable<Integer> {
             out.println(om.writeValueAsString(m));
             return 0;
         }
-        double[] ts = Samplers.create(sampler, s, samplerOptions.toOptions(steps)).timesteps();
+        double[] ts = sampler.create(s, samplerOptions.toOptions(steps)).timesteps();
         List<Map<String, Object>> rows = new ArrayList<>();
         for (double t : ts) {
             int ti = (int) Math.round(t);

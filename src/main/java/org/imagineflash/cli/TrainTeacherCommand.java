@@ -96,7 +96,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         }
         UNetConfig unet = UNetConfig.builder(images.height(), images.numClasses()).baseChannels(baseChannels).channelMults(channelMults)
                 .numResBlocks(resBlocks).attentionResolutions(attention).groups(8).heads(4).build();
-        ModelConfig config = new ModelConfig(ModelConfig.TEACHER, unet, schedule.toConfig(), Parameterization.parse(prediction), null);
+        ModelConfig config = ModelConfig.teacher(unet, schedule.toConfig(), Parameterization.parse(prediction));
         return train(config, TrainingData.classImages(images), dataDesc, commit, opts);
     }
 
@@ -113,8 +113,8 @@ public final class TrainTeacherCommand implements Callable<Integer> {
             UNetConfig unet = UNetConfig.builder(ae.config().latentSize(), 1).inChannels(ae.config().latentChannels())
                     .baseChannels(baseChannels).channelMults(channelMults).numResBlocks(resBlocks).attentionResolutions(attention)
                     .groups(8).heads(4).text(new TextEncoderConfig(CaptionParser.words(), textWidth, textLayers, 4, maxTokens)).build();
-            ModelConfig config = new ModelConfig(ModelConfig.TEACHER, unet, schedule.toConfig(), Parameterization.parse(prediction), null,
-                    autoencoder.toString(), ModelStore.sha256(autoencoder.resolve(ModelStore.WEIGHTS)));
+            ModelConfig config = ModelConfig.teacher(unet, schedule.toConfig(), Parameterization.parse(prediction))
+                    .onLatents(autoencoder.toString(), ModelStore.sha256(autoencoder.resolve(ModelStore.WEIGHTS)));
             String desc = "training-split fashion scenes (held-out pairs excluded) from Fashion-MNIST in " + FashionMnist.locate(data)
                     + ", encoded by " + autoencoder;
             return train(config, new SceneLatents(new SceneGenerator(garments, false, seed), ae, maxTokens), desc, commit, opts);

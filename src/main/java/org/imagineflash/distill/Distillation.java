@@ -24,8 +24,7 @@ public interface Distillation {
      * ("same" as the teacher, or eps / v / x0), sampling as {@code student} says.
      */
     static ModelConfig studentConfig(DiffusionModel teacher, String prediction, StudentConfig student) {
-        ModelConfig t = teacher.config();
-        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), prediction(teacher, prediction), student, t.autoencoder(), t.autoencoderSha256());
+        return teacher.config().student(student, prediction(teacher, prediction));
     }
 
     /**

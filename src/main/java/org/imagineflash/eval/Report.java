@@ -6,6 +6,7 @@ import org.imagineflash.Generator;
 import org.imagineflash.data.PngGrid;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Provenance;
+import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.sampling.SamplerOptions;
 
 import java.io.IOException;
@@ -30,16 +31,21 @@ public final class Report {
      * sampler may set its timestep spacing and x̂_0 clipping (null: the sampler's defaults); {@code headline} rows
      * also go to the headline table ({@link ReportWriter#headline}).
      */
-    public record Row(String name, String table, String method, String model, String sampler, Integer steps, Double cfg,
+    public record Row(String name, String table, String method, String model, SamplerFamily sampler, Integer steps, Double cfg,
                       String spacing, Boolean clipSample, Boolean headline) {
         /** A row at the sampler's defaults, not in the headline. */
-        public static Row of(String name, String table, String method, String model, String sampler, int steps, double cfg) {
+        public static Row of(String name, String table, String method, String model, SamplerFamily sampler, int steps, double cfg) {
             return new Row(name, table, method, model, sampler, steps, cfg, null, null, null);
+        }
+
+        /** This row in the headline block of the README. */
+        public Row inHeadline() {
+            return new Row(name, table, method, model, sampler, steps, cfg, spacing, clipSample, true);
         }
 
         /** The sampler options of a teacher row (null for a student row, which samples with its own config). */
         SamplerOptions samplerOptions() {
-            if (org.imagineflash.sampling.Samplers.STUDENT.equals(sampler) || steps == null) {
+            if (sampler == SamplerFamily.STUDENT || steps == null) {
                 return null;
             }
             SamplerOptions o = SamplerOptions.defaults(steps);
@@ -128,7 +134,7 @@ public final class Report {
                 } else {
                     try (Generator g = Generator.load(modelDir)) {
                         Generator.Options d = g.defaults();
-                        String s = row.sampler() != null ? row.sampler() : d.sampler();
+                        SamplerFamily s = row.sampler() != null ? row.sampler() : d.sampler();
                         int st = row.steps() != null ? row.steps() : d.steps();
                         double c = row.cfg() != null ? row.cfg() : d.cfg();
                         Generator.Options o = new Generator.Options(s, st, c, rowOptions);

@@ -2,6 +2,7 @@ package org.imagineflash.eval;
 
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Provenance;
+import org.imagineflash.sampling.SamplerFamily;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -86,7 +87,7 @@ public final class ReportWriter {
         // first 25-step teacher row
         List<Map<String, Object>> teacher25 = results.stream().filter(r -> r.get("missing") == null
                 && String.valueOf(r.get("method")).startsWith("teacher") && Integer.valueOf(25).equals(r.get("steps"))).toList();
-        double teacherMs = teacher25.stream().filter(r -> "dpmpp-2m".equals(r.get("sampler"))).findFirst()
+        double teacherMs = teacher25.stream().filter(r -> SamplerFamily.DPMPP_2M.id().equals(r.get("sampler"))).findFirst()
                 .or(() -> teacher25.stream().findFirst()).map(r -> d(r.get("msPerImageBatch1"))).orElse(Double.NaN);
         StringBuilder md = new StringBuilder();
         md.append("# Evaluation report\n\n");

@@ -7,6 +7,7 @@ import org.imagineflash.data.PngGrid;
 import org.imagineflash.data.scenes.PromptSuite;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Provenance;
+import org.imagineflash.sampling.SamplerFamily;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -32,7 +33,7 @@ import java.util.TreeMap;
  */
 public final class SceneReport {
     /** One row: {@code model} is a model directory, or {@value #REAL} for real test-split scenes (the ceiling). */
-    public record Row(String name, String table, String method, String model, String sampler, Integer steps, Double cfg) {
+    public record Row(String name, String table, String method, String model, SamplerFamily sampler, Integer steps, Double cfg) {
     }
 
     /** The configuration: scenes per suite prompt, the suite, the instruments, the rows. */

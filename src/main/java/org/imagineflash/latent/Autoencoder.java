@@ -61,8 +61,14 @@ public final class Autoencoder implements AutoCloseable {
             }
         }
 
+        /** The shipped architecture for 48×48 RGB scenes: 12×12×4 latents. */
         public static Config scenes() {
-            return new Config("autoencoder", 48, 3, new int[] {32, 48, 96}, 4, 8, 1.0);
+            return scenes(new int[] {32, 48, 96}, 8);
+        }
+
+        /** A 48×48 RGB scene autoencoder to 12×12×4 latents with these stage widths and group-norm groups. */
+        public static Config scenes(int[] widths, int groups) {
+            return new Config("autoencoder", 48, 3, widths, 4, groups, 1.0);
         }
 
         public int latentSize() {

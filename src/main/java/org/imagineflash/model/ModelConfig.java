@@ -46,13 +46,20 @@ public record ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, P
         }
     }
 
-    /** A pixel-space model. */
-    public ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, Parameterization parameterization, StudentConfig student) {
-        this(kind, unet, schedule, parameterization, student, null, null);
+    /** A pixel-space teacher. */
+    public static ModelConfig teacher(UNetConfig unet, ScheduleConfig schedule, Parameterization parameterization) {
+        return new ModelConfig(Kind.TEACHER, unet, schedule, parameterization, null, null, null);
     }
 
-    public static final Kind TEACHER = Kind.TEACHER;
-    public static final Kind STUDENT = Kind.STUDENT;
+    /** This model denoising the latents of the autoencoder in {@code dir} (weights' SHA-256 {@code sha256}, null: unchecked). */
+    public ModelConfig onLatents(String dir, String sha256) {
+        return new ModelConfig(kind, unet, schedule, parameterization, student, dir, sha256);
+    }
+
+    /** A distilled student of this model: the same architecture, schedule and latent space, predicting {@code prediction}. */
+    public ModelConfig student(StudentConfig sampling, Parameterization prediction) {
+        return new ModelConfig(Kind.STUDENT, unet, schedule, prediction, sampling, autoencoder, autoencoderSha256);
+    }
 
     public ModelConfig {
         if (kind == null) {

@@ -128,11 +128,7 @@ public final class ModelStore {
             throw new IOException(dir + " is not a model directory (no " + CONFIG + ")");
         }
         try {
-            com.fasterxml.jackson.databind.node.ObjectNode node = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(cfg.toFile());
-            if (node.has("student") && node.get("student").isBoolean()) {
-                node.remove("student"); // files written before isStudent() was excluded from JSON carry "student": false
-            }
-            return JSON.treeToValue(node, ModelConfig.class);
+            return JSON.readValue(cfg.toFile(), ModelConfig.class);
         } catch (IOException e) {
             Throwable root = e;
             while (root.getCause() != null) {

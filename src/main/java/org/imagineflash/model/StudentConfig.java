@@ -12,24 +12,23 @@ import java.util.Arrays;
  * @param sampler how the student samples
  */
 public record StudentConfig(String method, int[] timesteps, boolean noiseCorrection, Sampling sampler) {
-    /** How a student steps through its timesteps; the JSON value is the id. */
+    /**
+     * How a student steps through its timesteps; JSON holds the lowercase name. Configs written before these names
+     * hold the sampler each stepping resembles ({@code LEGACY_IDS}), and stay readable.
+     */
     public enum Sampling {
         /** DDIM-style deterministic steps, x̂_0 clipped to [−1, 1] before re-noising (Imagine Flash, ADD, step). */
-        CLIPPED("student"),
+        CLIPPED,
         /** The same steps without clipping (the guidance-distilled networks). */
-        UNCLIPPED("ddim"),
+        UNCLIPPED,
         /** Consistency multistep sampling (LCM). */
-        LCM("lcm");
+        LCM;
 
-        private final String id;
-
-        Sampling(String id) {
-            this.id = id;
-        }
+        private static final java.util.Map<String, Sampling> LEGACY_IDS = java.util.Map.of("student", CLIPPED, "ddim", UNCLIPPED);
 
         @com.fasterxml.jackson.annotation.JsonValue
         public String id() {
-            return id;
+            return name().toLowerCase(java.util.Locale.ROOT);
         }
 
         @com.fasterxml.jackson.annotation.JsonCreator
@@ -38,11 +37,15 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
                 return CLIPPED;
             }
             for (Sampling v : values()) {
-                if (v.id.equals(s)) {
+                if (v.id().equals(s)) {
                     return v;
                 }
             }
-            throw new IllegalArgumentException("unknown student sampler '" + s + "' (known: student, ddim, lcm)");
+            Sampling legacy = LEGACY_IDS.get(s);
+            if (legacy != null) {
+                return legacy;
+            }
+            throw new IllegalArgumentException("unknown student sampling '" + s + "' (known: clipped, unclipped, lcm)");
         }
     }
 

@@ -23,8 +23,7 @@ class DistillationScopeTest {
     }
 
     static ModelConfig student(Parameterization p) {
-        ModelConfig t = TinyModels.teacher();
-        return new ModelConfig(ModelConfig.STUDENT, t.unet(), t.schedule(), p, new StudentConfig("step", new int[] {999, 499}, false, StudentConfig.Sampling.CLIPPED));
+        return TinyModels.teacher().student(new StudentConfig("step", new int[] {999, 499}, false, StudentConfig.Sampling.CLIPPED), p);
     }
 
     @Test

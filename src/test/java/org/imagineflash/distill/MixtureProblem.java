@@ -21,8 +21,8 @@ import org.imagineflash.model.Tensors;
 import org.imagineflash.model.UNetConfig;
 import org.imagineflash.sampling.NoiseSource;
 import org.imagineflash.sampling.Sampler;
+import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.sampling.SamplerOptions;
-import org.imagineflash.sampling.Samplers;
 import org.imagineflash.schedule.ScheduleConfig;
 import org.imagineflash.schedule.TimestepSpacing;
 import org.imagineflash.train.TeacherTraining;
@@ -93,14 +93,14 @@ public final class MixtureProblem {
     /** The teacher sampled with DDIM (η = 0) on the trailing schedule with {@code steps} steps. */
     /** The teacher with DDIM (trailing) in diffusers' DDIMScheduler default configuration: x̂_0 clipped to ±1. */
     public static double ddimClipped(DiffusionModel teacher, int steps, float[][] reference) {
-        return distance(teacher, Samplers.create("ddim", teacher.schedule(),
+        return distance(teacher, SamplerFamily.DDIM.create(teacher.schedule(),
                 SamplerOptions.defaults(steps).withSpacing(TimestepSpacing.TRAILING).withClipSample(true)), 1.0, reference);
     }
 
     public static ModelConfig config() {
         UNetConfig u = UNetConfig.builder(4, CLASSES).baseChannels(8).channelMults(1)
                 .numResBlocks(1).attentionResolutions().groups(4).heads(1).build();
-        return new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
+        return ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS);
     }
 
     /** {@link #data} as distillation's training data. */

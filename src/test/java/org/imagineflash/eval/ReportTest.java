@@ -6,6 +6,7 @@ import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Provenance;
 import org.imagineflash.model.UNetConfig;
+import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.schedule.ScheduleConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,13 +27,13 @@ class ReportTest {
         UNetConfig u = UNetConfig.builder(28, 10).baseChannels(8).channelMults(1, 2)
                 .numResBlocks(1).attentionResolutions().groups(4).heads(2).build();
         Path model = dir.resolve("tiny");
-        try (DiffusionModel m = DiffusionModel.create(new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null), 1)) {
+        try (DiffusionModel m = DiffusionModel.create(ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS), 1)) {
             ModelStore.save(m, model, Provenance.of("test model", 1, "none", 0, 0, Map.of()));
         }
         Report.Config cfg = new Report.Config(200, 0, "models/classifier-fmnist", List.of(
-                new Report.Row("tiny DDIM-2", "comparison", "teacher DDIM", model.toString(), "ddim", 2, 1.0, null, null, true),
-                Report.Row.of("tiny DDIM-1", "ablation", "teacher DDIM", model.toString(), "ddim", 1, 1.0),
-                Report.Row.of("absent", "ablation", "x", dir.resolve("nothing").toString(), "ddim", 1, 1.0)));
+                Report.Row.of("tiny DDIM-2", "comparison", "teacher DDIM", model.toString(), SamplerFamily.DDIM, 2, 1.0).inHeadline(),
+                Report.Row.of("tiny DDIM-1", "ablation", "teacher DDIM", model.toString(), SamplerFamily.DDIM, 1, 1.0),
+                Report.Row.of("absent", "ablation", "x", dir.resolve("nothing").toString(), SamplerFamily.DDIM, 1, 1.0)));
         Path out = dir.resolve("report");
         Files.createDirectories(out.resolve("grids"));
         Files.writeString(out.resolve("grids/old-row.png"), "stale");

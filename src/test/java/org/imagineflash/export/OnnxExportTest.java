@@ -13,6 +13,7 @@ import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Tensors;
 import org.imagineflash.model.UNetConfig;
+import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.schedule.ScheduleConfig;
 import org.junit.jupiter.api.Test;
 
@@ -69,8 +70,7 @@ class OnnxExportTest {
     void aTinyModelWithAttentionAndEveryResampleMatches() throws Exception {
         UNetConfig u = UNetConfig.builder(8, 3).baseChannels(8).channelMults(1, 2, 2).numResBlocks(2).attentionResolutions(4, 2)
                 .groups(4).heads(2).build();
-        try (DiffusionModel m = DiffusionModel.create(new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(),
-                Parameterization.EPS, null), 5)) {
+        try (DiffusionModel m = DiffusionModel.create(ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS), 5)) {
             double d = maxDifference(m, 5, 1);
             assertTrue(d < 1e-4, "max |ORT − DJL| = " + d);
         }
@@ -119,6 +119,6 @@ class OnnxExportTest {
     void theStudentsImagesOnOnnxRuntimeAreTheDjlImagesWithinOneGreyLevel() throws Exception {
         assertTrue(maxGreyDifference(Path.of("models/if-3step"), null) <= 1);
         // a guided teacher: both branches in one batch on either engine
-        assertTrue(maxGreyDifference(Path.of("models/teacher-fmnist"), new org.imagineflash.Generator.Options("ddim", 4, 3.0, null)) <= 1);
+        assertTrue(maxGreyDifference(Path.of("models/teacher-fmnist"), new org.imagineflash.Generator.Options(SamplerFamily.DDIM, 4, 3.0, null)) <= 1);
     }
 }

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AutoencoderTest {
     static Autoencoder.Config tiny() {
-        return new Autoencoder.Config("autoencoder", 48, 3, new int[] {8, 8, 16}, 4, 4, 1.0);
+        return Autoencoder.Config.scenes(new int[] {8, 8, 16}, 4);
     }
 
     @TempDir

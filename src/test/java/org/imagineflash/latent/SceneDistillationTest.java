@@ -42,8 +42,7 @@ class SceneDistillationTest {
         UNetConfig u = UNetConfig.builder(ae.config().latentSize(), 1).inChannels(ae.config().latentChannels()).baseChannels(16)
                 .channelMults(1, 2).attentionResolutions(6).groups(4).heads(2)
                 .text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
-        teacher = DiffusionModel.create(new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS,
-                null, "tiny", null), 3);
+        teacher = DiffusionModel.create(ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents("tiny", null), 3);
         data = new SceneLatents(new SceneGenerator(ScenesTest.garments(10), false, 0), ae, 12);
     }
 

@@ -23,7 +23,7 @@ class SceneTeacherTest {
             UNetConfig u = UNetConfig.builder(ae.config().latentSize(), 1).inChannels(ae.config().latentChannels()).baseChannels(16)
                     .channelMults(1, 2).attentionResolutions(6).groups(4).heads(2)
                     .text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
-            ModelConfig config = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, "tiny", null);
+            ModelConfig config = ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents("tiny", null);
             TrainOptions opt = TrainOptions.builder(60).batchSize(16).lr(2e-3).warmup(5).emaDecay(0.9).labelDropout(0.1).seed(2).build();
             SceneLatents data = new SceneLatents(new SceneGenerator(ScenesTest.garments(10), false, 0), ae, 12);
             TeacherTraining.Result r = new TeacherTraining(config, opt).run(data, null, null, false, null);

@@ -21,7 +21,7 @@ public class TextConditionedUNetTest {
     public static ModelConfig tiny() {
         UNetConfig u = UNetConfig.builder(8, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(4)
                 .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 8)).build();
-        return new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, "models/autoencoder-scenes", null);
+        return ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents("models/autoencoder-scenes", null);
     }
 
     static TextTokens prompts(NDManager m, String... texts) {

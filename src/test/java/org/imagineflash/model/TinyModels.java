@@ -14,7 +14,7 @@ public final class TinyModels {
     }
 
     public static ModelConfig teacher() {
-        return new ModelConfig(ModelConfig.TEACHER, unet(), ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
+        return ModelConfig.teacher(unet(), ScheduleConfig.ddpmLinear(), Parameterization.EPS);
     }
 
     /** Three classes of 8×8 images: a bright left half, a bright right half, a bright square in the middle. */

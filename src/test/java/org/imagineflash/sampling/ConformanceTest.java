@@ -17,7 +17,7 @@ class ConformanceTest {
     static final NoiseSchedule COSINE = new NoiseSchedule(new ScheduleConfig(1000, 1e-4, 0.02, BetaSchedule.SQUAREDCOS_CAP_V2, false));
 
     static Conformance.Result run(String sampler, NoiseSchedule s, SamplerOptions o, Parameterization p) {
-        return Conformance.run(Samplers.create(sampler, s, o), s, p, 0);
+        return Conformance.run(SamplerFamily.parse(sampler).create(s, o), s, p, 0);
     }
 
     /** Options as diffusers' scheduler configs name them; the rest at diffusers' defaults. */

@@ -1,6 +1,7 @@
 package org.imagineflash.serve;
 
 import org.imagineflash.Generator;
+import org.imagineflash.sampling.SamplerFamily;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,8 +25,8 @@ class BatchingQueueTest {
     static Path dir;
     static Generator teacher;
     static Generator student;
-    static final Generator.Options HEAVY = new Generator.Options("ddim", 40, 3.0, null); // cost 80 per image
-    static final Generator.Options CHEAP = new Generator.Options("student", 2, 1.0, null); // cost 2
+    static final Generator.Options HEAVY = new Generator.Options(SamplerFamily.DDIM, 40, 3.0, null); // cost 80 per image
+    static final Generator.Options CHEAP = new Generator.Options(SamplerFamily.STUDENT, 2, 1.0, null); // cost 2
 
     @BeforeAll
     static void load() throws Exception {

@@ -24,9 +24,9 @@ final class ServeFixtures {
     static Path models(Path dir) throws IOException {
         UNetConfig u = UNetConfig.builder(28, 10).baseChannels(8).channelMults(1, 2)
                 .numResBlocks(1).attentionResolutions().groups(4).heads(2).build();
-        ModelConfig teacher = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null);
-        ModelConfig student = new ModelConfig(ModelConfig.STUDENT, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS,
-                new StudentConfig("imagine-flash", new int[] {999, 499}, true, StudentConfig.Sampling.CLIPPED));
+        ModelConfig teacher = ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS);
+        ModelConfig student = teacher.student(new StudentConfig("imagine-flash", new int[] {999, 499}, true, StudentConfig.Sampling.CLIPPED),
+                Parameterization.EPS);
         Provenance p = Provenance.of("test", "fixture", 0, "none", 0, 0, Map.of());
         try (DiffusionModel t = DiffusionModel.create(teacher, 1); DiffusionModel s = t.copy(student)) {
             ModelStore.save(t, dir.resolve("teacher-tiny"), p);
@@ -44,14 +44,12 @@ final class ServeFixtures {
         UNetConfig u = UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
                 .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
         Path ae = dir.resolve("ae");
-        try (Autoencoder a = Autoencoder.create(new Autoencoder.Config("autoencoder", 48, 3, new int[] {8, 8, 16}, 4, 4, 1.0), 1)) {
+        try (Autoencoder a = Autoencoder.create(Autoencoder.Config.scenes(new int[] {8, 8, 16}, 4), 1)) {
             a.save(ae, Map.of());
         }
-        ModelConfig teacher = new ModelConfig(ModelConfig.TEACHER, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS, null, ae.toString(),
-                ModelStore.sha256(ae.resolve(ModelStore.WEIGHTS)));
-        ModelConfig student = new ModelConfig(ModelConfig.STUDENT, u, ScheduleConfig.ddpmLinear(), Parameterization.EPS,
-                new StudentConfig("imagine-flash", new int[] {999, 499}, true, StudentConfig.Sampling.CLIPPED), ae.toString(),
-                teacher.autoencoderSha256());
+        ModelConfig teacher = ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents(ae.toString(), ModelStore.sha256(ae.resolve(ModelStore.WEIGHTS)));
+        ModelConfig student = teacher.student(new StudentConfig("imagine-flash", new int[] {999, 499}, true, StudentConfig.Sampling.CLIPPED),
+                Parameterization.EPS);
         Provenance p = Provenance.of("test", "fixture", 3, "none", 0, 0, Map.of());
         try (DiffusionModel t = DiffusionModel.create(teacher, 3); DiffusionModel s = t.copy(student)) {
             ModelStore.save(t, models.resolve("text-teacher"), p);

@@ -7,8 +7,8 @@ import org.imagineflash.distill.MixtureProblem;
 import org.imagineflash.distill.MixtureTeacherTest;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.sampling.FewStepStudent;
+import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.sampling.SamplerOptions;
-import org.imagineflash.sampling.Samplers;
 import org.imagineflash.schedule.TimestepSpacing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,7 +41,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
 
     /** The better of the teacher's clipped and unclipped DDIM (trailing) at {@code steps}. */
     static double ddimBar(int steps) {
-        double unclipped = MixtureProblem.distance(teacher, Samplers.create("ddim", teacher.schedule(),
+        double unclipped = MixtureProblem.distance(teacher, SamplerFamily.DDIM.create(teacher.schedule(),
                 SamplerOptions.defaults(steps).withSpacing(TimestepSpacing.TRAILING)), 1.0, reference);
         return Math.min(unclipped, MixtureProblem.ddimClipped(teacher, steps, reference));
     }
@@ -78,7 +78,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         for (int i = 0; i < budgets.length; i++) {
             try (DiffusionModel s = new LatentConsistencyDistillation(teacher, options(lcm4, "v", 0, budgets[i], 3e-4), MixtureProblem.training(6000, 1),
                     "huber", 0.95, null).run(dir, i > 0, null).ema()) {
-                atBudget[i] = MixtureProblem.distance(s, Samplers.create("lcm", s.schedule(), SamplerOptions.defaults(2)), 1.0, reference);
+                atBudget[i] = MixtureProblem.distance(s, SamplerFamily.LCM.create(s.schedule(), SamplerOptions.defaults(2)), 1.0, reference);
             }
         }
         System.out.printf("LCM at 2 steps: %.4f at 1000 iterations, %.4f at 4000 (resumed) vs teacher DDIM-2 %.4f%n", atBudget[0], atBudget[1], bar);

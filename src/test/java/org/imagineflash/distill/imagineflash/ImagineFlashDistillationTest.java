@@ -7,8 +7,8 @@ import org.imagineflash.distill.ShiftFunction;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.Sampler;
+import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.sampling.SamplerOptions;
-import org.imagineflash.sampling.Samplers;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,7 +48,7 @@ class ImagineFlashDistillationTest extends MixtureTeacherTest {
         // (x̂_0 = (x_T − σ ε̂)/α amplifies ε̂'s error 156× at t = 999; measured 5.3)
         double ddim2 = MixtureProblem.ddimClipped(teacher, 2, reference);
         String gamma = ImagineFlashDistillation.defaultShift(STUDENT.length);
-        double dpm25 = distance(teacher, Samplers.create("dpmpp-2m", teacher.schedule(), SamplerOptions.defaults(25)), 1.0);
+        double dpm25 = distance(teacher, SamplerFamily.DPMPP_2M.create(teacher.schedule(), SamplerOptions.defaults(25)), 1.0);
         double init = distance(teacher, new FewStepStudent(teacher.schedule(), STUDENT, true), 1.0);
         double full = student("backward", "srl", true, gamma, K);
         System.out.printf("sliced W2 to the data: teacher DPM++ 25 %.4f, teacher DDIM 2 %.4f, student init %.4f, Imagine Flash 2-step %.4f%n",

@@ -6,6 +6,7 @@ import org.imagineflash.data.LabeledImages;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.ShiftFunction;
 import org.imagineflash.distill.imagineflash.ImagineFlashDistillation;
+import org.imagineflash.distill.imagineflash.ImagineFlashOptions;
 import org.imagineflash.eval.Evaluation;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelStore;
@@ -100,9 +101,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     private static double distill(DiffusionModel teacher, int n) throws java.io.IOException {
         int[] ts = TimestepSpacing.TRAILING.timesteps(teacher.schedule().numTrainTimesteps(), 3, 0);
-        DistillOptions o = DistillOptions.builder(ts).shift(ShiftFunction.parse(ImagineFlashDistillation.defaultShift(ts.length), false))
-                .teacherSteps(1).iterations(n).batchSize(64).lr(1e-4).seed(1).build();
-        org.imagineflash.distill.Distillation.Result r = new ImagineFlashDistillation(teacher, o, org.imagineflash.train.TrainingData.uniformClasses(teacher.config().unet().numClasses()), null).run(null, false, null);
+        DistillOptions o = DistillOptions.builder(ts).iterations(n).batchSize(64).lr(1e-4).seed(1).build();
+        ImagineFlashOptions f = ImagineFlashOptions.builder(ts.length).teacherSteps(1).build();
+        org.imagineflash.distill.Distillation.Result r = new ImagineFlashDistillation(teacher, o, f,
+                org.imagineflash.train.TrainingData.uniformClasses(teacher.config().unet().numClasses()), null).run(null, false, null);
         r.ema().close();
         return r.wallSeconds();
     }

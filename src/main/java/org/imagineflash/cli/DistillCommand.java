@@ -1,12 +1,16 @@
 package org.imagineflash.cli;
 
 import org.imagineflash.train.TrainingData;
+import org.imagineflash.distill.Adversarial;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationData;
 import org.imagineflash.distill.ShiftFunction;
+import org.imagineflash.distill.baseline.AdversarialDiffusionDistillation;
+import org.imagineflash.distill.baseline.LatentConsistencyDistillation;
 import org.imagineflash.distill.imagineflash.ImagineFlashDistillation;
+import org.imagineflash.distill.imagineflash.ImagineFlashOptions;
 import org.imagineflash.distill.methods.DistillMethod;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelStore;
@@ -49,7 +53,7 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--target", defaultValue = "srl", description = "srl | direct") String target;
     @Option(names = "--shift", defaultValue = "auto", description = "γ: auto | identity | affine:a,b | snr:s (auto, measured: "
             + "identity for 3 or more student steps, affine:0.5,0 for 1–2)") String shift;
-    @Option(names = "--srl-noise", description = "fresh | student: noise that re-noises x̂_0 for the SRL (default: ${DEFAULT-VALUE})") String srlNoise = DistillOptions.SrlNoise.STUDENT.toString();
+    @Option(names = "--srl-noise", description = "fresh | student: noise that re-noises x̂_0 for the SRL (default: ${DEFAULT-VALUE})") String srlNoise = ImagineFlashOptions.SrlNoise.STUDENT.toString();
     @Option(names = "--student-prediction", description = "x0 | eps | v | same (as the teacher): what the student network predicts. "
             + "Default for the baselines (step, lcm, add): same, so the student starts as its teacher; a v or x0 head on "
             + "ε weights reinterprets the output and starts as noise (stage 16→8 at 100 iterations measured FD 87.5 "
@@ -100,10 +104,11 @@ public final class DistillCommand implements Callable<Integer> {
         if (advWeight == null) {
             advWeight = m.defaultAdvWeight();
         }
-        DistillOptions.Inputs in = DistillOptions.Inputs.parse(inputs);
-        DistillOptions.Target tgt = DistillOptions.Target.parse(target);
-        DistillOptions.SrlNoise noise = DistillOptions.SrlNoise.parse(srlNoise);
+        m.requireTakes(spec.commandLine().getParseResult().matchedOptions().stream().map(o -> o.longestName()).toList());
         AdversarialTerm.Critic critic = disc != null ? AdversarialTerm.Critic.parse(disc) : m.defaultCritic();
+        if (disc != null && advWeight == 0) {
+            throw new IllegalArgumentException("--disc needs an adversarial term (--adv-weight > 0, or --method add)");
+        }
         if (!noiseCorrection.equals("on") && !noiseCorrection.equals("off")) {
             throw new IllegalArgumentException("--noise-correction must be on or off, got " + noiseCorrection);
         }
@@ -128,28 +133,32 @@ public final class DistillCommand implements Callable<Integer> {
                 }
             }
             String gamma = shift.equals("auto") ? ImagineFlashDistillation.defaultShift(timesteps.length) : shift;
-            DistillOptions opts = DistillOptions.builder(timesteps).inputs(in).target(tgt).shift(ShiftFunction.parse(gamma, shiftJitter))
-                    .srlNoise(noise).studentPrediction(studentPrediction).teacherSteps(teacherSteps).cfg(cfg)
-                    .noiseCorrection(noiseCorrection.equals("on")).advWeight(advWeight).iterations(iterations)
-                    .batchSize(batchSize).lr(lr).discLr(discLr).emaDecay(emaDecay).seed(seed).checkpointEvery(checkpointEvery)
-                    .discriminator(critic).build();
-            opts = m.forRun(opts, disc != null, init != null);
+            DistillOptions opts = DistillOptions.builder(timesteps).studentPrediction(studentPrediction).cfg(cfg).iterations(iterations)
+                    .batchSize(batchSize).lr(lr).emaDecay(emaDecay).seed(seed).checkpointEvery(checkpointEvery).build();
+            Adversarial adversarial = new Adversarial(advWeight, discLr, critic);
+            DistillMethod.MethodOptions own = new DistillMethod.MethodOptions(
+                    ImagineFlashOptions.builder(timesteps.length).inputs(ImagineFlashOptions.Inputs.parse(inputs))
+                            .target(ImagineFlashOptions.Target.parse(target)).shift(ShiftFunction.parse(gamma, shiftJitter))
+                            .srlNoise(ImagineFlashOptions.SrlNoise.parse(srlNoise)).teacherSteps(teacherSteps)
+                            .noiseCorrection(noiseCorrection.equals("on")).adversarial(adversarial).build(),
+                    startSteps,
+                    new LatentConsistencyDistillation.Options(LatentConsistencyDistillation.Distance.parse(lcmLoss), lcmTargetDecay),
+                    m == DistillMethod.ADD ? new AdversarialDiffusionDistillation.Options(adversarial,
+                            AdversarialDiffusionDistillation.TeacherTime.parse(addTeacherTime)) : null);
             if (init != null) {
                 Distillation.requireCompatible(teacher, init, Distillation.prediction(teacher, studentPrediction));
             }
-            try (DistillationData d = DistillationData.forTeacher(teacher, teacherDir, m.needsData(opts), data, imageFolder, seed)) {
-                save(m, opts, d.data(), d.description(), teacher, init, commit);
+            try (DistillationData d = DistillationData.forTeacher(teacher, teacherDir, m.needsData(own), data, imageFolder, seed)) {
+                save(m, opts, own, d.data(), d.description(), teacher, init, commit);
             }
         }
         return 0;
     }
 
     /** Runs the method on the training data and writes the EMA student with its provenance. */
-    private void save(DistillMethod m, DistillOptions opts, TrainingData trainingData, String dataDesc, DiffusionModel teacher,
-                      DiffusionModel init, String commit) throws Exception {
-        DistillMethod.Extras extras = new DistillMethod.Extras(startSteps, lcmLoss, lcmTargetDecay,
-                org.imagineflash.distill.baseline.AdversarialDiffusionDistillation.TeacherTime.parse(addTeacherTime));
-        Distillation run = m.create(teacher, opts, trainingData, init, extras);
+    private void save(DistillMethod m, DistillOptions opts, DistillMethod.MethodOptions own, TrainingData trainingData, String dataDesc,
+                      DiffusionModel teacher, DiffusionModel init, String commit) throws Exception {
+        Distillation run = m.create(teacher, opts, own, trainingData, init);
         Path ckpt = checkpointDir != null ? checkpointDir : org.imagineflash.train.Checkpoint.defaultDir(out);
         Distillation.Result r = run.run(ckpt, resume, System.err);
         try (DiffusionModel ema = r.ema()) {
@@ -169,7 +178,7 @@ public final class DistillCommand implements Callable<Integer> {
                 extra.put("initWallSeconds", ip == null ? null : ip.wallSeconds());
             }
             extra.put("options", opts.toString());
-            extra.putAll(m.provenance(extras));
+            extra.putAll(m.provenance(own));
             extra.put("finalLossMean100", tail);
             ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(), extra));
             spec.commandLine().getOut().printf("wrote %s: %s student %s, %d iterations, %.0f s (%.2f s/iteration), loss (last 100) %.4f%n",

@@ -105,7 +105,7 @@ public final class EvalCommand implements Callable<Integer> {
                     Generator.Images gen = g.generateBatched(lab, seed, o, 64);
                     result.put("model", model.toString());
                     result.put("kind", g.config().kind());
-                    result.put("sampler", o.sampler());
+                    result.put("sampler", o.sampler().id());
                     result.put("steps", o.steps());
                     result.put("cfg", o.cfg());
                     result.put("nfe", gen.nfe() * (o.cfg() != 1.0 && !g.isStudent() ? 2 : 1));
@@ -153,7 +153,7 @@ public final class EvalCommand implements Callable<Integer> {
                 long g0 = System.nanoTime();
                 judged = SceneBenchmark.generated(g, suite, perPrompt, o);
                 result.put("model", model.toString());
-                result.put("sampler", o.sampler());
+                result.put("sampler", o.sampler().id());
                 result.put("steps", o.steps());
                 result.put("cfg", o.cfg());
                 result.put("generationMsPerImage", (System.nanoTime() - g0) / 1e6 / judged.images().size());

@@ -23,7 +23,13 @@ public final class Main implements Runnable {
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setParameterExceptionHandler(new ErrorHandler.Params());
-        cl.registerConverter(SamplerFamily.class, SamplerFamily::parse);
+        cl.registerConverter(SamplerFamily.class, s -> {
+            try {
+                return SamplerFamily.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        });
         return cl;
     }
 

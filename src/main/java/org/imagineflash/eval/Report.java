@@ -142,7 +142,7 @@ public final class Report {
                         Generator.Images im = g.generateBatched(labels, cfg.seed(), o, 64);
                         r = new LinkedHashMap<>();
                         r.put("rows", new ArrayList<>(List.of(rowKey)));
-                        r.put("sampler", s);
+                        r.put("sampler", s.id());
                         r.put("steps", st);
                         r.put("cfg", c);
                         r.put("nfe", im.nfe() * (c != 1.0 ? 2 : 1));

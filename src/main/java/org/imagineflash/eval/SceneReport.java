@@ -129,7 +129,7 @@ public final class SceneReport {
             }
             Generator.Options o = g.options(row.sampler(), row.steps(), row.cfg(), null);
             Map<String, Object> r = new LinkedHashMap<>();
-            r.put("sampler", o.sampler());
+            r.put("sampler", o.sampler().id());
             r.put("steps", o.steps());
             r.put("cfg", o.cfg());
             SceneBenchmark.Judged judged = SceneBenchmark.generated(g, suite, cfg.perPrompt(), o);

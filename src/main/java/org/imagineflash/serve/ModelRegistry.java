@@ -101,7 +101,7 @@ final class ModelRegistry implements AutoCloseable {
             m.put("kind", g.config().kind());
             m.put("text", g.isTextToImage());
             m.put("method", g.isStudent() ? g.config().student().method() : null);
-            m.put("sampler", d.sampler());
+            m.put("sampler", d.sampler().id());
             m.put("defaultSteps", d.steps());
             m.put("maxSteps", maxSteps(g, limits));
             m.put("cfg", d.cfg());

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import org.imagineflash.data.scenes.CaptionParser;
 import org.imagineflash.data.scenes.SceneGenerator;
 import org.imagineflash.data.scenes.ScenesTest;
+import org.imagineflash.distill.Adversarial;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.methods.DistillMethod;
@@ -18,6 +19,8 @@ import org.imagineflash.model.TextTokens;
 import org.imagineflash.model.UNetConfig;
 import org.imagineflash.schedule.ScheduleConfig;
 import org.imagineflash.distill.baseline.AdversarialDiffusionDistillation;
+import org.imagineflash.distill.baseline.LatentConsistencyDistillation;
+import org.imagineflash.distill.imagineflash.ImagineFlashOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,12 +98,14 @@ class SceneDistillationTest {
         int[] lcm = DistillMethod.LCM.timesteps(1000, 2);
         for (DistillMethod m : new DistillMethod[] {DistillMethod.IMAGINE_FLASH, DistillMethod.STEP, DistillMethod.LCM, DistillMethod.ADD}) {
             int[] ts = m == DistillMethod.LCM ? lcm : m.timesteps(1000, 2);
-            DistillOptions o = DistillOptions.builder(ts).studentPrediction(m == DistillMethod.IMAGINE_FLASH ? "v" : "same").teacherSteps(1)
-                    .cfg(2.0).advWeight(m == DistillMethod.IMAGINE_FLASH || m == DistillMethod.ADD ? 0.1 : 0).iterations(3).batchSize(4).lr(1e-4)
-                    .emaDecay(0.5).discriminator(AdversarialTerm.Critic.PIXELS).build();
-            o = m.forRun(o, o.advWeight() > 0, false);
-            DistillMethod.Extras extras = new DistillMethod.Extras(4, "huber", 0.95, AdversarialDiffusionDistillation.TeacherTime.UNIFORM);
-            var r = m.create(teacher, o, data, null, extras).run(null, false, null);
+            DistillOptions o = DistillOptions.builder(ts).studentPrediction(m == DistillMethod.IMAGINE_FLASH ? "v" : "same").cfg(2.0)
+                    .iterations(3).batchSize(4).lr(1e-4).emaDecay(0.5).build();
+            Adversarial critic = new Adversarial(0.1, Adversarial.DEFAULT_DISC_LR, AdversarialTerm.Critic.PIXELS);
+            DistillMethod.MethodOptions own = new DistillMethod.MethodOptions(
+                    ImagineFlashOptions.builder(ts.length).teacherSteps(1).adversarial(critic).build(), 4,
+                    LatentConsistencyDistillation.Options.script(),
+                    new AdversarialDiffusionDistillation.Options(critic, AdversarialDiffusionDistillation.TeacherTime.UNIFORM));
+            var r = m.create(teacher, o, own, data, null).run(null, false, null);
             try (DiffusionModel s = r.ema(); NDManager sub = s.manager().newSubManager()) {
                 assertTrue(s.config().isStudent() && s.config().unet().isTextConditioned(), m + " gives a text-to-image student");
                 assertEquals(3, r.losses().size());

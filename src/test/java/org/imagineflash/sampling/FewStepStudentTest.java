@@ -41,15 +41,16 @@ class FewStepStudentTest {
     @Test
     void unknownStudentSamplerIsRejected() {
         assertThrows(IllegalArgumentException.class, () -> StudentConfig.Sampling.parse("euler"));
-        // config.json stores the ids; files written before the enum read the same
+        // config.json stores the lowercase names; files written with the older ids read the same
         assertEquals(StudentConfig.Sampling.UNCLIPPED, StudentConfig.Sampling.parse("ddim"));
         assertEquals(StudentConfig.Sampling.CLIPPED, StudentConfig.Sampling.parse("student"));
         assertEquals(StudentConfig.Sampling.CLIPPED, new StudentConfig("step", new int[] {999, 499}, false, null).sampler());
         StudentConfig c = new StudentConfig("guidance", new int[] {999, 499}, false, StudentConfig.Sampling.UNCLIPPED);
         try {
             String json = org.imagineflash.model.ModelStore.JSON.writeValueAsString(c);
-            assertTrue(json.contains("\"sampler\" : \"ddim\""), json);
+            assertTrue(json.contains("\"sampler\" : \"unclipped\""), json);
             assertEquals(c, org.imagineflash.model.ModelStore.JSON.readValue(json, StudentConfig.class));
+            assertEquals(c, org.imagineflash.model.ModelStore.JSON.readValue(json.replace("unclipped", "ddim"), StudentConfig.class));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new AssertionError(e);
         }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import org.imagineflash.train.TrainingData;
+import org.imagineflash.distill.Adversarial;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
@@ -66,31 +67,47 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         }
     }
 
-    private final TeacherTime teacherTime;
-
-    /** @param init the student's starting weights (null: the teacher's) */
-    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data, DiffusionModel init) {
-        this(teacher, options, data, init, TeacherTime.UNIFORM);
-    }
-
     /**
-     * @param init the student's starting weights (null: the teacher's)
+     * ADD's own options.
+     *
+     * @param adversarial the adversarial term (its weight must be > 0)
      * @param teacherTime when the teacher denoises the re-noised student output for the distillation term
      */
-    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data, DiffusionModel init,
-                                            TeacherTime teacherTime) {
+    public record Options(Adversarial adversarial, TeacherTime teacherTime) {
+        public Options {
+            if (adversarial == null || !adversarial.enabled()) {
+                throw new IllegalArgumentException("ADD needs an adversarial term: --adv-weight must be > 0");
+            }
+            if (teacherTime == null) {
+                throw new IllegalArgumentException("--add-teacher-time must be uniform or student");
+            }
+        }
+
+        /** The paper's: λ_adv = 1, the critic on frozen teacher features, a uniform teacher time. */
+        public static Options paper() {
+            return new Options(new Adversarial(1.0, Adversarial.DEFAULT_DISC_LR, AdversarialTerm.Critic.TEACHER_FEATURES), TeacherTime.UNIFORM);
+        }
+
+        @Override
+        public String toString() {
+            return "AddOptions[" + adversarial + ", teacherTime=" + teacherTime.name().toLowerCase(java.util.Locale.ROOT) + "]";
+        }
+    }
+
+    private final Options method;
+
+    /** @param init the student's starting weights (null: the teacher's) */
+    public AdversarialDiffusionDistillation(DiffusionModel teacher, DistillOptions options, Options method, TrainingData data,
+                                            DiffusionModel init) {
         if (data == null || !data.hasExamples()) {
             throw new IllegalArgumentException("ADD trains on real images: it needs the training data (--data)");
         }
         data.requireFits(teacher);
-        if (!(options.advWeight() > 0)) {
-            throw new IllegalArgumentException("ADD needs an adversarial term: --adv-weight must be > 0");
-        }
         this.teacher = teacher;
         this.opt = options;
+        this.method = method;
         this.data = data;
         this.init = init;
-        this.teacherTime = teacherTime;
     }
 
     @Override
@@ -105,7 +122,8 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
     private Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         DiffusionModel student = scope.student();
-        AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.Setup.ADD);
+        Adversarial a = method.adversarial();
+        AdversarialTerm adv = new AdversarialTerm(teacher, student.manager(), opt.seed(), a.discLr(), a.critic(), AdversarialTerm.Setup.ADD);
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
         int b = opt.batchSize();
@@ -126,7 +144,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                 float[] advScale = new float[b];
                 for (int i = 0; i < b; i++) {
                     studentT[i] = ts[r.nextInt(ts.length)];
-                    teacherT[i] = teacherTime == TeacherTime.STUDENT ? studentT[i] : 1 + r.nextInt(numTrain - 1);
+                    teacherT[i] = method.teacherTime() == TeacherTime.STUDENT ? studentT[i] : 1 + r.nextInt(numTrain - 1);
                     distillWeight[i] = (float) (DISTILL_WEIGHT * teacher.schedule().alphaBar(teacherT[i]));
                     // the adversarial loss is measured on x̂_0: scaled by 1/|∂x̂_0/∂output| so its gradient on the
                     // network output has the same scale at every student timestep (an ε student's x̂_0 at t = T
@@ -153,7 +171,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                     NDArray scale = Tensors.floats(sub, advScale).reshape(-1, 1, 1, 1);
                     NDArray fakeScaled = fake.stopGradient().add(fake.sub(fake.stopGradient()).mul(scale));
                     NDArray gen = adv.generatorLoss(fakeScaled, lab, real, s, sub);
-                    NDArray w = Tensors.floats(sub, new float[] {(float) opt.advWeight()});
+                    NDArray w = Tensors.floats(sub, new float[] {(float) a.weight()});
                     NDArray loss = gen.mul(w).add(distill);
                     gc.backward(loss);
                     mse = distill.getFloat();

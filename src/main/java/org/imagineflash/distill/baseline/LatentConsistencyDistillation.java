@@ -47,27 +47,60 @@ public final class LatentConsistencyDistillation implements Distillation {
     private final DiffusionModel teacher;
     private final DistillOptions opt;
     private final TrainingData data;
-    private final String distance;
-    private final double targetDecay;
+    private final Options method;
     private final DiffusionModel init;
 
+    /** The distance d between the student's and the target network's consistency outputs. */
+    public enum Distance {
+        /** Mean squared error. */
+        L2,
+        /** The pseudo-Huber distance, per pixel (the LCM training script's default). */
+        HUBER;
+
+        public static Distance parse(String s) {
+            for (Distance d : values()) {
+                if (d.toString().equals(s)) {
+                    return d;
+                }
+            }
+            throw new IllegalArgumentException("--lcm-loss must be l2 or huber, got " + s);
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     /**
-     * @param distance "l2" or "huber"
+     * LCM's own options.
+     *
+     * @param distance d of the consistency loss
      * @param targetDecay EMA decay μ of the target network θ⁻
-     * @param init the student's starting weights (null: the teacher's)
      */
-    public LatentConsistencyDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data, String distance,
-                                         double targetDecay, DiffusionModel init) {
+    public record Options(Distance distance, double targetDecay) {
+        public Options {
+            if (distance == null) {
+                throw new IllegalArgumentException("--lcm-loss must be l2 or huber");
+            }
+            if (!(targetDecay >= 0 && targetDecay < 1)) {
+                throw new IllegalArgumentException("--lcm-target-decay must be in [0, 1), got " + targetDecay);
+            }
+        }
+
+        /** The LCM training script's: pseudo-Huber, μ = 0.95. */
+        public static Options script() {
+            return new Options(Distance.HUBER, 0.95);
+        }
+    }
+
+    /** @param init the student's starting weights (null: the teacher's) */
+    public LatentConsistencyDistillation(DiffusionModel teacher, DistillOptions options, Options method, TrainingData data,
+                                         DiffusionModel init) {
         if (data == null || !data.hasExamples()) {
             throw new IllegalArgumentException("consistency distillation trains on real images: it needs the training data (--data)");
         }
         data.requireFits(teacher);
-        if (!distance.equals("l2") && !distance.equals("huber")) {
-            throw new IllegalArgumentException("--lcm-loss must be l2 or huber, got " + distance);
-        }
-        if (!(targetDecay >= 0 && targetDecay < 1)) {
-            throw new IllegalArgumentException("--lcm-target-decay must be in [0, 1), got " + targetDecay);
-        }
         if (teacher.schedule().numTrainTimesteps() % ORIGINAL_STEPS != 0) {
             throw new IllegalArgumentException("the teacher's training timesteps must be a multiple of " + ORIGINAL_STEPS);
         }
@@ -79,8 +112,7 @@ public final class LatentConsistencyDistillation implements Distillation {
         this.teacher = teacher;
         this.opt = options;
         this.data = data;
-        this.distance = distance;
-        this.targetDecay = targetDecay;
+        this.method = method;
         this.init = init;
     }
 
@@ -112,7 +144,7 @@ public final class LatentConsistencyDistillation implements Distillation {
     private Result run(Distillation.Scope scope, DiffusionModel targetNet, Path checkpointDir, boolean resume, PrintStream progressOut)
             throws IOException {
         DiffusionModel student = scope.student();
-        Ema targetUpdate = new Ema(student.parameters(), targetNet.parameters(), targetDecay);
+        Ema targetUpdate = new Ema(student.parameters(), targetNet.parameters(), method.targetDecay());
         Checkpoint.Extra extra = new Checkpoint.Extra() {
             @Override
             public void save(Path dir) throws IOException {
@@ -151,7 +183,7 @@ public final class LatentConsistencyDistillation implements Distillation {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray f = consistency(z, DistillationLoop.forward(student, z, tHigh, lab, sub).x0(), tHigh, sub);
                     NDArray diff = f.sub(goal);
-                    NDArray l = distance.equals("l2") ? diff.square().mean()
+                    NDArray l = method.distance() == Distance.L2 ? diff.square().mean()
                             : diff.square().add(HUBER_C * HUBER_C).sqrt().sub(HUBER_C).mean();
                     gc.backward(l);
                     loss = l.getFloat();
@@ -166,7 +198,7 @@ public final class LatentConsistencyDistillation implements Distillation {
 
             @Override
             public String describe(float[] terms) {
-                return String.format("mean t %d %s %.5f", (int) terms[1], distance, terms[0]);
+                return String.format("mean t %d %s %.5f", (int) terms[1], method.distance(), terms[0]);
             }
         };
         return DistillationLoop.run("lcm-distill", student, scope.ema(), opt, 23, extra, step, checkpointDir, resume, progressOut);

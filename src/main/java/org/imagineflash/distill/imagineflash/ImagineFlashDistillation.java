@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import org.imagineflash.train.TrainingData;
+import org.imagineflash.distill.Adversarial;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.Discriminator;
 import org.imagineflash.distill.DistillOptions;
@@ -39,9 +40,8 @@ import java.util.SplittableRandom;
  *       w_t = 1/|∂x̂_0/∂output| ({@link org.imagineflash.model.Parameterization#x0Gain}) makes the gradient on the
  *       network's output equal the x̂_0 error at every t. For an ε student that is α_t/σ_t (without it the t = T
  *       step, where x̂_0 = (x_T − σ ε̂)/α with α_T ≈ 0.006, has 150× larger gradients than the others); for the
- *       default v student it is 1/σ_t, close to 1 at every student step. (Sessions before 2026-11-27 used α_t/σ_t
- *       for every parameterization, which starved the t = T step of a v or x_0 student: weight 0.006 against 0.69
- *       at t = 333, so that step learned almost only from the adversarial term.)</li>
+ *       default v student it is 1/σ_t, close to 1 at every student step (α_t/σ_t there would starve the t = T step:
+ *       weight 0.006 against 0.69 at t = 333).</li>
  *   <li>AdamW on Θ, EMA of Θ, then one hinge step of the discriminator on real images vs stopgrad(x̂_0^Θ).</li>
  * </ol>
  * Noise correction is part of the student's sampler ({@link FewStepStudent}) and so applies in the rollouts of
@@ -69,6 +69,7 @@ public final class ImagineFlashDistillation implements Distillation {
     }
     private final DiffusionModel teacher;
     private final DistillOptions opt;
+    private final ImagineFlashOptions method;
     private final TrainingData data;
     private final DiffusionModel init;
 
@@ -77,9 +78,11 @@ public final class ImagineFlashDistillation implements Distillation {
      *             (data-free: {@link TrainingData#uniformClasses})
      * @param init the student's starting weights (null: the teacher's)
      */
-    public ImagineFlashDistillation(DiffusionModel teacher, DistillOptions options, TrainingData data, DiffusionModel init) {
+    public ImagineFlashDistillation(DiffusionModel teacher, DistillOptions options, ImagineFlashOptions method, TrainingData data,
+                                    DiffusionModel init) {
         this.teacher = teacher;
         this.opt = options;
+        this.method = method;
         this.data = data;
         this.init = init;
         int n = teacher.schedule().numTrainTimesteps();
@@ -88,8 +91,8 @@ public final class ImagineFlashDistillation implements Distillation {
                 throw new IllegalArgumentException("student timesteps must be in 1.." + (n - 1) + ", got " + t);
             }
         }
-        new StudentConfig(METHOD, options.timesteps(), options.noiseCorrection(), StudentConfig.Sampling.CLIPPED);
-        if (!data.hasExamples() && (options.inputs() == DistillOptions.Inputs.FORWARD || options.advWeight() > 0)) {
+        new StudentConfig(METHOD, options.timesteps(), method.noiseCorrection(), StudentConfig.Sampling.CLIPPED);
+        if (!data.hasExamples() && (method.inputs() == ImagineFlashOptions.Inputs.FORWARD || method.adversarial().enabled())) {
             throw new IllegalArgumentException("--inputs forward and --adv-weight > 0 need the training images (--data)");
         }
         data.requireFits(teacher);
@@ -98,7 +101,7 @@ public final class ImagineFlashDistillation implements Distillation {
     @Override
     public ModelConfig studentConfig() {
         return Distillation.studentConfig(teacher, opt.studentPrediction(),
-                new StudentConfig(METHOD, opt.timesteps(), opt.noiseCorrection(), StudentConfig.Sampling.CLIPPED));
+                new StudentConfig(METHOD, opt.timesteps(), method.noiseCorrection(), StudentConfig.Sampling.CLIPPED));
     }
 
     @Override
@@ -109,16 +112,17 @@ public final class ImagineFlashDistillation implements Distillation {
     private Distillation.Result train(Distillation.Scope scope, Path checkpointDir, boolean resume, PrintStream progressOut) throws IOException {
         DiffusionModel student = scope.student();
         // no R1 penalty: the paper does not name one, and the shipped students were trained without it
-        AdversarialTerm adv = opt.advWeight() > 0
-                ? new AdversarialTerm(teacher, student.manager(), opt.seed(), opt.discLr(), opt.discriminator(), AdversarialTerm.Setup.IMAGINE_FLASH) : null;
-        FewStepStudent sampler = new FewStepStudent(teacher.schedule(), opt.timesteps(), opt.noiseCorrection());
-        TeacherTarget target = new TeacherTarget(teacher.schedule(), opt.teacherSteps());
+        Adversarial a = method.adversarial();
+        AdversarialTerm adv = a.enabled()
+                ? new AdversarialTerm(teacher, student.manager(), opt.seed(), a.discLr(), a.critic(), AdversarialTerm.Setup.IMAGINE_FLASH) : null;
+        FewStepStudent sampler = new FewStepStudent(teacher.schedule(), opt.timesteps(), method.noiseCorrection());
+        TeacherTarget target = new TeacherTarget(teacher.schedule(), method.teacherSteps());
         int b = opt.batchSize();
         Shape shape = DistillationLoop.batchShape(teacher, b);
         int hw = (int) (shape.size() / b);
         int[] ts = opt.timesteps();
         int numTrain = teacher.schedule().numTrainTimesteps();
-        boolean needReal = data.hasExamples() && (opt.inputs() == DistillOptions.Inputs.FORWARD || adv != null);
+        boolean needReal = data.hasExamples() && (method.inputs() == ImagineFlashOptions.Inputs.FORWARD || adv != null);
         DistillationLoop.Step step = new DistillationLoop.Step() {
             private NDArray x0Student;
             private NDArray real;
@@ -139,9 +143,9 @@ public final class ImagineFlashDistillation implements Distillation {
                 }
                 float[] noise = Seeds.gaussian(r, b * hw);
                 float[] fresh = Seeds.gaussian(r, b * hw);
-                int tauInt = opt.target() == DistillOptions.Target.SRL ? opt.shift().apply(t, numTrain, r) : t;
+                int tauInt = method.target() == ImagineFlashOptions.Target.SRL ? method.shift().apply(t, numTrain, r) : t;
                 NDArray xIn;
-                if (opt.inputs() == DistillOptions.Inputs.BACKWARD) {
+                if (method.inputs() == ImagineFlashOptions.Inputs.BACKWARD) {
                     xIn = BackwardDistillation.input(student.denoiser(lab, 1.0), sampler, Tensors.floats(sub, noise, shape), i);
                 } else {
                     double[] as = teacher.schedule().alphaSigmaAt(t);
@@ -157,10 +161,10 @@ public final class ImagineFlashDistillation implements Distillation {
                     x0Student = so.x0();
                     NDArray goal;
                     NDArray detached = x0Student.stopGradient();
-                    if (opt.target() == DistillOptions.Target.SRL) {
+                    if (method.target() == ImagineFlashOptions.Target.SRL) {
                         // shifted reconstruction loss: re-noise stopgrad(x̂_0^Θ) to t_Φ = γ(t)
                         double[] as = teacher.schedule().alphaSigmaAt(tauInt);
-                        NDArray noiseForSrl = opt.srlNoise() == DistillOptions.SrlNoise.FRESH ? Tensors.floats(sub, fresh, shape)
+                        NDArray noiseForSrl = method.srlNoise() == ImagineFlashOptions.SrlNoise.FRESH ? Tensors.floats(sub, fresh, shape)
                                 : student.parameterization().eps(so.out(), xIn, so.alpha(), so.sigma()).stopGradient();
                         NDArray chi = detached.clip(-1, 1).mul(as[0]).add(noiseForSrl.mul(as[1]));
                         goal = target.x0(guidedTeacher, chi, tauInt);
@@ -172,7 +176,7 @@ public final class ImagineFlashDistillation implements Distillation {
                     if (adv != null) {
                         NDArray g = adv.generatorLoss(x0Student, lab, null, stepIndex, sub);
                         gLoss = g.getFloat();
-                        loss = loss.add(g.mul(Tensors.floats(sub, new float[] {(float) opt.advWeight()})));
+                        loss = loss.add(g.mul(Tensors.floats(sub, new float[] {(float) a.weight()})));
                     }
                     gc.backward(loss);
                     rec = mse.getFloat();

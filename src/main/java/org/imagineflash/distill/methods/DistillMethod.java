@@ -9,12 +9,17 @@ import org.imagineflash.distill.baseline.GuidanceDistillation;
 import org.imagineflash.distill.baseline.LatentConsistencyDistillation;
 import org.imagineflash.distill.baseline.StepDistillation;
 import org.imagineflash.distill.imagineflash.ImagineFlashDistillation;
+import org.imagineflash.distill.imagineflash.ImagineFlashOptions;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.sampling.LcmMultistep;
 import org.imagineflash.schedule.TimestepSpacing;
 
+import java.util.Collection;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The registry of distillation methods: each method's id, its defaults (measured; see {@code report/FINDINGS.md}),
@@ -33,9 +38,25 @@ public enum DistillMethod {
     /** Guidance distillation (Meng et al.'s stage one). */
     GUIDANCE(GuidanceDistillation.METHOD, 1e-4, "same", 0.0, AdversarialTerm.Critic.TEACHER_FEATURES);
 
-    /** The options only some methods take. */
-    public record Extras(int startSteps, String lcmLoss, double lcmTargetDecay, AdversarialDiffusionDistillation.TeacherTime addTeacherTime) {
+    /**
+     * The options each method takes besides the common ones; a run passes its method only that method's own.
+     *
+     * @param imagineFlash Imagine Flash's switches
+     * @param startSteps step distillation's first stage's teacher steps
+     * @param lcm LCM's distance and target network
+     * @param add ADD's adversarial term and teacher time
+     */
+    public record MethodOptions(ImagineFlashOptions imagineFlash, int startSteps, LatentConsistencyDistillation.Options lcm,
+                                AdversarialDiffusionDistillation.Options add) {
+        /** The options of the method as its paper (or the training script its authors published) runs it. */
+        public static MethodOptions defaults(int studentSteps) {
+            return new MethodOptions(ImagineFlashOptions.builder(studentSteps).build(), 16, LatentConsistencyDistillation.Options.script(),
+                    AdversarialDiffusionDistillation.Options.paper());
+        }
     }
+
+    /** The flags of the options that only some methods take, by method. */
+    private static final Map<String, Set<DistillMethod>> FLAG_METHODS = flagMethods();
 
     private final String id;
     private final double defaultLr;
@@ -89,53 +110,62 @@ public enum DistillMethod {
                 : TimestepSpacing.TRAILING.timesteps(numTrain, steps, 0);
     }
 
-    /**
-     * The options this method runs with: refuses the switches it does not take (each message names the flag), and
-     * turns noise correction, an Imagine Flash switch that defaults to on, off for the others.
-     */
-    public DistillOptions forRun(DistillOptions o, boolean criticChosen, boolean hasInit) {
-        if (this != IMAGINE_FLASH && (o.inputs() != DistillOptions.Inputs.BACKWARD || o.target() != DistillOptions.Target.SRL
-                || !o.noiseCorrection())) {
-            throw new IllegalArgumentException("--inputs, --target and --noise-correction are Imagine Flash switches; not for --method " + id);
+    private static Map<String, Set<DistillMethod>> flagMethods() {
+        Map<String, Set<DistillMethod>> m = new LinkedHashMap<>();
+        for (String f : List.of("--inputs", "--target", "--shift", "--shift-jitter", "--srl-noise", "--teacher-steps", "--noise-correction")) {
+            m.put(f, EnumSet.of(IMAGINE_FLASH));
         }
-        if ((this == STEP || this == LCM || this == GUIDANCE) && o.advWeight() != 0) {
-            throw new IllegalArgumentException("--adv-weight is for imagine-flash and add, not --method " + id);
+        for (String f : List.of("--adv-weight", "--disc", "--disc-lr")) {
+            m.put(f, EnumSet.of(IMAGINE_FLASH, ADD));
         }
-        if (criticChosen && o.advWeight() == 0) {
-            throw new IllegalArgumentException("--disc needs an adversarial term (--adv-weight > 0, or --method add)");
-        }
-        if (hasInit && this == GUIDANCE) {
-            throw new IllegalArgumentException("--init is for the methods that start from it, not --method guidance");
-        }
-        return this == IMAGINE_FLASH ? o : o.toBuilder().noiseCorrection(false).build();
+        m.put("--start-steps", EnumSet.of(STEP));
+        m.put("--lcm-loss", EnumSet.of(LCM));
+        m.put("--lcm-target-decay", EnumSet.of(LCM));
+        m.put("--add-teacher-time", EnumSet.of(ADD));
+        m.put("--init", EnumSet.complementOf(EnumSet.of(GUIDANCE)));
+        return m;
     }
 
-    /** Whether the method trains on real images with these options (Imagine Flash only for forward inputs or a critic). */
-    public boolean needsData(DistillOptions o) {
-        return this != IMAGINE_FLASH || o.inputs() == DistillOptions.Inputs.FORWARD || o.advWeight() > 0;
+    /** Refuses a flag that this method does not take (the message names the flag and the methods that take it). */
+    public void requireTakes(Collection<String> givenFlags) {
+        for (String f : givenFlags) {
+            Set<DistillMethod> takers = FLAG_METHODS.get(f);
+            if (takers != null && !takers.contains(this)) {
+                throw new IllegalArgumentException(f + " is for --method " + takers.stream().map(DistillMethod::id)
+                        .collect(java.util.stream.Collectors.joining(" or ")) + ", not --method " + id);
+            }
+        }
     }
 
-    /** The method's run on a teacher, from {@code init}'s weights (null: the teacher's). */
-    public Distillation create(DiffusionModel teacher, DistillOptions o, TrainingData data, DiffusionModel init, Extras e) {
+    /** Whether the method trains on real images (Imagine Flash only for forward inputs or a critic). */
+    public boolean needsData(MethodOptions own) {
+        ImagineFlashOptions f = own.imagineFlash();
+        return this != IMAGINE_FLASH || f.inputs() == ImagineFlashOptions.Inputs.FORWARD || f.adversarial().enabled();
+    }
+
+    /** The method's run on a teacher, from {@code init}'s weights (null: the teacher's), with its own options. */
+    public Distillation create(DiffusionModel teacher, DistillOptions o, MethodOptions own, TrainingData data, DiffusionModel init) {
         return switch (this) {
-            case STEP -> new StepDistillation(teacher, o, data, e.startSteps(), init);
-            case LCM -> new LatentConsistencyDistillation(teacher, o, data, e.lcmLoss(), e.lcmTargetDecay(), init);
-            case ADD -> new AdversarialDiffusionDistillation(teacher, o, data, init, e.addTeacherTime());
+            case STEP -> new StepDistillation(teacher, o, data, own.startSteps(), init);
+            case LCM -> new LatentConsistencyDistillation(teacher, o, own.lcm(), data, init);
+            case ADD -> new AdversarialDiffusionDistillation(teacher, o, own.add(), data, init);
             case GUIDANCE -> new GuidanceDistillation(teacher, o, data);
-            case IMAGINE_FLASH -> new ImagineFlashDistillation(teacher, o, data, init);
+            case IMAGINE_FLASH -> new ImagineFlashDistillation(teacher, o, own.imagineFlash(), data, init);
         };
     }
 
-    /** The method-specific options for the model's provenance. */
-    public Map<String, Object> provenance(Extras e) {
+    /** This method's own options, for the model's provenance. */
+    public Map<String, Object> provenance(MethodOptions own) {
         Map<String, Object> m = new LinkedHashMap<>();
-        if (this == STEP) {
-            m.put("startSteps", e.startSteps());
-        } else if (this == LCM) {
-            m.put("lcmLoss", e.lcmLoss());
-            m.put("lcmTargetDecay", e.lcmTargetDecay());
-        } else if (this == ADD) {
-            m.put("addTeacherTime", e.addTeacherTime().name().toLowerCase(java.util.Locale.ROOT));
+        switch (this) {
+            case STEP -> m.put("startSteps", own.startSteps());
+            case LCM -> {
+                m.put("lcmLoss", own.lcm().distance().toString());
+                m.put("lcmTargetDecay", own.lcm().targetDecay());
+            }
+            case ADD -> m.put("methodOptions", own.add().toString());
+            case IMAGINE_FLASH -> m.put("methodOptions", own.imagineFlash().toString());
+            case GUIDANCE -> { }
         }
         return m;
     }

@@ -1,5 +1,6 @@
 package org.imagineflash.distill.baseline;
 
+import org.imagineflash.distill.Adversarial;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.DistillationLoop;
@@ -30,9 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BaselineDistillationTest extends MixtureTeacherTest {
     static final double MARGIN = 0.9;
 
-    static DistillOptions options(int[] timesteps, String prediction, double adv, long iterations, double lr) {
-        return DistillOptions.builder(timesteps).studentPrediction(prediction).teacherSteps(1).cfg(1.0).noiseCorrection(false).advWeight(adv)
-                .iterations(iterations).batchSize(128).lr(lr).emaDecay(0.9).discriminator(AdversarialTerm.Critic.TEACHER_FEATURES).build();
+    static DistillOptions options(int[] timesteps, String prediction, long iterations, double lr) {
+        return DistillOptions.builder(timesteps).studentPrediction(prediction).cfg(1.0).iterations(iterations).batchSize(128).lr(lr)
+                .emaDecay(0.9).build();
     }
 
     static int[] trailing(int n) {
@@ -54,7 +55,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         // better of its clipped and unclipped steps: on this mixture, whose points sit near ±1, clipping hurts both
         // (student 0.1478 clipped); on Fashion-MNIST it helps both (the shipped student samples clipped)
         double bar = ddimBar(4);
-        try (DiffusionModel s = new StepDistillation(teacher, options(trailing(4), "same", 0, 1200, 3e-4), MixtureProblem.training(6000, 1), 8, null)
+        try (DiffusionModel s = new StepDistillation(teacher, options(trailing(4), "same", 1200, 3e-4), MixtureProblem.training(6000, 1), 8, null)
                 .run(null, false, null).ema()) {
             double clipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, true), 1.0, reference);
             double unclipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, false), 1.0, reference);
@@ -76,8 +77,8 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         double[] atBudget = new double[2];
         long[] budgets = {1000, 4000};
         for (int i = 0; i < budgets.length; i++) {
-            try (DiffusionModel s = new LatentConsistencyDistillation(teacher, options(lcm4, "v", 0, budgets[i], 3e-4), MixtureProblem.training(6000, 1),
-                    "huber", 0.95, null).run(dir, i > 0, null).ema()) {
+            try (DiffusionModel s = new LatentConsistencyDistillation(teacher, options(lcm4, "v", budgets[i], 3e-4),
+                    LatentConsistencyDistillation.Options.script(), MixtureProblem.training(6000, 1), null).run(dir, i > 0, null).ema()) {
                 atBudget[i] = MixtureProblem.distance(s, SamplerFamily.LCM.create(s.schedule(), SamplerOptions.defaults(2)), 1.0, reference);
             }
         }
@@ -108,7 +109,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         // Meng et al.'s stage one: with one evaluation and no guidance the student samples what the teacher samples
         // with guidance 3 (two evaluations); measured gap 0.0397 vs 0.1909 between the teacher without and with guidance
         double w = 3;
-        DistillOptions o = options(trailing(4), "same", 0, 800, 3e-4).toBuilder().cfg(w).build();
+        DistillOptions o = options(trailing(4), "same", 800, 3e-4).toBuilder().cfg(w).build();
         try (DiffusionModel s = new GuidanceDistillation(teacher, o, MixtureProblem.training(6000, 1)).run(null, false, null).ema()) {
             double student = sampleGap(s, 1, teacher, w);
             double unguided = sampleGap(teacher, 1, teacher, w);
@@ -145,15 +146,19 @@ class BaselineDistillationTest extends MixtureTeacherTest {
 
     @Test
     void incompatibleOptionsAreRejected() {
-        assertThrows(IllegalArgumentException.class, () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), null, 16, null),
+        assertThrows(IllegalArgumentException.class, () -> new StepDistillation(teacher, options(trailing(4), "x0", 10, 3e-4), null, 16, null),
                 "step distillation needs data");
         assertThrows(IllegalArgumentException.class,
-                () -> new StepDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), MixtureProblem.training(10, 1), 12, null), "16 = 4·2^j");
+                () -> new StepDistillation(teacher, options(trailing(4), "x0", 10, 3e-4), MixtureProblem.training(10, 1), 12, null), "16 = 4·2^j");
         assertThrows(IllegalArgumentException.class,
-                () -> new LatentConsistencyDistillation(teacher, options(trailing(4), "same", 0, 10, 3e-4), MixtureProblem.training(10, 1), "l2", 0.95, null),
+                () -> new LatentConsistencyDistillation(teacher, options(trailing(4), "same", 10, 3e-4),
+                        new LatentConsistencyDistillation.Options(LatentConsistencyDistillation.Distance.L2, 0.95), MixtureProblem.training(10, 1), null),
                 "LCM students sample on the LCM schedule");
         assertThrows(IllegalArgumentException.class,
-                () -> new AdversarialDiffusionDistillation(teacher, options(trailing(4), "x0", 0, 10, 3e-4), MixtureProblem.training(10, 1), null),
+                () -> new AdversarialDiffusionDistillation.Options(Adversarial.none(), AdversarialDiffusionDistillation.TeacherTime.UNIFORM),
                 "ADD needs an adversarial weight");
+        assertThrows(IllegalArgumentException.class,
+                () -> new AdversarialDiffusionDistillation(teacher, options(trailing(4), "x0", 10, 3e-4), AdversarialDiffusionDistillation.Options.paper(), null, null),
+                "ADD needs data");
     }
 }

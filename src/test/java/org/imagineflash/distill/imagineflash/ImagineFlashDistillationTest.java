@@ -34,10 +34,12 @@ class ImagineFlashDistillationTest extends MixtureTeacherTest {
     static int[] studentSteps = STUDENT;
 
     static double student(String inputs, String target, boolean nc, String shift, String srlNoise, int k) throws Exception {
-        DistillOptions o = DistillOptions.builder(studentSteps).inputs(DistillOptions.Inputs.parse(inputs)).target(DistillOptions.Target.parse(target))
-                .shift(ShiftFunction.parse(shift, false)).srlNoise(DistillOptions.SrlNoise.parse(srlNoise)).studentPrediction(prediction)
-                .teacherSteps(k).cfg(1.0).noiseCorrection(nc).iterations(ITERATIONS).batchSize(128).lr(LR).emaDecay(0.9).build();
-        try (DiffusionModel s = new ImagineFlashDistillation(teacher, o, MixtureProblem.training(6000, 1), null).run(null, false, null).ema()) {
+        DistillOptions o = DistillOptions.builder(studentSteps).studentPrediction(prediction).cfg(1.0).iterations(ITERATIONS).batchSize(128)
+                .lr(LR).emaDecay(0.9).build();
+        ImagineFlashOptions f = ImagineFlashOptions.builder(studentSteps.length).inputs(ImagineFlashOptions.Inputs.parse(inputs))
+                .target(ImagineFlashOptions.Target.parse(target)).shift(ShiftFunction.parse(shift, false))
+                .srlNoise(ImagineFlashOptions.SrlNoise.parse(srlNoise)).teacherSteps(k).noiseCorrection(nc).build();
+        try (DiffusionModel s = new ImagineFlashDistillation(teacher, o, f, MixtureProblem.training(6000, 1), null).run(null, false, null).ema()) {
             return distance(s, new FewStepStudent(s.schedule(), studentSteps, nc), 1.0);
         }
     }

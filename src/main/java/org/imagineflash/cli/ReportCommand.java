@@ -33,6 +33,9 @@ public final class ReportCommand implements Callable<Integer> {
     Path readme;
     @Option(names = "--scenes", description = "the text-to-image report instead: rows of report-scenes.json (or --config) → report/scenes")
     boolean scenes;
+    @Option(names = "--speed", description = "measure ms/image and images/s of every row whose model is here afresh, in this run, "
+            + "so the column compares rows on this machine (without it, a row keeps the speed of the run that first evaluated it)")
+    boolean speed;
     @Option(names = "--data", description = "Fashion-MNIST directory (--scenes: the real-scene ceiling row)") Path data;
 
     @Override
@@ -63,7 +66,7 @@ public final class ReportCommand implements Callable<Integer> {
         if (c.n() < 200 || c.rows() == null || c.rows().isEmpty()) {
             throw new IllegalArgumentException("the report needs n ≥ 200 and at least one row");
         }
-        List<Map<String, Object>> rows = Report.run(c, out, System.err);
+        List<Map<String, Object>> rows = Report.run(c, out, System.err, speed);
         long missing = rows.stream().filter(r -> r.get("missing") != null).count();
         if (ReportWriter.writeHeadline(readme, c, rows)) {
             spec.commandLine().getOut().printf("updated the headline figures in %s%n", readme);

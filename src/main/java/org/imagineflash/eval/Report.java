@@ -72,6 +72,17 @@ public final class Report {
     }
 
     public static List<Map<String, Object>> run(Config cfg, Path outDir, PrintStream progress) throws IOException {
+        return run(cfg, outDir, progress, false);
+    }
+
+    /**
+     * Runs the report; with {@code measureSpeed}, the ms/image and images/s of every row whose model is in this checkout
+     * are measured afresh in this run (and stamped with it), so that the column compares rows on one machine.
+     */
+    public static List<Map<String, Object>> run(Config cfg, Path outDir, PrintStream progress, boolean measureSpeed) throws IOException {
+        String speedRun = measureSpeed ? java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ", "
+                + Provenance.machineDescription() : null;
+        java.util.Set<Path> timed = new java.util.HashSet<>();
         Files.createDirectories(outDir.resolve("cache"));
         Files.createDirectories(outDir.resolve("grids"));
         List<Map<String, Object>> results = new ArrayList<>();
@@ -89,7 +100,7 @@ public final class Report {
                 // timesteps (always null and false for a report row), so that those figures stay valid
                 String samplerDefaults = rowOptions == null ? "" : "|" + rowOptions.toString().replaceFirst("]$", ", timesteps=null, noiseCorrection=false]");
                 String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.n() + "|" + cfg.seed() + "|" + clfHash
-                        + samplerDefaults;
+                        + samplerDefaults + org.imagineflash.sampling.Sampler.codeVersionKey();
                 // names a row's figures without its weights: a model that is not in this checkout (an experiment's
                 // run directory) keeps the figures measured where it was
                 String rowKey = row.model() + "|" + settings;
@@ -131,13 +142,19 @@ public final class Report {
                         r.put("rows", rows);
                         ModelStore.writeJson(cache, r);
                     }
+                    if (speedRun != null && timed.add(cache.toAbsolutePath().normalize())) {
+                        try (Generator g = Generator.load(modelDir)) {
+                            r.putAll(Evaluation.speed(g, options(row, rowOptions, g.defaults()), 5));
+                        }
+                        r.put("speedRun", speedRun);
+                        ModelStore.writeJson(cache, r);
+                    }
                 } else {
                     try (Generator g = Generator.load(modelDir)) {
-                        Generator.Options d = g.defaults();
-                        SamplerFamily s = row.sampler() != null ? row.sampler() : d.sampler();
-                        int st = row.steps() != null ? row.steps() : d.steps();
-                        double c = row.cfg() != null ? row.cfg() : d.cfg();
-                        Generator.Options o = new Generator.Options(s, st, c, rowOptions);
+                        Generator.Options o = options(row, rowOptions, g.defaults());
+                        SamplerFamily s = o.sampler();
+                        int st = o.steps();
+                        double c = o.cfg();
                         int[] labels = Evaluation.balancedLabels(cfg.n(), dc.config().numClasses());
                         Generator.Images im = g.generateBatched(labels, cfg.seed(), o, 64);
                         r = new LinkedHashMap<>();
@@ -148,6 +165,10 @@ public final class Report {
                         r.put("nfe", im.nfe() * (c != 1.0 ? 2 : 1));
                         r.putAll(Evaluation.score(dc, im.pixels(), labels));
                         r.putAll(Evaluation.speed(g, o, 5));
+                        if (speedRun != null) {
+                            timed.add(cache.toAbsolutePath().normalize());
+                            r.put("speedRun", speedRun);
+                        }
                         Provenance p = ModelStore.readProvenance(modelDir);
                         r.put("modelCommand", p == null ? null : p.command());
                         r.put("modelWallSeconds", p == null ? null : p.wallSeconds());
@@ -188,6 +209,12 @@ public final class Report {
         }
         ReportWriter.write(cfg, results, outDir);
         return results;
+    }
+
+    /** How a row samples: its own settings where it has them, else the model's defaults. */
+    private static Generator.Options options(Row row, SamplerOptions rowOptions, Generator.Options d) {
+        return new Generator.Options(row.sampler() != null ? row.sampler() : d.sampler(), row.steps() != null ? row.steps() : d.steps(),
+                row.cfg() != null ? row.cfg() : d.cfg(), rowOptions);
     }
 
     /** The cached figures by the row they were measured for (its model directory and settings). */

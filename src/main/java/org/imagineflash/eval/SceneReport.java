@@ -70,7 +70,8 @@ public final class SceneReport {
              ContrastiveModel cm = ContrastiveModel.load(Path.of(cfg.contrastive()))) {
             SceneEvaluator evaluator = new SceneEvaluator(cells);
             for (Row row : cfg.rows()) {
-                String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.perPrompt() + "|" + instruments;
+                String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.perPrompt() + "|" + instruments
+                        + org.imagineflash.sampling.Sampler.codeVersionKey();
                 boolean real = REAL.equals(row.model());
                 Path modelDir = real ? null : Path.of(row.model());
                 if (!real && !Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {

@@ -9,6 +9,17 @@ import org.imagineflash.model.Denoiser;
  */
 public interface Sampler {
     /**
+     * The version of the sampling code: raise it with any change that alters a sampler's output, and every cached
+     * report figure is measured again (figures measured before the version was kept are version 1).
+     */
+    int CODE_VERSION = 1;
+
+    /** The part of a cache key that names the sampling code's version (empty for version 1, as keys were written before it was kept). */
+    static String codeVersionKey() {
+        return CODE_VERSION == 1 ? "" : "|sampling-code-" + CODE_VERSION;
+    }
+
+    /**
      * Runs the reverse process.
      *
      * @param model the (conditioned, possibly guided) denoiser

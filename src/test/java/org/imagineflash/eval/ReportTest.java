@@ -55,6 +55,13 @@ class ReportTest {
         List<Map<String, Object>> second = Report.run(cfg, out, null);
         assertEquals(first.get(0), second.get(0));
         assertEquals(first.get(1), second.get(1));
+        // --speed: the same figures, speeds measured afresh and stamped with the one run that timed every present row
+        List<Map<String, Object>> timed = Report.run(cfg, out, null, true);
+        assertEquals(first.get(0).get("fd"), timed.get(0).get("fd"));
+        Object stamp = timed.get(0).get("speedRun");
+        assertTrue(stamp instanceof String && stamp.equals(timed.get(1).get("speedRun")), String.valueOf(stamp));
+        assertTrue(Files.readString(out.resolve("README.md")).contains("every figure from one run"));
+        first = timed;
         // once the model directory is gone (an experiment's run folder on another clone), its rows keep their
         // figures and grids, marked as such
         for (String f : List.of("weights.params", "config.json", "provenance.json")) {

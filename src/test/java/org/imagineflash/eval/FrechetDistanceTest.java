@@ -72,4 +72,27 @@ class FrechetDistanceTest {
         assertTrue(h.precision() > 0.85, h.toString());
         assertTrue(h.recall() > 0.3 && h.recall() < 0.75, h.toString());
     }
+
+    @Test
+    void sumsMergedFromPartsGiveTheStatisticsOfTheWhole() {
+        float[][] x = gaussian(700, new double[] {3, -2, 0.5, 10}, new double[] {1, 2, 0.1, 0.01}, 4);
+        FeatureStats whole = FeatureStats.of(x);
+        double[] shift = {3.1, -1.8, 0.4, 10.02}; // near the mean, as the reference statistics' mean is for generated features
+        FeatureStats.Sums a = new FeatureStats.Sums(shift);
+        FeatureStats.Sums b = new FeatureStats.Sums(shift);
+        for (int i = 0; i < x.length; i++) {
+            (i < 123 ? a : b).add(x[i]);
+        }
+        FeatureStats merged = b.merge(a).stats();
+        assertEquals(700, merged.count());
+        for (int p = 0; p < 4; p++) {
+            assertEquals(whole.mean()[p], merged.mean()[p], 1e-12 * Math.abs(whole.mean()[p]) + 1e-12);
+            for (int q = 0; q < 4; q++) {
+                assertEquals(whole.cov()[p][q], merged.cov()[p][q], 1e-9 * Math.sqrt(whole.cov()[p][p] * whole.cov()[q][q]));
+            }
+        }
+        assertEquals(FrechetDistance.between(whole, whole), FrechetDistance.between(merged, whole), 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> new FeatureStats.Sums(3).add(new float[4]));
+        assertThrows(IllegalArgumentException.class, () -> new FeatureStats.Sums(4).merge(a));
+    }
 }

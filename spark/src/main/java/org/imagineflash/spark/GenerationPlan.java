@@ -1,0 +1,66 @@
+package org.imagineflash.spark;
+
+import org.imagineflash.Generator;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * Which image is which: prompt j's images are indices j·n … j·n + n − 1, and image i starts from the noise of seed + i,
+ * as {@code imagine-flash sample} numbers them. The images are generated in batches of {@link #BATCH} aligned on the
+ * index (as {@code sample} does), and a partition takes whole batches, so image i depends only on (model, prompt,
+ * seed + i): never on the partitioning or the executor count.
+ *
+ * @param prompts the class prompts, in order
+ * @param labels the class of every image
+ * @param seed the seed of image 0
+ */
+public record GenerationPlan(List<String> prompts, int[] labels, long seed) implements Serializable {
+    /** Images per forward pass: the batch {@code sample} generates with. */
+    public static final int BATCH = 64;
+    /** At most this many images per job (a bound on the manifest the driver writes). */
+    public static final long MAX_IMAGES = 100_000_000L;
+
+    /** {@code perPrompt} images of every prompt; an unknown prompt is an error that names it. */
+    public static GenerationPlan of(List<String> prompts, int perPrompt, long seed) {
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("no prompts: give --prompts FILE, --prompt TEXT or --all-classes");
+        }
+        if (perPrompt < 1 || (long) perPrompt * prompts.size() > MAX_IMAGES) {
+            throw new IllegalArgumentException("--n must be in 1.." + MAX_IMAGES / prompts.size() + " for " + prompts.size() + " prompts, got " + perPrompt);
+        }
+        int[] labels = new int[perPrompt * prompts.size()];
+        for (int j = 0; j < prompts.size(); j++) {
+            java.util.Arrays.fill(labels, j * perPrompt, (j + 1) * perPrompt, Generator.classOf(prompts.get(j), false));
+        }
+        return new GenerationPlan(List.copyOf(prompts), labels, seed);
+    }
+
+    public int size() {
+        return labels.length;
+    }
+
+    public int batches() {
+        return (labels.length + BATCH - 1) / BATCH;
+    }
+
+    /** The images of partition p of n: whole batches, as evenly spread as they divide. */
+    public Range range(int p, int partitions) {
+        int b = batches();
+        int first = (int) ((long) p * b / partitions);
+        int last = (int) ((long) (p + 1) * b / partitions);
+        return new Range(Math.min(size(), first * BATCH), Math.min(size(), last * BATCH));
+    }
+
+    /** The prompt of image i. */
+    public String prompt(int i) {
+        return prompts.get(i / (labels.length / prompts.size()));
+    }
+
+    /** Images [from, to). */
+    public record Range(int from, int to) implements Serializable {
+        public int count() {
+            return to - from;
+        }
+    }
+}

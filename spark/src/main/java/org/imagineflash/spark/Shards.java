@@ -1,0 +1,81 @@
+package org.imagineflash.spark;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The files of a generated set: per shard (one per partition) the images and their classes in Fashion-MNIST's IDX
+ * format, and a manifest with one line per image (index, prompt, class, seed, shard, file, position in the shard).
+ */
+public final class Shards {
+    public static final String MANIFEST = "manifest.csv";
+
+    private Shards() {
+    }
+
+    public static String images(int shard) {
+        return String.format("images-%05d-idx3-ubyte", shard);
+    }
+
+    public static String labels(int shard) {
+        return String.format("labels-%05d-idx1-ubyte", shard);
+    }
+
+    /** One shard: its index, its first image and its image count. */
+    public record Shard(int shard, int first, int count) implements java.io.Serializable {
+    }
+
+    /** Writes the manifest atomically (last, so that a set with a manifest is complete). */
+    static void writeManifest(Path out, GenerationPlan plan, List<Shard> shards) throws IOException {
+        Path tmp = out.resolve("." + MANIFEST + ".tmp");
+        try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+            w.write("index,prompt,class,seed,shard,file,position\n");
+            for (Shard s : shards) {
+                for (int k = 0; k < s.count(); k++) {
+                    int i = s.first() + k;
+                    w.write(i + "," + plan.prompt(i).replace(',', ' ') + "," + plan.labels()[i] + "," + (plan.seed() + i) + "," + s.shard() + ","
+                            + images(s.shard()) + "," + k + "\n");
+                }
+            }
+        }
+        Files.move(tmp, out.resolve(MANIFEST), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The shards a manifest lists, in order; a missing or malformed manifest is a clear error. */
+    public static List<Shard> readManifest(Path dir) throws IOException {
+        Path m = dir.resolve(MANIFEST);
+        if (!Files.isRegularFile(m)) {
+            throw new IOException(dir + " is not a generated set (no " + MANIFEST + ")");
+        }
+        List<Shard> shards = new ArrayList<>();
+        try (var lines = Files.lines(m, StandardCharsets.UTF_8)) {
+            var it = lines.iterator();
+            if (!it.hasNext() || !it.next().equals("index,prompt,class,seed,shard,file,position")) {
+                throw new IOException(m + ": not a manifest (its header is wrong)");
+            }
+            int line = 1;
+            while (it.hasNext()) {
+                line++;
+                String[] f = it.next().split(",");
+                try {
+                    int index = Integer.parseInt(f[0]);
+                    int shard = Integer.parseInt(f[f.length - 3]);
+                    Shard last = shards.isEmpty() ? null : shards.get(shards.size() - 1);
+                    if (last != null && last.shard() == shard) {
+                        shards.set(shards.size() - 1, new Shard(shard, last.first(), last.count() + 1));
+                    } else {
+                        shards.add(new Shard(shard, index, 1));
+                    }
+                } catch (RuntimeException e) {
+                    throw new IOException(m + " line " + line + ": malformed");
+                }
+            }
+        }
+        return shards;
+    }
+}

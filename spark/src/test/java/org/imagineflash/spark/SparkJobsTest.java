@@ -1,0 +1,155 @@
+package org.imagineflash.spark;
+
+import org.apache.spark.api.java.JavaSparkContext;
+import org.imagineflash.cli.Main;
+import org.imagineflash.data.IdxFile;
+import org.imagineflash.eval.DomainClassifier;
+import org.imagineflash.eval.Evaluation;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Batch generation and evaluation on Spark (local[2]) give what sample and eval give on one machine. */
+class SparkJobsTest {
+    static final Path MODEL = Path.of("models/if-1step");
+    static final Path CLASSIFIER = Path.of("models/classifier-fmnist");
+    static final int PER_CLASS = 20; // 200 images: four batches of sample's 64, so 3 and 8 partitions split them differently
+    static JavaSparkContext sc;
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void start() {
+        Executor.configure();
+        sc = SparkContexts.create("local[2]", "test");
+    }
+
+    @AfterAll
+    static void stop() {
+        sc.close();
+    }
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run core(String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        int code = Main.commandLine(new PrintWriter(o, true), new PrintWriter(e, true)).execute(args);
+        return new Run(code, o.toString(), e.toString());
+    }
+
+    static Run spark(String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        int code = SparkCommand.commandLine(new PrintWriter(o, true), new PrintWriter(e, true)).execute(args);
+        return new Run(code, o.toString(), e.toString());
+    }
+
+    /** The images of a generated set, shard after shard. */
+    static byte[] images(Path set) throws Exception {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (Shards.Shard s : Shards.readManifest(set)) {
+            all.write(IdxFile.read(set.resolve(Shards.images(s.shard()))).data());
+        }
+        return all.toByteArray();
+    }
+
+    @Test
+    void generatesTheImagesOfSampleWhateverThePartitioning() throws Exception {
+        Path ref = dir.resolve("sample");
+        Run r = core("sample", "--model", MODEL.toString(), "--all-classes", "--n", String.valueOf(PER_CLASS), "--seed", "7",
+                "--out", dir.resolve("sample.png").toString(), "--idx", ref.toString());
+        assertEquals(0, r.code(), r.err());
+        byte[] expected = IdxFile.read(Path.of(ref + "-images-idx3-ubyte")).data();
+        byte[] labels = IdxFile.read(Path.of(ref + "-labels-idx1-ubyte")).data();
+        GenerationPlan plan = GenerationPlan.of(org.imagineflash.data.Prompts.CLASS_NAMES, PER_CLASS, 7);
+        for (int p : new int[] {1, 3, 8}) {
+            Path out = dir.resolve("p" + p);
+            SparkGeneration.Result res = SparkGeneration.run(sc, MODEL, plan, new SparkGeneration.Sampling(null, null, null), p, out);
+            assertEquals(10 * PER_CLASS, res.images());
+            assertEquals(Math.min(p, plan.batches()), res.shards().size(), "one shard per partition that got a batch");
+            assertArrayEquals(expected, images(out), p + " partitions");
+            ByteArrayOutputStream lb = new ByteArrayOutputStream();
+            for (Shards.Shard s : res.shards()) {
+                lb.write(IdxFile.read(out.resolve(Shards.labels(s.shard()))).data());
+            }
+            assertArrayEquals(labels, lb.toByteArray());
+            List<String> manifest = Files.readAllLines(out.resolve(Shards.MANIFEST));
+            assertEquals(1 + 10 * PER_CLASS, manifest.size());
+            assertEquals("47,pullover,2,54," + manifest.get(48).split(",")[4] + ",images-0000" + manifest.get(48).split(",")[4]
+                    + "-idx3-ubyte," + manifest.get(48).split(",")[6], manifest.get(48), "image 47: prompt 2, seed 7 + 47");
+        }
+        // a second set into the same folder is refused rather than mixed with the first
+        assertTrue(spark("generate", "--model", MODEL.toString(), "--prompt", "bag", "--n", "3", "--out", dir.resolve("p1").toString(),
+                "--master", "local[1]").err().contains("already holds a generated set"));
+    }
+
+    @Test
+    void evaluatesAsEvalDoes() throws Exception {
+        Path out = dir.resolve("eval-set");
+        GenerationPlan plan = GenerationPlan.of(org.imagineflash.data.Prompts.CLASS_NAMES, PER_CLASS, 3);
+        SparkGeneration.run(sc, MODEL, plan, new SparkGeneration.Sampling(null, null, null), 3, out);
+        Map<String, Object> distributed = SparkEvaluation.run(sc, out, CLASSIFIER);
+        Map<String, Object> single;
+        try (DomainClassifier dc = DomainClassifier.load(CLASSIFIER)) {
+            single = Evaluation.score(dc, images(out), plan.labels());
+        }
+        double fd = (Double) single.get("fd");
+        assertEquals(fd, (Double) distributed.get("fd"), 1e-6 * fd, "FD");
+        assertEquals((Double) single.get("adherence"), (Double) distributed.get("adherence"), 1e-12, "adherence");
+        List<?> a = (List<?>) single.get("perClass");
+        List<?> b = (List<?>) distributed.get("perClass");
+        assertEquals(a.size(), b.size());
+        for (int c = 0; c < a.size(); c++) {
+            assertEquals(((Map<?, ?>) a.get(c)).get("adherence"), ((Map<?, ?>) b.get(c)).get("adherence"), "class " + c);
+        }
+        assertNotEquals(0.0, fd);
+    }
+
+    @Test
+    void badInputFailsWithOneLineBeforeAnyExecutorWork() throws Exception {
+        Path corrupt = dir.resolve("corrupt");
+        Files.createDirectories(corrupt);
+        for (String f : List.of("config.json", "provenance.json")) {
+            Files.copy(MODEL.resolve(f), corrupt.resolve(f));
+        }
+        Files.write(corrupt.resolve("weights.params"), new byte[] {1, 2, 3});
+        Path notAList = dir.resolve("prompts.txt");
+        Files.writeString(notAList, "sneaker\n# a comment\ngiraffe\n");
+        String[][] cases = {
+                {"generate", "--model", corrupt.toString(), "--all-classes", "--n", "2", "--out", dir.resolve("x1").toString()},
+                {"generate", "--model", MODEL.toString(), "--prompt", "giraffe", "--n", "2", "--out", dir.resolve("x2").toString()},
+                {"generate", "--model", MODEL.toString(), "--prompts", notAList.toString(), "--n", "2", "--out", dir.resolve("x3").toString()},
+                {"generate", "--model", MODEL.toString(), "--all-classes", "--n", "0", "--out", dir.resolve("x4").toString()},
+                {"generate", "--model", MODEL.toString(), "--all-classes", "--master", "mars", "--out", dir.resolve("x5").toString()},
+                {"eval", "--images", dir.resolve("nothing").toString()},
+                {"eval", "--images", dir.toString(), "--classifier", corrupt.toString()},
+        };
+        for (String[] c : cases) {
+            Run r = spark(c);
+            assertNotEquals(0, r.code(), String.join(" ", c));
+            assertEquals(1, r.err().strip().lines().count(), String.join(" ", c) + " → " + r.err());
+            assertTrue(r.err().startsWith("error: ") && !r.err().contains("Exception"), r.err());
+        }
+        for (int i = 1; i <= 5; i++) {
+            assertFalse(Files.exists(dir.resolve("x" + i)), "no output for a job that could not start");
+        }
+        assertTrue(spark("generate", "--model", MODEL.toString(), "--prompt", "giraffe", "--out", dir.resolve("x2").toString())
+                .err().contains("giraffe"), "the error names the unknown prompt");
+    }
+}

@@ -8,7 +8,7 @@ import java.util.Arrays;
  * One clear line on stderr and a typed exit code; the stack trace only with --verbose.
  * Exit codes: 2 usage error, 3 bad input (data, model, option values), 4 I/O failure, 1 anything else.
  */
-public final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     static final int USAGE = 2;
     static final int BAD_INPUT = 3;
     static final int IO = 4;
@@ -42,7 +42,7 @@ public final class ErrorHandler implements CommandLine.IExecutionExceptionHandle
     }
 
     /** Option parsing errors: one line, a hint to --help, exit 2. */
-    public static final class Params implements CommandLine.IParameterExceptionHandler {
+    static final class Params implements CommandLine.IParameterExceptionHandler {
         @Override
         public int handleParseException(CommandLine.ParameterException ex, String[] args) {
             CommandLine cl = ex.getCommandLine();

@@ -18,7 +18,14 @@ public final class Main implements Runnable {
 
     /** A CommandLine with the project's error handling; tests use it to run commands in-process. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
+        return configure(new CommandLine(new Main()), out, err);
+    }
+
+    /**
+     * Gives a command line the project's streams, its error handling (one line, typed exit codes; {@link ErrorHandler})
+     * and its converters; the Spark module's command line uses it too.
+     */
+    public static CommandLine configure(CommandLine cl, PrintWriter out, PrintWriter err) {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new ErrorHandler());

@@ -2,7 +2,7 @@ package org.imagineflash.spark;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.imagineflash.Generator;
-import org.imagineflash.cli.ErrorHandler;
+import org.imagineflash.cli.Main;
 import org.imagineflash.data.Prompts;
 import org.imagineflash.eval.DomainClassifier;
 import org.imagineflash.model.ModelStore;
@@ -33,19 +33,7 @@ public final class SparkCommand implements Runnable {
 
     /** A CommandLine with the core CLI's error handling (one line, typed exit codes). */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new SparkCommand());
-        cl.setOut(out);
-        cl.setErr(err);
-        cl.setExecutionExceptionHandler(new ErrorHandler());
-        cl.setParameterExceptionHandler(new ErrorHandler.Params());
-        cl.registerConverter(SamplerFamily.class, s -> {
-            try {
-                return SamplerFamily.parse(s);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        });
-        return cl;
+        return Main.configure(new CommandLine(new SparkCommand()), out, err);
     }
 
     public static void main(String[] args) {

@@ -42,7 +42,7 @@ public final class SparkCommand implements Runnable {
     }
 
     static final class Cluster {
-        @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: embedded, one task per core)")
+        @Option(names = "--master", description = "Spark master (default: spark-submit's --master, else embedded local[*], one task per core)")
         String master;
     }
 
@@ -92,7 +92,7 @@ public final class SparkCommand implements Runnable {
                 spec.commandLine().getOut().printf(Locale.ROOT,
                         "wrote %s: %d images in %d shards + %s (%s %d steps, cfg %.1f): %.1f s, %.1f images/s (%s, %d partitions)%n",
                         out, r.images(), r.shards().size(), Shards.MANIFEST, o.sampler(), o.steps(), o.cfg(), r.wallSeconds(),
-                        r.images() / r.wallSeconds(), cluster.master, p);
+                        r.images() / r.wallSeconds(), sc.master(), p);
             }
             return 0;
         }

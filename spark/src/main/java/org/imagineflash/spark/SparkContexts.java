@@ -8,11 +8,9 @@ public final class SparkContexts {
     private SparkContexts() {
     }
 
-    public static JavaSparkContext create(String master, String appName) {
-        if (master == null || !(master.startsWith("local") || master.startsWith("spark://") || master.startsWith("yarn")
-                || master.startsWith("k8s://"))) {
-            throw new IllegalArgumentException("--master must be local[N], local[*], spark://HOST:PORT, yarn or k8s://…, got " + master);
-        }
+    /** A context on {@link #master}(requested), quiet, without the web UI. */
+    public static JavaSparkContext create(String requested, String appName) {
+        String master = master(requested);
         SparkConf conf = new SparkConf().setMaster(master).setAppName(appName).set("spark.ui.enabled", "false")
                 .set("spark.ui.showConsoleProgress", "false");
         if (master.startsWith("local")) {
@@ -22,5 +20,18 @@ public final class SparkContexts {
         JavaSparkContext sc = new JavaSparkContext(conf);
         sc.setLogLevel("ERROR");
         return sc;
+    }
+
+    /**
+     * The master a job runs on: the one asked for; else the one spark-submit passed (its {@code spark.master}
+     * property); else, run directly, embedded local mode with one task per core. Refuses what Spark cannot start.
+     */
+    static String master(String requested) {
+        String master = requested != null ? requested : System.getProperty("spark.master", "local[*]");
+        if (!(master.startsWith("local") || master.startsWith("spark://") || master.startsWith("yarn")
+                || master.startsWith("k8s://"))) {
+            throw new IllegalArgumentException("--master must be local[N], local[*], spark://HOST:PORT, yarn or k8s://…, got " + master);
+        }
+        return master;
     }
 }

@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Batch generation and evaluation on Spark (local[2]) give what sample and eval give on one machine. */
@@ -151,5 +152,25 @@ class SparkJobsTest {
         }
         assertTrue(spark("generate", "--model", MODEL.toString(), "--prompt", "giraffe", "--out", dir.resolve("x2").toString())
                 .err().contains("giraffe"), "the error names the unknown prompt");
+    }
+
+    @Test
+    void theMasterIsTheOneAskedForElseSparkSubmitsElseEmbedded() {
+        String before = System.getProperty("spark.master");
+        try {
+            System.clearProperty("spark.master");
+            assertEquals("local[*]", SparkContexts.master(null));
+            System.setProperty("spark.master", "spark://head:7077");       // as spark-submit --master sets it
+            assertEquals("spark://head:7077", SparkContexts.master(null));
+            assertEquals("local[2]", SparkContexts.master("local[2]"));
+            System.setProperty("spark.master", "mars");
+            assertThrows(IllegalArgumentException.class, () -> SparkContexts.master(null));
+        } finally {
+            if (before == null) {
+                System.clearProperty("spark.master");
+            } else {
+                System.setProperty("spark.master", before);
+            }
+        }
     }
 }

@@ -23,7 +23,6 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -125,13 +124,7 @@ public final class DistillCommand implements Callable<Integer> {
             if (timesteps == null) {
                 timesteps = m.timesteps(teacher.schedule().numTrainTimesteps(), steps);
             }
-            if (cfg != 1.0) {
-                Object dropout = labelDropout(teacherDir);
-                if (dropout instanceof Number n && n.doubleValue() == 0) {
-                    throw new IllegalArgumentException("--cfg " + cfg + " needs a teacher trained with label dropout (a null class); "
-                            + teacherDir + " was trained with --label-dropout 0; use --cfg 1");
-                }
-            }
+            DistillMethod.requireGuidable(teacherDir, cfg);
             String gamma = shift.equals("auto") ? ImagineFlashDistillation.defaultShift(timesteps.length) : shift;
             DistillOptions opts = DistillOptions.builder(timesteps).studentPrediction(studentPrediction).cfg(cfg).iterations(iterations)
                     .batchSize(batchSize).lr(lr).emaDecay(emaDecay).seed(seed).checkpointEvery(checkpointEvery).build();
@@ -164,31 +157,10 @@ public final class DistillCommand implements Callable<Integer> {
         try (DiffusionModel ema = r.ema()) {
             String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             double tail = r.tailLoss(100);
-            Map<String, Object> extra = new LinkedHashMap<>();
-            extra.put("method", method);
-            extra.put("teacher", teacherDir.toString());
-            Provenance tp = ModelStore.readProvenance(teacherDir);
-            extra.put("teacherCommit", tp == null ? null : tp.gitCommit());
-            extra.put("timesteps", Arrays.toString(timesteps));
-            if (initDir != null) {
-                extra.put("init", initDir.toString());
-                Provenance ip = ModelStore.readProvenance(initDir);
-                extra.put("initCommand", ip == null ? null : ip.command());
-                extra.put("initSteps", ip == null ? null : ip.steps());
-                extra.put("initWallSeconds", ip == null ? null : ip.wallSeconds());
-            }
-            extra.put("options", opts.toString());
-            extra.putAll(m.provenance(own));
-            extra.put("finalLossMean100", tail);
+            Map<String, Object> extra = m.provenance(teacherDir, initDir, timesteps, opts, own, tail);
             ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, r.steps(), r.wallSeconds(), extra));
             spec.commandLine().getOut().printf("wrote %s: %s student %s, %d iterations, %.0f s (%.2f s/iteration), loss (last 100) %.4f%n",
-                    out, method, Arrays.toString(timesteps), r.steps(), r.wallSeconds(), r.wallSeconds() / Math.max(1, r.steps() - 0), tail);
+                    out, method, Arrays.toString(timesteps), r.steps(), r.wallSeconds(), r.wallSeconds() / Math.max(1, r.steps()), tail);
         }
-    }
-
-    /** The teacher's --label-dropout from its provenance, or null when unknown. */
-    private static Object labelDropout(Path teacherDir) throws java.io.IOException {
-        Provenance p = ModelStore.readProvenance(teacherDir);
-        return p != null && p.extra() != null && p.extra().get("options") instanceof Map<?, ?> o ? o.get("labelDropout") : null;
     }
 }

@@ -144,6 +144,15 @@ class CliTest {
             assertFalse(r.err().contains("Exception"), r.err());
             assertFalse(Files.exists(out), String.join(" ", c));
         }
+        // guidance needs a null class: a teacher trained without label dropout refuses --cfg ≠ 1
+        Path noDropout = dir.resolve("no-dropout");
+        try (DiffusionModel m = DiffusionModel.create(TinyModels.teacher(), 1)) {
+            ModelStore.save(m, noDropout, Provenance.of("test", 1, "none", 0, 0, Map.of("options", Map.of("labelDropout", 0.0))));
+        }
+        Run unguided = run("distill", "--teacher", noDropout.toString(), "--out", out.toString(), "--iterations=1", "--cfg", "3");
+        assertTrue(unguided.code() != 0 && unguided.err().contains("label dropout") && unguided.err().strip().lines().count() == 1,
+                unguided.err());
+        assertFalse(Files.exists(out));
         // a student is not a teacher
         Run r = run("distill", "--teacher", model.toString(), "--out", model.toString());
         assertTrue(r.code() != 0 && r.err().contains("--out must differ"), r.err());

@@ -11,9 +11,13 @@ import org.imagineflash.distill.baseline.StepDistillation;
 import org.imagineflash.distill.imagineflash.ImagineFlashDistillation;
 import org.imagineflash.distill.imagineflash.ImagineFlashOptions;
 import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Provenance;
 import org.imagineflash.sampling.LcmMultistep;
 import org.imagineflash.schedule.TimestepSpacing;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -154,8 +158,49 @@ public enum DistillMethod {
         };
     }
 
+    /**
+     * What a student's provenance records besides the command line: the method, its teacher (and the teacher's
+     * commit), the student's timesteps, its starting weights and how they were made, the options and the final loss.
+     */
+    public Map<String, Object> provenance(Path teacherDir, Path initDir, int[] timesteps, DistillOptions options, MethodOptions own,
+                                          double finalLossMean100) throws IOException {
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("method", id);
+        extra.put("teacher", teacherDir.toString());
+        Provenance tp = ModelStore.readProvenance(teacherDir);
+        extra.put("teacherCommit", tp == null ? null : tp.gitCommit());
+        extra.put("timesteps", java.util.Arrays.toString(timesteps));
+        if (initDir != null) {
+            extra.put("init", initDir.toString());
+            Provenance ip = ModelStore.readProvenance(initDir);
+            extra.put("initCommand", ip == null ? null : ip.command());
+            extra.put("initSteps", ip == null ? null : ip.steps());
+            extra.put("initWallSeconds", ip == null ? null : ip.wallSeconds());
+        }
+        extra.put("options", options.toString());
+        extra.putAll(ownProvenance(own));
+        extra.put("finalLossMean100", finalLossMean100);
+        return extra;
+    }
+
+    /**
+     * Refuses guidance (cfg ≠ 1) inside a teacher whose provenance says it was trained without label dropout: it has
+     * no null class to guide against. A teacher whose provenance does not say is trusted.
+     */
+    public static void requireGuidable(Path teacherDir, double cfg) throws IOException {
+        if (cfg == 1.0) {
+            return;
+        }
+        Provenance p = ModelStore.readProvenance(teacherDir);
+        Object dropout = p != null && p.extra() != null && p.extra().get("options") instanceof Map<?, ?> o ? o.get("labelDropout") : null;
+        if (dropout instanceof Number n && n.doubleValue() == 0) {
+            throw new IllegalArgumentException("--cfg " + cfg + " needs a teacher trained with label dropout (a null class); "
+                    + teacherDir + " was trained with --label-dropout 0; use --cfg 1");
+        }
+    }
+
     /** This method's own options, for the model's provenance. */
-    public Map<String, Object> provenance(MethodOptions own) {
+    private Map<String, Object> ownProvenance(MethodOptions own) {
         Map<String, Object> m = new LinkedHashMap<>();
         switch (this) {
             case STEP -> m.put("startSteps", own.startSteps());

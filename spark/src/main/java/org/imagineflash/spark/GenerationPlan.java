@@ -1,6 +1,7 @@
 package org.imagineflash.spark;
 
 import org.imagineflash.Generator;
+import org.imagineflash.data.scenes.CaptionParser;
 
 import java.io.Serializable;
 import java.util.List;
@@ -11,29 +12,47 @@ import java.util.List;
  * index (as {@code sample} does), and a partition takes whole batches, so image i depends only on (model, prompt,
  * seed + i): never on the partitioning or the executor count.
  *
- * @param prompts the class prompts, in order
- * @param labels the class of every image
+ * @param prompts the prompts, in order: class names, or scene captions for a text-to-image model
+ * @param labels the class of every image (−1 for a scene)
  * @param seed the seed of image 0
+ * @param scenes whether the prompts are scene captions (images are RGB scenes, written as PNG)
  */
-public record GenerationPlan(List<String> prompts, int[] labels, long seed) implements Serializable {
+public record GenerationPlan(List<String> prompts, int[] labels, long seed, boolean scenes) implements Serializable {
     /** Images per forward pass: the batch {@code sample} generates with. */
     public static final int BATCH = 64;
     /** At most this many images per job (a bound on the manifest the driver writes). */
     public static final long MAX_IMAGES = 100_000_000L;
 
-    /** {@code perPrompt} images of every prompt; an unknown prompt is an error that names it. */
+    /** {@code perPrompt} images of every class prompt; an unknown prompt is an error that names it. */
     public static GenerationPlan of(List<String> prompts, int perPrompt, long seed) {
+        int[] labels = new int[checkedSize(prompts, perPrompt)];
+        for (int j = 0; j < prompts.size(); j++) {
+            java.util.Arrays.fill(labels, j * perPrompt, (j + 1) * perPrompt, Generator.classOf(prompts.get(j), false));
+        }
+        return new GenerationPlan(List.copyOf(prompts), labels, seed, false);
+    }
+
+    /**
+     * {@code perPrompt} images of every scene caption, for a text-to-image model; a sentence the task's grammar does
+     * not read (an unknown word: the error names it and the nearest known words) fails here, on the driver.
+     */
+    public static GenerationPlan ofScenes(List<String> captions, int perPrompt, long seed) {
+        int[] labels = new int[checkedSize(captions, perPrompt)];
+        java.util.Arrays.fill(labels, -1);
+        for (String c : captions) {
+            CaptionParser.parse(c);
+        }
+        return new GenerationPlan(List.copyOf(captions), labels, seed, true);
+    }
+
+    private static int checkedSize(List<String> prompts, int perPrompt) {
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException("no prompts: give --prompts FILE, --prompt TEXT or --all-classes");
         }
         if (perPrompt < 1 || (long) perPrompt * prompts.size() > MAX_IMAGES) {
             throw new IllegalArgumentException("--n must be in 1.." + MAX_IMAGES / prompts.size() + " for " + prompts.size() + " prompts, got " + perPrompt);
         }
-        int[] labels = new int[perPrompt * prompts.size()];
-        for (int j = 0; j < prompts.size(); j++) {
-            java.util.Arrays.fill(labels, j * perPrompt, (j + 1) * perPrompt, Generator.classOf(prompts.get(j), false));
-        }
-        return new GenerationPlan(List.copyOf(prompts), labels, seed);
+        return perPrompt * prompts.size();
     }
 
     public int size() {

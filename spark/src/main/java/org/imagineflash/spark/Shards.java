@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * The files of a generated set: per shard (one per partition) the images and their classes in Fashion-MNIST's IDX
- * format, and a manifest with one line per image (index, prompt, class, seed, shard, file, position in the shard).
+ * format, or for scenes a folder of PNG files, one per image; and a manifest with one line per image (index, prompt,
+ * class (empty for a scene), seed, shard, file, position in the shard).
  */
 public final class Shards {
     public static final String MANIFEST = "manifest.csv";
@@ -26,6 +27,16 @@ public final class Shards {
         return String.format("labels-%05d-idx1-ubyte", shard);
     }
 
+    /** The folder of shard {@code shard}'s scenes, one PNG per image. */
+    public static String scenes(int shard) {
+        return String.format("scenes-%05d", shard);
+    }
+
+    /** The file of a scene: its shard's folder and its index. */
+    public static String scene(int shard, int index) {
+        return scenes(shard) + "/" + String.format("%09d.png", index);
+    }
+
     /** One shard: its index, its first image and its image count. */
     public record Shard(int shard, int first, int count) implements java.io.Serializable {
     }
@@ -38,8 +49,10 @@ public final class Shards {
             for (Shard s : shards) {
                 for (int k = 0; k < s.count(); k++) {
                     int i = s.first() + k;
-                    w.write(i + "," + plan.prompt(i).replace(',', ' ') + "," + plan.labels()[i] + "," + (plan.seed() + i) + "," + s.shard() + ","
-                            + images(s.shard()) + "," + k + "\n");
+                    String label = plan.scenes() ? "" : String.valueOf(plan.labels()[i]);
+                    String file = plan.scenes() ? scene(s.shard(), i) : images(s.shard());
+                    w.write(i + "," + plan.prompt(i).replace(',', ' ') + "," + label + "," + (plan.seed() + i) + "," + s.shard() + ","
+                            + file + "," + k + "\n");
                 }
             }
         }

@@ -47,13 +47,14 @@ public final class SparkCommand implements Runnable {
     }
 
     static final class Which {
-        @Option(names = "--prompts", description = "a file of class prompts, one per line (blank lines and # comments skipped)") Path prompts;
-        @Option(names = "--prompt", description = "one class prompt, e.g. sneaker") String prompt;
+        @Option(names = "--prompts", description = "a file of prompts (class names, or scene captions for a text-to-image model), one per line (blank lines and # comments skipped)") Path prompts;
+        @Option(names = "--prompt", description = "one prompt, e.g. sneaker, or a scene caption for a text-to-image model") String prompt;
         @Option(names = "--all-classes", description = "every class, in class order") boolean allClasses;
     }
 
     @Command(name = "generate", mixinStandardHelpOptions = true,
-            description = {"Generate n images of every prompt into sharded IDX files and a manifest (one line per image).",
+            description = {"Generate n images of every prompt into shards (IDX files for class models, a folder of PNGs per",
+                    "shard for a text-to-image model's scenes) and a manifest (one line per image).",
                     "Image i (prompt i / n) starts from the noise of seed + i, as in sample: the images do not depend on the",
                     "partitioning or the executors."})
     static final class Generate implements Callable<Integer> {
@@ -74,13 +75,14 @@ public final class SparkCommand implements Runnable {
         public Integer call() throws Exception {
             org.imagineflash.cli.Engines.configure();
             List<String> prompts = prompts(which);
-            GenerationPlan plan = GenerationPlan.of(prompts, n, seed);
             SparkGeneration.Sampling sampling = new SparkGeneration.Sampling(sampler, steps, cfg);
             Generator.Options o;
+            GenerationPlan plan;
             try (Generator g = Generator.load(model)) { // a missing or corrupt model fails here, before any executor work
-                if (g.isTextToImage()) {
-                    throw new IllegalArgumentException(model + " is a text-to-image model; spark generate draws class-conditional models");
+                if (g.isTextToImage() && which.allClasses) {
+                    throw new IllegalArgumentException(model + " is a text-to-image model: give --prompts FILE of scene captions or --prompt \"a red sneaker left of a blue bag\"");
                 }
+                plan = g.isTextToImage() ? GenerationPlan.ofScenes(prompts, n, seed) : GenerationPlan.of(prompts, n, seed);
                 o = g.options(sampler, steps, cfg, null);
                 g.sampler(o);
             }
@@ -112,7 +114,7 @@ public final class SparkCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             org.imagineflash.cli.Engines.configure();
-            Shards.readManifest(images); // a missing or malformed set fails here, before any executor work
+            SparkEvaluation.scorableShards(images); // a missing, malformed or scene set fails here, before any executor work
             DomainClassifier.load(classifier).close();
             Map<String, Object> r;
             try (JavaSparkContext sc = SparkContexts.create(cluster.master, "imagine-flash eval")) {

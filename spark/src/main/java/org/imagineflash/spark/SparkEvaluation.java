@@ -25,8 +25,18 @@ public final class SparkEvaluation {
     private SparkEvaluation() {
     }
 
-    public static Map<String, Object> run(JavaSparkContext sc, Path images, Path classifier) throws IOException {
+    /** The shards of a set this job scores: a complete class-conditional set; anything else is a one-line error. */
+    public static List<Shards.Shard> scorableShards(Path images) throws IOException {
         List<Shards.Shard> shards = Shards.readManifest(images);
+        if (!shards.isEmpty() && java.nio.file.Files.isDirectory(images.resolve(Shards.scenes(shards.get(0).shard())))) {
+            throw new IllegalArgumentException(images + " holds scenes of a text-to-image model; spark eval scores class-conditional sets "
+                    + "(score scenes with eval --scene-suite)");
+        }
+        return shards;
+    }
+
+    public static Map<String, Object> run(JavaSparkContext sc, Path images, Path classifier) throws IOException {
+        List<Shards.Shard> shards = scorableShards(images);
         DomainClassifier.Reference ref;
         int d;
         int classes;

@@ -85,28 +85,71 @@ public final class SparkGeneration {
             long t0 = System.nanoTime();
             try (Generator g = Generator.load(Path.of(model))) {
                 Generator.Options o = g.options(sampling.sampler(), sampling.steps(), sampling.cfg(), null);
-                byte[] pixels = null;
-                int h = 0;
-                int w = 0;
-                for (int s = r.from(); s < r.to(); s += GenerationPlan.BATCH) {
-                    int e = Math.min(r.to(), s + GenerationPlan.BATCH);
-                    Generator.Images im = g.generate(java.util.Arrays.copyOfRange(plan.labels(), s, e), plan.seed() + s, o);
-                    if (pixels == null) {
-                        h = im.height();
-                        w = im.width();
-                        pixels = new byte[r.count() * h * w];
-                    }
-                    System.arraycopy(im.pixels(), 0, pixels, (s - r.from()) * h * w, im.pixels().length);
+                if (plan.scenes()) {
+                    writeScenes(g, o, p, r);
+                } else {
+                    writeClasses(g, o, p, r);
                 }
-                byte[] lb = new byte[r.count()];
-                for (int i = 0; i < lb.length; i++) {
-                    lb[i] = (byte) plan.labels()[r.from() + i];
-                }
-                Path dir = Path.of(out);
-                IdxFile.writeAtomically(dir.resolve(Shards.labels(p)), new IdxFile(new int[] {r.count()}, lb).toBytes());
-                IdxFile.writeAtomically(dir.resolve(Shards.images(p)), new IdxFile(new int[] {r.count(), h, w}, pixels).toBytes());
             }
             return new ShardTiming(shard, (System.nanoTime() - t0) / 1e9);
+        }
+
+        /** Class images: one IDX file of images and one of classes, each written atomically. */
+        private void writeClasses(Generator g, Generator.Options o, int p, GenerationPlan.Range r) throws IOException {
+            byte[] pixels = null;
+            int h = 0;
+            int w = 0;
+            for (int s = r.from(); s < r.to(); s += GenerationPlan.BATCH) {
+                int e = Math.min(r.to(), s + GenerationPlan.BATCH);
+                Generator.Images im = g.generate(java.util.Arrays.copyOfRange(plan.labels(), s, e), plan.seed() + s, o);
+                if (pixels == null) {
+                    h = im.height();
+                    w = im.width();
+                    pixels = new byte[r.count() * h * w];
+                }
+                System.arraycopy(im.pixels(), 0, pixels, (s - r.from()) * h * w, im.pixels().length);
+            }
+            byte[] lb = new byte[r.count()];
+            for (int i = 0; i < lb.length; i++) {
+                lb[i] = (byte) plan.labels()[r.from() + i];
+            }
+            Path dir = Path.of(out);
+            IdxFile.writeAtomically(dir.resolve(Shards.labels(p)), new IdxFile(new int[] {r.count()}, lb).toBytes());
+            IdxFile.writeAtomically(dir.resolve(Shards.images(p)), new IdxFile(new int[] {r.count(), h, w}, pixels).toBytes());
+        }
+
+        /**
+         * Scenes: one PNG per image in a temporary folder that is renamed to the shard's folder when it is complete, so a
+         * shard folder always holds all its images (a task that is retried starts again from an empty folder).
+         */
+        private void writeScenes(Generator g, Generator.Options o, int p, GenerationPlan.Range r) throws IOException {
+            Path dir = Path.of(out);
+            Path tmp = dir.resolve("." + Shards.scenes(p) + ".tmp");
+            deleteTree(tmp);
+            Files.createDirectories(tmp);
+            for (int s = r.from(); s < r.to(); s += GenerationPlan.BATCH) {
+                int e = Math.min(r.to(), s + GenerationPlan.BATCH);
+                List<String> prompts = IntStream.range(s, e).mapToObj(plan::prompt).toList();
+                long[] seeds = IntStream.range(s, e).mapToLong(i -> plan.seed() + i).toArray();
+                Generator.Scenes sc = g.generateScenes(prompts, seeds, o);
+                for (int i = s; i < e; i++) {
+                    String name = Shards.scene(p, i);
+                    javax.imageio.ImageIO.write(sc.image(i - s), "png", tmp.resolve(name.substring(name.indexOf('/') + 1)).toFile());
+                }
+            }
+            Path target = dir.resolve(Shards.scenes(p));
+            deleteTree(target);
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+
+        private static void deleteTree(Path p) throws IOException {
+            if (Files.exists(p)) {
+                try (var walk = Files.walk(p)) {
+                    for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(q);
+                    }
+                }
+            }
         }
     }
 }

@@ -101,6 +101,54 @@ class SparkJobsTest {
     }
 
     @Test
+    void generatesTheScenesOfTheGeneratorWhateverThePartitioning() throws Exception {
+        Path sceneModel = Path.of("models/if-scenes-1step");
+        List<String> captions = List.of("a red sneaker left of a blue bag", "a green dress");
+        GenerationPlan plan = GenerationPlan.ofScenes(captions, 40, 5); // 80 images: a batch of 64 and one of 16
+        List<int[]> expected = new java.util.ArrayList<>();
+        try (org.imagineflash.Generator g = org.imagineflash.Generator.load(sceneModel)) {
+            org.imagineflash.Generator.Options o = g.defaults();
+            for (int s = 0; s < plan.size(); s += GenerationPlan.BATCH) {
+                int e = Math.min(plan.size(), s + GenerationPlan.BATCH);
+                List<String> prompts = java.util.stream.IntStream.range(s, e).mapToObj(plan::prompt).toList();
+                long[] seeds = java.util.stream.IntStream.range(s, e).mapToLong(i -> 5 + i).toArray();
+                org.imagineflash.Generator.Scenes sc = g.generateScenes(prompts, seeds, o);
+                for (int i = 0; i < e - s; i++) {
+                    expected.add(rgb(sc.image(i)));
+                }
+            }
+        }
+        for (int p : new int[] {1, 3}) {
+            Path out = dir.resolve("scenes-p" + p);
+            SparkGeneration.Result res = SparkGeneration.run(sc, sceneModel, plan, new SparkGeneration.Sampling(null, null, null), p, out);
+            assertEquals(80, res.images());
+            List<String> manifest = Files.readAllLines(out.resolve(Shards.MANIFEST));
+            assertEquals(81, manifest.size());
+            for (int i = 0; i < 80; i++) {
+                String[] f = manifest.get(1 + i).split(",");
+                assertEquals(captions.get(i / 40), f[1]);
+                assertEquals("", f[2], "a scene has no class");
+                assertEquals(String.valueOf(5 + i), f[3]);
+                assertArrayEquals(expected.get(i), rgb(javax.imageio.ImageIO.read(out.resolve(f[5]).toFile())), p + " partitions, image " + i);
+            }
+            try (var files = Files.list(out)) {
+                assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")), "no temporary shard left");
+            }
+        }
+        Run scored = spark("eval", "--images", dir.resolve("scenes-p1").toString());
+        assertTrue(scored.code() != 0 && scored.err().contains("holds scenes") && scored.err().strip().lines().count() == 1, scored.err());
+        Run unknown = spark("generate", "--model", sceneModel.toString(), "--prompt", "a red giraffe", "--out", dir.resolve("s-x").toString());
+        assertTrue(unknown.code() != 0 && unknown.err().contains("giraffe") && unknown.err().strip().lines().count() == 1, unknown.err());
+        Run classes = spark("generate", "--model", sceneModel.toString(), "--all-classes", "--out", dir.resolve("s-y").toString());
+        assertTrue(classes.code() != 0 && classes.err().contains("text-to-image"), classes.err());
+        assertFalse(Files.exists(dir.resolve("s-x")) || Files.exists(dir.resolve("s-y")));
+    }
+
+    static int[] rgb(java.awt.image.BufferedImage im) {
+        return im.getRGB(0, 0, im.getWidth(), im.getHeight(), null, 0, im.getWidth());
+    }
+
+    @Test
     void evaluatesAsEvalDoes() throws Exception {
         Path out = dir.resolve("eval-set");
         GenerationPlan plan = GenerationPlan.of(org.imagineflash.data.Prompts.CLASS_NAMES, PER_CLASS, 3);

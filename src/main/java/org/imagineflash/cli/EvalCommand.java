@@ -192,8 +192,9 @@ public final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The scene scores as eval prints them: the figures, then the CompBench-style table (the Spark module prints with it too). */
     @SuppressWarnings("unchecked")
-    static void printScenes(PrintWriter out, Map<String, Object> r) {
+    public static void printScenes(PrintWriter out, Map<String, Object> r) {
         for (Map.Entry<String, Object> e : r.entrySet()) {
             if (!(e.getValue() instanceof Map)) {
                 out.printf("%-24s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.4f", d) : e.getValue());

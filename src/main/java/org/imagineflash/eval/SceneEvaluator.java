@@ -211,31 +211,46 @@ public final class SceneEvaluator {
             return m;
         }
 
-        static Scores of(List<Verdict> vs) {
-            int requested = 0;
-            int found = 0;
-            int any = 0;
-            int bound = 0;
-            int spatialAsked = 0;
-            int holds = 0;
-            int count = 0;
-            int complex = 0;
-            for (Verdict v : vs) {
-                requested += v.requested();
-                found += v.found();
-                any += v.anyFound() ? 1 : 0;
-                bound += v.coloursBound() ? 1 : 0;
-                spatialAsked += v.spatialAsked() ? 1 : 0;
-                holds += v.spatialHolds() ? 1 : 0;
-                count += v.countRight() ? 1 : 0;
-                complex += v.complex() ? 1 : 0;
-            }
-            return new Scores(ratio(found, requested), ratio(bound, any), ratio(holds, spatialAsked), ratio(count, vs.size()),
-                    ratio(complex, vs.size()), vs.size());
+        private static double ratio(long a, long b) {
+            return b == 0 ? Double.NaN : (double) a / b;
+        }
+    }
+
+    /**
+     * The counts behind {@link Scores}: garments requested and found, scenes with any garment found and with their
+     * colours bound, relational prompts asked and holding, right counts, all-correct scenes, scenes. Counts of parts
+     * of a set add up to the counts of the set, so a set can be scored in pieces (on a cluster) and give the same scores.
+     */
+    public record Tally(long requested, long found, long any, long bound, long spatialAsked, long holds, long count, long complex,
+                        long scenes) implements java.io.Serializable {
+        public static final Tally ZERO = new Tally(0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        static Tally of(Verdict v) {
+            return new Tally(v.requested(), v.found(), v.anyFound() ? 1 : 0, v.coloursBound() ? 1 : 0, v.spatialAsked() ? 1 : 0,
+                    v.spatialHolds() ? 1 : 0, v.countRight() ? 1 : 0, v.complex() ? 1 : 0, 1);
         }
 
-        private static double ratio(int a, int b) {
-            return b == 0 ? Double.NaN : (double) a / b;
+        public Tally plus(Tally o) {
+            return new Tally(requested + o.requested, found + o.found, any + o.any, bound + o.bound, spatialAsked + o.spatialAsked,
+                    holds + o.holds, count + o.count, complex + o.complex, scenes + o.scenes);
+        }
+
+        public Scores scores() {
+            return new Scores(Scores.ratio(found, requested), Scores.ratio(bound, any), Scores.ratio(holds, spatialAsked),
+                    Scores.ratio(count, scenes), Scores.ratio(complex, scenes), Math.toIntExact(scenes));
+        }
+    }
+
+    /** The tallies of all scenes, of those whose prompt uses only seen pairs and of those with a held-out pair. */
+    public record Tallies(Tally all, Tally seen, Tally heldOut) implements java.io.Serializable {
+        public static final Tallies ZERO = new Tallies(Tally.ZERO, Tally.ZERO, Tally.ZERO);
+
+        public Tallies plus(Tallies o) {
+            return new Tallies(all.plus(o.all), seen.plus(o.seen), heldOut.plus(o.heldOut));
+        }
+
+        public Report report() {
+            return new Report(all.scores(), seen.scores(), heldOut.scores());
         }
     }
 
@@ -252,18 +267,27 @@ public final class SceneEvaluator {
 
     /** Scores scenes (RGB bytes) against their captions. */
     public Report score(List<byte[]> scenes, List<Caption> captions) {
+        return tally(scenes, captions).report();
+    }
+
+    /** The counts behind the scores of scenes (RGB bytes) against their captions. */
+    public Tallies tally(List<byte[]> scenes, List<Caption> captions) {
         if (scenes.size() != captions.size()) {
             throw new IllegalArgumentException(scenes.size() + " scenes for " + captions.size() + " captions");
         }
         List<List<Detection>> read = read(scenes);
-        List<Verdict> all = new ArrayList<>();
-        List<Verdict> seen = new ArrayList<>();
-        List<Verdict> held = new ArrayList<>();
+        Tally all = Tally.ZERO;
+        Tally seen = Tally.ZERO;
+        Tally held = Tally.ZERO;
         for (int i = 0; i < scenes.size(); i++) {
-            Verdict v = judge(captions.get(i), read.get(i));
-            all.add(v);
-            (captions.get(i).heldOut() ? held : seen).add(v);
+            Tally t = Tally.of(judge(captions.get(i), read.get(i)));
+            all = all.plus(t);
+            if (captions.get(i).heldOut()) {
+                held = held.plus(t);
+            } else {
+                seen = seen.plus(t);
+            }
         }
-        return new Report(Scores.of(all), Scores.of(seen), Scores.of(held));
+        return new Tallies(all, seen, held);
     }
 }

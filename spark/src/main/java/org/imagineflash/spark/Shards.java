@@ -51,7 +51,7 @@ public final class Shards {
                     int i = s.first() + k;
                     String label = plan.scenes() ? "" : String.valueOf(plan.labels()[i]);
                     String file = plan.scenes() ? scene(s.shard(), i) : images(s.shard());
-                    w.write(i + "," + plan.prompt(i).replace(',', ' ') + "," + label + "," + (plan.seed() + i) + "," + s.shard() + ","
+                    w.write(i + "," + plan.prompt(i).replace(',', ' ') + "," + label + "," + plan.seedOf(i) + "," + s.shard() + ","
                             + file + "," + k + "\n");
                 }
             }
@@ -61,11 +61,54 @@ public final class Shards {
 
     /** The shards a manifest lists, in order; a missing or malformed manifest is a clear error. */
     public static List<Shard> readManifest(Path dir) throws IOException {
+        List<Shard> shards = new ArrayList<>();
+        for (String[] f : rows(dir)) {
+            int index = Integer.parseInt(f[0]);
+            int shard = Integer.parseInt(f[4]);
+            Shard last = shards.isEmpty() ? null : shards.get(shards.size() - 1);
+            if (last != null && last.shard() == shard) {
+                shards.set(shards.size() - 1, new Shard(shard, last.first(), last.count() + 1));
+            } else {
+                shards.add(new Shard(shard, index, 1));
+            }
+        }
+        return shards;
+    }
+
+    /** A shard of scenes: its index and, per image, its PNG (relative to the set) and its prompt. */
+    public record SceneShard(int shard, List<String> files, List<String> prompts) implements java.io.Serializable {
+    }
+
+    /** The shards of a set of scenes, in order; a set of class images, a missing or malformed manifest is a clear error. */
+    public static List<SceneShard> readSceneShards(Path dir) throws IOException {
+        List<SceneShard> shards = new ArrayList<>();
+        for (String[] f : rows(dir)) {
+            if (!f[2].isEmpty() || !f[5].endsWith(".png")) {
+                throw new IllegalArgumentException(dir + " holds class images, not scenes");
+            }
+            int shard = Integer.parseInt(f[4]);
+            if (shards.isEmpty() || shards.get(shards.size() - 1).shard() != shard) {
+                shards.add(new SceneShard(shard, new ArrayList<>(), new ArrayList<>()));
+            }
+            shards.get(shards.size() - 1).files().add(f[5]);
+            shards.get(shards.size() - 1).prompts().add(f[1]);
+        }
+        return shards;
+    }
+
+    /** Whether a set holds scenes (a text-to-image model's PNGs) rather than class images. */
+    public static boolean holdsScenes(Path dir) throws IOException {
+        List<String[]> rows = rows(dir);
+        return !rows.isEmpty() && rows.get(0)[5].endsWith(".png");
+    }
+
+    /** The manifest's lines: index, prompt, class, seed, shard, file, position; each checked for its numbers. */
+    private static List<String[]> rows(Path dir) throws IOException {
         Path m = dir.resolve(MANIFEST);
         if (!Files.isRegularFile(m)) {
             throw new IOException(dir + " is not a generated set (no " + MANIFEST + ")");
         }
-        List<Shard> shards = new ArrayList<>();
+        List<String[]> rows = new ArrayList<>();
         try (var lines = Files.lines(m, StandardCharsets.UTF_8)) {
             var it = lines.iterator();
             if (!it.hasNext() || !it.next().equals("index,prompt,class,seed,shard,file,position")) {
@@ -74,21 +117,21 @@ public final class Shards {
             int line = 1;
             while (it.hasNext()) {
                 line++;
-                String[] f = it.next().split(",");
+                String[] f = it.next().split(",", -1);
                 try {
-                    int index = Integer.parseInt(f[0]);
-                    int shard = Integer.parseInt(f[f.length - 3]);
-                    Shard last = shards.isEmpty() ? null : shards.get(shards.size() - 1);
-                    if (last != null && last.shard() == shard) {
-                        shards.set(shards.size() - 1, new Shard(shard, last.first(), last.count() + 1));
-                    } else {
-                        shards.add(new Shard(shard, index, 1));
+                    if (f.length != 7) {
+                        throw new NumberFormatException();
                     }
+                    Integer.parseInt(f[0]);
+                    Long.parseLong(f[3]);
+                    Integer.parseInt(f[4]);
+                    Integer.parseInt(f[6]);
                 } catch (RuntimeException e) {
                     throw new IOException(m + " line " + line + ": malformed");
                 }
+                rows.add(f);
             }
         }
-        return shards;
+        return rows;
     }
 }

@@ -50,6 +50,8 @@ public final class SparkCommand implements Runnable {
         @Option(names = "--prompts", description = "a file of prompts (class names, or scene captions for a text-to-image model), one per line (blank lines and # comments skipped)") Path prompts;
         @Option(names = "--prompt", description = "one prompt, e.g. sneaker, or a scene caption for a text-to-image model") String prompt;
         @Option(names = "--all-classes", description = "every class, in class order") boolean allClasses;
+        @Option(names = "--suite", description = "a scene prompt suite (seed<TAB>caption per line, e.g. prompts/scenes.txt): image k of a "
+                + "prompt from its seed + k, the images eval --scene-suite --per-prompt N scores") Path suite;
     }
 
     @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -80,9 +82,13 @@ public final class SparkCommand implements Runnable {
             GenerationPlan plan;
             try (Generator g = Generator.load(model)) { // a missing or corrupt model fails here, before any executor work
                 if (g.isTextToImage() && which.allClasses) {
-                    throw new IllegalArgumentException(model + " is a text-to-image model: give --prompts FILE of scene captions or --prompt \"a red sneaker left of a blue bag\"");
+                    throw new IllegalArgumentException(model + " is a text-to-image model: give --suite FILE, --prompts FILE of scene captions or --prompt \"a red sneaker left of a blue bag\"");
                 }
-                plan = g.isTextToImage() ? GenerationPlan.ofScenes(prompts, n, seed) : GenerationPlan.of(prompts, n, seed);
+                if (!g.isTextToImage() && which.suite != null) {
+                    throw new IllegalArgumentException(model + " is class-conditional; --suite is for a text-to-image model");
+                }
+                plan = which.suite != null ? GenerationPlan.ofSuite(org.imagineflash.data.scenes.PromptSuite.read(which.suite), n)
+                        : g.isTextToImage() ? GenerationPlan.ofScenes(prompts, n, seed) : GenerationPlan.of(prompts, n, seed);
                 o = g.options(sampler, steps, cfg, null);
                 g.sampler(o);
             }
@@ -101,24 +107,44 @@ public final class SparkCommand implements Runnable {
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true,
-            description = {"Score a generated set (spark generate's output) with eval's instruments, distributed: FD against the",
-                    "classifier's test-split statistics, adherence, per-class adherence and FD."})
+            description = {"Score a generated set (spark generate's output) with eval's instruments, distributed. Class images:",
+                    "FD against the classifier's test-split statistics, adherence, per-class adherence and FD. Scenes: FD on the",
+                    "contrastive model's features against real scenes, CLIP score and the CompBench-style table (eval --scene-suite's)."})
     static final class Eval implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
         @Option(names = "--images", required = true, description = "a directory written by spark generate") Path images;
-        @Option(names = "--classifier", defaultValue = "models/classifier-fmnist") Path classifier;
+        @Option(names = "--classifier", defaultValue = "models/classifier-fmnist", description = "class images: the domain classifier") Path classifier;
+        @Option(names = "--cell-classifier", defaultValue = "models/classifier-cells", description = "scenes: the scene evaluator's garment classifier") Path cellClassifier;
+        @Option(names = "--contrastive", defaultValue = "models/contrastive-scenes", description = "scenes: the CLIP-analogue model") Path contrastive;
         @Option(names = "--json", description = "machine-readable output") boolean json;
         @CommandLine.Mixin Cluster cluster;
 
         @Override
         public Integer call() throws Exception {
             org.imagineflash.cli.Engines.configure();
-            SparkEvaluation.scorableShards(images); // a missing, malformed or scene set fails here, before any executor work
-            DomainClassifier.load(classifier).close();
+            // a missing or malformed set or instrument fails here, before any executor work
+            boolean scenes = Shards.holdsScenes(images);
+            if (scenes) {
+                Shards.readSceneShards(images);
+                DomainClassifier.load(cellClassifier).close();
+                org.imagineflash.eval.ContrastiveModel.load(contrastive).close();
+            } else {
+                SparkEvaluation.scorableShards(images);
+                DomainClassifier.load(classifier).close();
+            }
             Map<String, Object> r;
             try (JavaSparkContext sc = SparkContexts.create(cluster.master, "imagine-flash eval")) {
-                r = SparkEvaluation.run(sc, images, classifier);
+                r = scenes ? SparkSceneEvaluation.run(sc, images, cellClassifier, contrastive) : SparkEvaluation.run(sc, images, classifier);
+            }
+            if (scenes) {
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(ModelStore.JSON.writeValueAsString(r));
+                } else {
+                    org.imagineflash.cli.EvalCommand.printScenes(out, r);
+                }
+                return 0;
             }
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
@@ -138,6 +164,9 @@ public final class SparkCommand implements Runnable {
 
     /** The prompts one of --prompts, --prompt and --all-classes names. */
     static List<String> prompts(Which w) throws java.io.IOException {
+        if (w.suite != null) {
+            return List.of();
+        }
         if (w.allClasses) {
             return Prompts.CLASS_NAMES;
         }

@@ -25,14 +25,12 @@ public final class SparkEvaluation {
     private SparkEvaluation() {
     }
 
-    /** The shards of a set this job scores: a complete class-conditional set; anything else is a one-line error. */
+    /** The shards of a set of class images; a set of scenes, a missing or malformed set is a one-line error. */
     public static List<Shards.Shard> scorableShards(Path images) throws IOException {
-        List<Shards.Shard> shards = Shards.readManifest(images);
-        if (!shards.isEmpty() && java.nio.file.Files.isDirectory(images.resolve(Shards.scenes(shards.get(0).shard())))) {
-            throw new IllegalArgumentException(images + " holds scenes of a text-to-image model; spark eval scores class-conditional sets "
-                    + "(score scenes with eval --scene-suite)");
+        if (Shards.holdsScenes(images)) {
+            throw new IllegalArgumentException(images + " holds scenes of a text-to-image model; they are scored with the scene instruments");
         }
-        return shards;
+        return Shards.readManifest(images);
     }
 
     public static Map<String, Object> run(JavaSparkContext sc, Path images, Path classifier) throws IOException {

@@ -130,7 +130,7 @@ public final class SparkGeneration {
             for (int s = r.from(); s < r.to(); s += GenerationPlan.BATCH) {
                 int e = Math.min(r.to(), s + GenerationPlan.BATCH);
                 List<String> prompts = IntStream.range(s, e).mapToObj(plan::prompt).toList();
-                long[] seeds = IntStream.range(s, e).mapToLong(i -> plan.seed() + i).toArray();
+                long[] seeds = IntStream.range(s, e).mapToLong(plan::seedOf).toArray();
                 Generator.Scenes sc = g.generateScenes(prompts, seeds, o);
                 for (int i = s; i < e; i++) {
                     String name = Shards.scene(p, i);

@@ -101,11 +101,14 @@ class SparkJobsTest {
     }
 
     @Test
-    void generatesTheScenesOfTheGeneratorWhateverThePartitioning() throws Exception {
+    void generatesTheScenesOfTheGeneratorWhateverThePartitioningAndScoresThemAsEvalDoes() throws Exception {
         Path sceneModel = Path.of("models/if-scenes-1step");
-        List<String> captions = List.of("a red sneaker left of a blue bag", "a green dress");
-        GenerationPlan plan = GenerationPlan.ofScenes(captions, 40, 5); // 80 images: a batch of 64 and one of 16
-        List<int[]> expected = new java.util.ArrayList<>();
+        // one held-out pair (purple trouser); 150 images, more than the contrastive features' 128 dimensions, in
+        // batches of 64, 64 and 22
+        List<String> captions = List.of("a red sneaker left of a blue bag", "a green dress", "a purple trouser");
+        GenerationPlan plan = GenerationPlan.ofScenes(captions, 50, 5);
+        List<byte[]> expected = new java.util.ArrayList<>();
+        List<int[]> expectedRgb = new java.util.ArrayList<>();
         try (org.imagineflash.Generator g = org.imagineflash.Generator.load(sceneModel)) {
             org.imagineflash.Generator.Options o = g.defaults();
             for (int s = 0; s < plan.size(); s += GenerationPlan.BATCH) {
@@ -113,35 +116,68 @@ class SparkJobsTest {
                 List<String> prompts = java.util.stream.IntStream.range(s, e).mapToObj(plan::prompt).toList();
                 long[] seeds = java.util.stream.IntStream.range(s, e).mapToLong(i -> 5 + i).toArray();
                 org.imagineflash.Generator.Scenes sc = g.generateScenes(prompts, seeds, o);
+                expected.addAll(sc.images());
                 for (int i = 0; i < e - s; i++) {
-                    expected.add(rgb(sc.image(i)));
+                    expectedRgb.add(rgb(sc.image(i)));
                 }
             }
         }
         for (int p : new int[] {1, 3}) {
             Path out = dir.resolve("scenes-p" + p);
             SparkGeneration.Result res = SparkGeneration.run(sc, sceneModel, plan, new SparkGeneration.Sampling(null, null, null), p, out);
-            assertEquals(80, res.images());
+            assertEquals(150, res.images());
             List<String> manifest = Files.readAllLines(out.resolve(Shards.MANIFEST));
-            assertEquals(81, manifest.size());
-            for (int i = 0; i < 80; i++) {
+            assertEquals(151, manifest.size());
+            for (int i = 0; i < 150; i++) {
                 String[] f = manifest.get(1 + i).split(",");
-                assertEquals(captions.get(i / 40), f[1]);
+                assertEquals(captions.get(i / 50), f[1]);
                 assertEquals("", f[2], "a scene has no class");
                 assertEquals(String.valueOf(5 + i), f[3]);
-                assertArrayEquals(expected.get(i), rgb(javax.imageio.ImageIO.read(out.resolve(f[5]).toFile())), p + " partitions, image " + i);
+                java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(out.resolve(f[5]).toFile());
+                assertArrayEquals(expectedRgb.get(i), rgb(png), p + " partitions, image " + i);
+                assertArrayEquals(expected.get(i), SparkSceneEvaluation.planes(png), "the PNG reads back as the generated planes");
             }
             try (var files = Files.list(out)) {
                 assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")), "no temporary shard left");
             }
         }
-        Run scored = spark("eval", "--images", dir.resolve("scenes-p1").toString());
-        assertTrue(scored.code() != 0 && scored.err().contains("holds scenes") && scored.err().strip().lines().count() == 1, scored.err());
+        // scored in three shards on the cluster as eval --scene-suite scores the whole set on one machine
+        Path cells = Path.of("models/classifier-cells");
+        Path contrastive = Path.of("models/contrastive-scenes");
+        Map<String, Object> distributed = SparkSceneEvaluation.run(sc, dir.resolve("scenes-p3"), cells, contrastive);
+        Map<String, Object> single;
+        try (DomainClassifier dc = DomainClassifier.load(cells);
+             org.imagineflash.eval.ContrastiveModel cm = org.imagineflash.eval.ContrastiveModel.load(contrastive)) {
+            List<org.imagineflash.data.scenes.Caption> parsed = java.util.stream.IntStream.range(0, 150)
+                    .mapToObj(i -> org.imagineflash.data.scenes.CaptionParser.parse(plan.prompt(i))).toList();
+            single = org.imagineflash.eval.SceneBenchmark.score(new org.imagineflash.eval.SceneEvaluator(dc), cm,
+                    new org.imagineflash.eval.SceneBenchmark.Judged(expected, parsed));
+        }
+        double fd = (Double) single.get("fd");
+        assertEquals(fd, (Double) distributed.get("fd"), 1e-6 * fd, "FD");
+        assertEquals((Double) single.get("clipScore"), (Double) distributed.get("clipScore"), 1e-9, "CLIP score");
+        assertEquals(single.get("compBench"), distributed.get("compBench"), "CompBench table");
+        assertEquals(50, ((Map<?, ?>) ((Map<?, ?>) distributed.get("compBench")).get("heldOut")).get("scenes"));
+        Run scored = spark("eval", "--images", dir.resolve("scenes-p1").toString(), "--contrastive", dir.resolve("none").toString());
+        assertTrue(scored.code() != 0 && scored.err().strip().lines().count() == 1, scored.err());
         Run unknown = spark("generate", "--model", sceneModel.toString(), "--prompt", "a red giraffe", "--out", dir.resolve("s-x").toString());
         assertTrue(unknown.code() != 0 && unknown.err().contains("giraffe") && unknown.err().strip().lines().count() == 1, unknown.err());
         Run classes = spark("generate", "--model", sceneModel.toString(), "--all-classes", "--out", dir.resolve("s-y").toString());
         assertTrue(classes.code() != 0 && classes.err().contains("text-to-image"), classes.err());
         assertFalse(Files.exists(dir.resolve("s-x")) || Files.exists(dir.resolve("s-y")));
+    }
+
+    @Test
+    void aSuiteDrawsImageKOfAPromptFromThePromptsSeedPlusK() {
+        var suite = new org.imagineflash.data.scenes.PromptSuite(List.of(
+                new org.imagineflash.data.scenes.PromptSuite.Entry("a red sneaker", org.imagineflash.data.scenes.CaptionParser.parse("a red sneaker"), 0),
+                new org.imagineflash.data.scenes.PromptSuite.Entry("a blue bag", org.imagineflash.data.scenes.CaptionParser.parse("a blue bag"), 1000)));
+        GenerationPlan plan = GenerationPlan.ofSuite(suite, 3);
+        assertEquals(6, plan.size());
+        assertEquals(List.of(0L, 1L, 2L, 1000L, 1001L, 1002L), java.util.stream.IntStream.range(0, 6).mapToObj(plan::seedOf).toList());
+        assertEquals("a blue bag", plan.prompt(3));
+        GenerationPlan plain = GenerationPlan.ofScenes(List.of("a red sneaker", "a blue bag"), 3, 7);
+        assertEquals(10L, plain.seedOf(3), "without a suite, image i from seed + i");
     }
 
     static int[] rgb(java.awt.image.BufferedImage im) {

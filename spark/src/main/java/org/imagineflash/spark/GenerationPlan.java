@@ -9,9 +9,10 @@ import java.util.List;
 
 /**
  * Which image is which: prompt j's images are indices j·n … j·n + n − 1, and image i starts from the noise of seed + i,
- * as {@code imagine-flash sample} numbers them (or, for a prompt suite, image k of prompt j from the prompt's seed + k). The images are generated in batches of {@link #BATCH} aligned on the
- * index (as {@code sample} does), and a partition takes whole batches, so image i depends only on (model, prompt,
- * seed + i): never on the partitioning or the executor count.
+ * as {@code imagine-flash sample} numbers them (for a prompt suite, image k of prompt j from the prompt's seed + k).
+ * The images are generated in batches of {@link #BATCH} aligned on the index (as {@code sample} does), and a partition
+ * takes whole batches, so image i depends only on (model, prompt, its seed): never on the partitioning or the
+ * executor count.
  *
  * @param prompts the prompts, in order: class names, or scene captions for a text-to-image model
  * @param labels the class of every image (−1 for a scene)

@@ -4,7 +4,7 @@
   'use strict';
   const $ = (id) => document.getElementById(id);
   const prompt = $('prompt'), model = $('model'), model2 = $('model2'), steps = $('steps'), seed = $('seed'), n = $('n'),
-    compare = $('compare'), status = $('status');
+    compare = $('compare'), inBrowser = $('inbrowser'), status = $('status');
   const DEBOUNCE_MS = 150;
   let models = [];
   let timer = null;
@@ -42,6 +42,7 @@
   function syncSteps() {
     const m = byName(model.value);
     if (!m) return;
+    inBrowser.disabled = !m.browser;
     steps.max = m.maxSteps;
     steps.value = m.defaultSteps;
     prompt.placeholder = m.text ? 'e.g. a red sneaker left of a blue bag' : 'e.g. sneaker';
@@ -57,26 +58,45 @@
     for (const s of list.slice(0, 12)) { const o = document.createElement('option'); o.value = s; dl.appendChild(o); }
   }
 
-  async function request(panelId, modelName, stepsValue) {
-    const panel = $(panelId);
-    const id = ++latest[panelId];
+  // the student itself in this page (browser.js), when asked for and the model can: no server round trip
+  function runsHere(panelId, modelName) {
+    const m = byName(modelName);
+    return panelId === 'panel1' && inBrowser.checked && m && m.browser && (!steps.value || Number(steps.value) === m.defaultSteps);
+  }
+
+  async function answer(panelId, modelName, stepsValue, id) {
+    if (runsHere(panelId, modelName)) {
+      try {
+        return { ok: true, data: await InBrowser.generate(modelName, prompt.value, Number(seed.value) || 0, Number(n.value) || 1) };
+      } catch (e) {
+        return { ok: false, data: { error: e.message } };
+      }
+    }
     if (inflight[panelId]) inflight[panelId].abort();
     const ctrl = new AbortController();
     inflight[panelId] = ctrl;
     const body = { prompt: prompt.value, model: modelName, seed: Number(seed.value) || 0, n: Number(n.value) || 1 };
     if (stepsValue) body.steps = Number(stepsValue);
+    const r = await fetch('/api/generate', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body), signal: ctrl.signal });
+    return { ok: r.ok, data: await r.json(), status: r.status };
+  }
+
+  async function request(panelId, modelName, stepsValue) {
+    const panel = $(panelId);
+    const id = ++latest[panelId];
     let r;
     try {
-      r = await fetch('/api/generate', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body), signal: ctrl.signal });
+      r = await answer(panelId, modelName, stepsValue, id);
     } catch (e) {
       if (e.name !== 'AbortError') status.textContent = 'network error: ' + e.message;
       return;
     }
-    const data = await r.json();
+    const data = r.data;
     if (id !== latest[panelId]) return; // a newer request was sent meanwhile: drop this answer
     if (!r.ok) { status.textContent = data.error || ('error ' + r.status); return; }
     status.textContent = '';
+    panel.dataset.engine = runsHere(panelId, modelName) ? 'browser' : 'server';
     panel.querySelector('.title').textContent = data.prompt + ' — ' + data.model;
     panel.dataset.prompt = data.prompt;
     const box = panel.querySelector('.images');
@@ -108,6 +128,6 @@
 
   prompt.addEventListener('input', () => { suggest(); schedule(); });
   model.addEventListener('change', () => { syncSteps(); schedule(); });
-  for (const el of [model2, steps, seed, n, compare]) el.addEventListener('change', schedule);
+  for (const el of [model2, steps, seed, n, compare, inBrowser]) el.addEventListener('change', schedule);
   loadModels().then(schedule).catch((e) => { status.textContent = 'could not load models: ' + e.message; });
 })();

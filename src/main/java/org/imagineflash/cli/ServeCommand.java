@@ -3,6 +3,7 @@ package org.imagineflash.cli;
 import org.imagineflash.serve.GenerationServer;
 import org.imagineflash.serve.LoadClient;
 import org.imagineflash.serve.ServerLimits;
+import org.imagineflash.serve.ServingEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,6 +35,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-batch", defaultValue = "32", description = "images per batched forward pass") int maxBatch;
     @Option(names = "--workers", description = "batches generated at once, each on one intra-op thread (default: the number of cores)")
     Integer workers;
+    @Option(names = "--engine", defaultValue = "auto", description = {"what runs each model's network: auto (class-conditional",
+            "students on ONNX Runtime, the rest on DJL), ort (every class-conditional model on ONNX Runtime) or djl"})
+    String engine;
     @Option(names = "--warmup-requests", defaultValue = "300",
             description = "requests the server sends itself over loopback before it reports ready (JIT warm-up; 0: none)")
     int warmupRequests;
@@ -61,7 +65,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         ServerLimits limits = ServerLimits.builder().host(host).maxImages(maxImages).maxSteps(maxSteps)
                 .queueCapacity(queue).maxQueuedCost(maxQueuedCost).maxBatch(maxBatch).workers(w).build();
-        GenerationServer server = new GenerationServer(models, limits);
+        GenerationServer server = new GenerationServer(models, limits, ServingEngine.parse(engine));
         server.start(port);
         if (warmupRequests > 0) {
             // the JIT compiles the request path during the first ~1000 requests: the load test's first run after start-up

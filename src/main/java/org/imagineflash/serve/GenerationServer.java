@@ -51,9 +51,14 @@ public final class GenerationServer implements AutoCloseable {
     private final RequestBody bodies;
     private Javalin app;
 
+    /** A server whose models all run on DJL. */
     public GenerationServer(Path modelsDir, ServerLimits limits) throws IOException {
+        this(modelsDir, limits, ServingEngine.DJL);
+    }
+
+    public GenerationServer(Path modelsDir, ServerLimits limits, ServingEngine engine) throws IOException {
         this.limits = limits;
-        this.models = new ModelRegistry(modelsDir, limits.maxBatch());
+        this.models = new ModelRegistry(modelsDir, limits.maxBatch(), engine);
         this.queue = new BatchingQueue(limits.policy());
         this.bodies = new RequestBody(limits);
     }
@@ -78,6 +83,10 @@ public final class GenerationServer implements AutoCloseable {
         app.get("/api/models", ctx -> ctx.json(models.describe(limits)));
         app.get("/api/prompts", ctx -> ctx.json(completions(ctx.queryParam("prefix"), ctx.queryParam("model"))));
         app.post("/api/generate", this::generate);
+        // a student the page runs in the browser: its sampling plan, then its network (ONNX)
+        app.get("/api/models/{name}/browser", ctx -> ctx.json(models.inBrowser(ctx.pathParam("name")).plan()));
+        app.get("/api/models/{name}/model.onnx", ctx -> ctx.contentType("application/octet-stream")
+                .header("Cache-Control", "no-cache").result(models.inBrowser(ctx.pathParam("name")).onnx()));
         app.exception(GenerateRequest.BadRequest.class, (e, ctx) -> error(ctx, HttpStatus.BAD_REQUEST, e.getMessage()));
         app.exception(RequestBody.Refused.class, (e, ctx) -> { });
         app.exception(BatchingQueue.Overloaded.class, (e, ctx) -> error(ctx, HttpStatus.TOO_MANY_REQUESTS, e.getMessage()));

@@ -1,6 +1,9 @@
 package org.imagineflash.serve;
 
 import org.imagineflash.Generator;
+import org.imagineflash.export.BrowserPlan;
+import org.imagineflash.export.OnnxExport;
+import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelStore;
 
 import java.io.IOException;
@@ -13,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The models a server serves: every model folder of a directory, loaded once and warmed up per architecture. A
@@ -24,9 +28,18 @@ final class ModelRegistry implements AutoCloseable {
     private final Map<String, Generator> models = new LinkedHashMap<>();
     private final Map<String, String> unavailable = new LinkedHashMap<>();
     private final String defaultModel;
+    /** The browser form of each model asked for so far (exported on first request). */
+    private final Map<String, InBrowser> browser = new ConcurrentHashMap<>();
 
-    /** @param warmUpBatch the largest batch to warm each architecture up for */
-    ModelRegistry(Path dir, int warmUpBatch) throws IOException {
+    /** A student as a browser runs it: its sampling plan and its network as an ONNX graph. */
+    record InBrowser(BrowserPlan plan, byte[] onnx) {
+    }
+
+    /**
+     * @param warmUpBatch the largest batch to warm each architecture up for
+     * @param engine which engine runs each model's network
+     */
+    ModelRegistry(Path dir, int warmUpBatch, ServingEngine engine) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException("models directory " + dir + " does not exist");
         }
@@ -36,7 +49,7 @@ final class ModelRegistry implements AutoCloseable {
                 String name = d.getFileName().toString();
                 Generator g;
                 try {
-                    g = Generator.load(d);
+                    g = Generator.load(d, engine.forModel(ModelStore.readConfig(d)));
                 } catch (IOException | RuntimeException e) {
                     String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
                     unavailable.put(name, why);
@@ -44,7 +57,7 @@ final class ModelRegistry implements AutoCloseable {
                     continue;
                 }
                 models.put(name, g);
-                if (warmed.add(ModelStore.JSON.writeValueAsString(g.config().unet()))) {
+                if (warmed.add(g.engine() + ModelStore.JSON.writeValueAsString(g.config().unet()))) {
                     g.warmUp(warmUpBatch);
                 }
             }
@@ -85,6 +98,22 @@ final class ModelRegistry implements AutoCloseable {
         return g;
     }
 
+    /** The browser form of a model (a 400 for a model that cannot run in a browser), exported once. */
+    InBrowser inBrowser(String name) {
+        Generator g = get(name);
+        if (!BrowserPlan.supports(g.config())) {
+            throw new GenerateRequest.BadRequest("model '" + name + "' does not run in a browser: only class-conditional students "
+                    + "that step deterministically do");
+        }
+        return browser.computeIfAbsent(name, k -> {
+            try (DiffusionModel m = ModelStore.load(g.directory())) {
+                return new InBrowser(BrowserPlan.of(m.config()), OnnxExport.unet(m, Map.of()).toByteArray());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     /** The most steps a request may ask of a model: a student's trained steps, a teacher's limit. */
     static int maxSteps(Generator g, ServerLimits limits) {
         return g.isStudent() ? g.config().student().steps() : limits.maxSteps();
@@ -101,6 +130,8 @@ final class ModelRegistry implements AutoCloseable {
             m.put("kind", g.config().kind());
             m.put("text", g.isTextToImage());
             m.put("method", g.isStudent() ? g.config().student().method() : null);
+            m.put("engine", g.engine().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("browser", BrowserPlan.supports(g.config()));
             m.put("sampler", d.sampler().id());
             m.put("defaultSteps", d.steps());
             m.put("maxSteps", maxSteps(g, limits));

@@ -1,0 +1,33 @@
+package org.imagineflash.serve;
+
+import org.imagineflash.Generator;
+import org.imagineflash.model.ModelConfig;
+
+import java.util.Locale;
+
+/**
+ * Which engine runs each served model's network. {@link #AUTO} puts class-conditional students on ONNX Runtime, where
+ * they answer faster at the batch sizes a server sees (docs/performance.md), and keeps teachers and text-to-image models
+ * on DJL; {@link #ORT} puts every class-conditional model on ONNX Runtime; {@link #DJL} runs all of them on DJL.
+ * Text-to-image models run on DJL in every mode (their text encoder has no ONNX form yet).
+ */
+public enum ServingEngine {
+    AUTO, DJL, ORT;
+
+    public static ServingEngine parse(String s) {
+        return switch (s == null ? "" : s.trim().toLowerCase(Locale.ROOT)) {
+            case "auto" -> AUTO;
+            case "djl" -> DJL;
+            case "ort" -> ORT;
+            default -> throw new IllegalArgumentException("--engine must be auto, djl or ort, got " + s);
+        };
+    }
+
+    /** The engine for a model of this configuration. */
+    public Generator.Engine forModel(ModelConfig c) {
+        if (c.unet().isTextConditioned() || this == DJL) {
+            return Generator.Engine.DJL;
+        }
+        return this == ORT || c.isStudent() ? Generator.Engine.ORT : Generator.Engine.DJL;
+    }
+}

@@ -11,6 +11,7 @@ import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.StudentConfig;
+import org.imagineflash.export.OrtDecoder;
 import org.imagineflash.export.OrtNetwork;
 import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.sampling.FewStepStudent;
@@ -43,6 +44,8 @@ public final class Generator implements AutoCloseable {
     private final Autoencoder autoencoder;
     /** The network on ONNX Runtime ({@link Engine#ORT}); null: the model's own DJL block. */
     private final OrtNetwork ort;
+    /** A latent model's decoder on ONNX Runtime ({@link Engine#ORT}); null: the autoencoder's DJL decoder. */
+    private final OrtDecoder ortDecoder;
 
     /** What runs the network: the DJL PyTorch engine, or the network exported to ONNX and run by ONNX Runtime. */
     public enum Engine {
@@ -57,26 +60,32 @@ public final class Generator implements AutoCloseable {
         }
     }
 
-    private Generator(DiffusionModel model, Path dir, Autoencoder autoencoder, OrtNetwork ort) {
+    private Generator(DiffusionModel model, Path dir, Autoencoder autoencoder, OrtNetwork ort, OrtDecoder ortDecoder) {
         this.model = model;
         this.dir = dir;
         this.autoencoder = autoencoder;
         this.ort = ort;
+        this.ortDecoder = ortDecoder;
     }
 
-    /** Loads a model directory to run on {@code engine}; ONNX Runtime runs class-conditional models. */
+    /**
+     * Loads a model directory to run on {@code engine}. On ONNX Runtime a text-to-image model runs three graphs: its
+     * text encoder, its UNet and its autoencoder's decoder.
+     */
     public static Generator load(Path dir, Engine engine) throws IOException {
         Generator g = load(dir);
         if (engine == Engine.DJL) {
             return g;
         }
-        if (g.isTextToImage()) {
-            g.close();
-            throw new IllegalArgumentException(dir + " is a text-to-image model; --engine ort runs class-conditional models so far");
-        }
+        OrtNetwork network = null;
         try {
-            return new Generator(g.model, dir, null, OrtNetwork.of(g.model));
+            network = OrtNetwork.of(g.model);
+            OrtDecoder decoder = g.autoencoder == null ? null : OrtDecoder.of(g.autoencoder);
+            return new Generator(g.model, dir, g.autoencoder, network, decoder);
         } catch (RuntimeException e) {
+            if (network != null) {
+                network.close();
+            }
             g.close();
             throw e;
         }
@@ -102,7 +111,7 @@ public final class Generator implements AutoCloseable {
                 throw e;
             }
         }
-        return new Generator(m, dir, ae, null);
+        return new Generator(m, dir, ae, null, null);
     }
 
     /** Whether the model draws prompts (a text-to-image model) rather than classes. */
@@ -150,13 +159,18 @@ public final class Generator implements AutoCloseable {
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         try (NDManager sub = model.manager().newSubManager()) {
             NDArray zT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
-            Denoiser d = model.denoiser(model.textTokens(sub, ids, prompts.size()), o.cfg());
+            var tokens = model.textTokens(sub, ids, prompts.size());
+            Denoiser d = ort == null ? model.denoiser(tokens, o.cfg()) : model.denoiser(tokens, o.cfg(), ort);
             NDArray z0 = sampler.sample(d, zT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
             NDArray x;
-            try (NDManager dec = autoencoder.manager().newSubManager()) {
-                float[] rgb = autoencoder.decode(new ai.djl.training.ParameterStore(dec, false), z0.duplicate()).toFloatArray();
-                x = Tensors.floats(sub, rgb, new Shape(prompts.size(), autoencoder.config().imageChannels(),
-                        autoencoder.config().imageSize(), autoencoder.config().imageSize()));
+            Shape images = new Shape(prompts.size(), autoencoder.config().imageChannels(), autoencoder.config().imageSize(),
+                    autoencoder.config().imageSize());
+            if (ortDecoder != null) {
+                x = Tensors.floats(sub, ortDecoder.decode(z0.toFloatArray(), prompts.size()), images);
+            } else {
+                try (NDManager dec = autoencoder.manager().newSubManager()) {
+                    x = Tensors.floats(sub, autoencoder.decode(new ai.djl.training.ParameterStore(dec, false), z0.duplicate()).toFloatArray(), images);
+                }
             }
             byte[] all = toBytes(x);
             int per = all.length / Math.max(1, prompts.size());
@@ -386,6 +400,9 @@ public final class Generator implements AutoCloseable {
     public void close() {
         if (ort != null) {
             ort.close();
+        }
+        if (ortDecoder != null) {
+            ortDecoder.close();
         }
         model.close();
         if (autoencoder != null) {

@@ -67,13 +67,18 @@ public final class BenchmarkCommand implements Callable<Integer> {
             try (Generator g = Generator.load(dir)) {
                 if (g.isTextToImage()) {
                     Generator.Options o = g.defaults();
-                    double[] ms = new double[5];
-                    for (int i = 0; i < ms.length; i++) {
-                        ms[i] = g.generateScenes(List.of("a red sneaker left of a blue bag"), new long[] {i}, o).millis();
+                    for (Generator.Engine e : Generator.Engine.values()) {
+                        try (Generator run = e == Generator.Engine.DJL ? null : Generator.load(dir, e)) {
+                            Generator on = run == null ? g : run;
+                            double[] ms = new double[7];
+                            for (int i = 0; i < ms.length; i++) {
+                                ms[i] = on.generateScenes(List.of("a red sneaker left of a blue bag"), new long[] {i}, o).millis();
+                            }
+                            Arrays.sort(ms);
+                            out.printf("%-22s %-9s %-6d %-5d %-6s %12.1f %16s  (text-to-image, with the decoder)%n", dir.getFileName(), o.sampler(),
+                                    o.steps(), o.steps() * (o.cfg() != 1.0 ? 2 : 1), e.name().toLowerCase(java.util.Locale.ROOT), ms[ms.length / 2], "—");
+                        }
                     }
-                    Arrays.sort(ms);
-                    out.printf("%-22s %-9s %-6d %-5d %-6s %12.1f %16s  (text-to-image, with the decoder)%n", dir.getFileName(), o.sampler(),
-                            o.steps(), o.steps() * (o.cfg() != 1.0 ? 2 : 1), "djl", ms[ms.length / 2], "—");
                     continue;
                 }
                 Generator.Options o = g.defaults();

@@ -35,8 +35,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-batch", defaultValue = "32", description = "images per batched forward pass") int maxBatch;
     @Option(names = "--workers", description = "batches generated at once, each on one intra-op thread (default: the number of cores)")
     Integer workers;
-    @Option(names = "--engine", defaultValue = "auto", description = {"what runs each model's network: auto (class-conditional",
-            "students on ONNX Runtime, the rest on DJL), ort (every class-conditional model on ONNX Runtime) or djl"})
+    @Option(names = "--engine", defaultValue = "auto", description = {"what runs each model's networks: auto (students on ONNX",
+            "Runtime, teachers on DJL), ort (every model on ONNX Runtime) or djl"})
     String engine;
     @Option(names = "--warmup-requests", defaultValue = "300",
             description = "requests the server sends itself over loopback before it reports ready (JIT warm-up; 0: none)")

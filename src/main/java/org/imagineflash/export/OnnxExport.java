@@ -4,19 +4,24 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.util.Pair;
 import org.imagineflash.export.onnx.Onnx;
 import org.imagineflash.kernel.Conv2dBlock;
+import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.model.CrossAttention;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.GroupNorm;
 import org.imagineflash.model.ResBlock;
 import org.imagineflash.model.Resample;
 import org.imagineflash.model.SelfAttention;
+import org.imagineflash.model.TextEncoder;
 import org.imagineflash.model.UNet;
 import org.imagineflash.model.UNetConfig;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,6 +40,8 @@ import static org.imagineflash.export.OnnxGraph.attr;
 public final class OnnxExport {
     private final OnnxGraph g;
     private final UNetConfig config;
+    /** The prompt's token sequence (B, L, W) that cross-attention reads; null for a class-conditional network. */
+    private String context;
 
     private OnnxExport(OnnxGraph g, UNetConfig config) {
         this.g = g;
@@ -47,33 +54,166 @@ public final class OnnxExport {
             throw new IllegalArgumentException("only UNet networks export to ONNX");
         }
         UNetConfig c = unet.config();
-        if (c.isTextConditioned()) {
-            throw new IllegalArgumentException("a text-to-image model exports as separate graphs (text encoder, UNet, decoder); "
-                    + "this export covers class-conditional models");
-        }
         OnnxGraph g = new OnnxGraph("unet");
         OnnxExport e = new OnnxExport(g, c);
         long size = c.imageSize();
         String x = g.input("x", Onnx.TensorProto.DataType.FLOAT, null, (long) c.inChannels(), size, size);
         String t = g.input("t", Onnx.TensorProto.DataType.FLOAT, (Long) null);
-        String labels = g.input("class", Onnx.TensorProto.DataType.INT64, (Long) null);
-        String out = e.forward(unet, x, t, labels);
+        String out;
+        if (c.isTextConditioned()) {
+            long tokens = c.text().maxTokens();
+            long width = c.text().width();
+            String context = g.input("context", Onnx.TensorProto.DataType.FLOAT, null, tokens, width);
+            String pooled = g.input("pooled", Onnx.TensorProto.DataType.FLOAT, null, width);
+            out = e.forward(unet, x, t, e.linear((Linear) child(unet, "class"), pooled), context);
+        } else {
+            String labels = g.input("class", Onnx.TensorProto.DataType.INT64, (Long) null);
+            out = e.forward(unet, x, t, e.classEmbedding(unet, labels), null);
+        }
         g.output(out, "out", Onnx.TensorProto.DataType.FLOAT, null, (long) c.inChannels(), size, size);
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         return g.model(org.imagineflash.model.Provenance.currentGitCommit(), meta);
     }
 
-    private String forward(UNet unet, String x, String t, String labels) {
-        // time embedding: [sin(t·f), cos(t·f)] → Linear → SiLU → Linear, plus the class embedding
+    /** The class embedding of labels: one-hot · Wᵀ is row {@code label} of Wᵀ. */
+    private String classEmbedding(UNet unet, String labels) {
+        NDArray w = param(child(unet, "class"), "weight"); // (E, K+1)
+        String rows = g.weight("class_rows", w.transpose().toFloatArray(), w.getShape().get(1), w.getShape().get(0));
+        return g.op("Gather", new String[] {rows, labels}, attr("axis", 0L));
+    }
+
+    /**
+     * The UNet's output for x at t, its blocks conditioned on the time embedding plus {@code conditionEmbedding} (a
+     * class's row or the projected pooled prompt) and, for a text network, on {@code context} through cross-attention.
+     */
+    /**
+     * A text-to-image model's text encoder as its own ONNX graph: input {@code tokens} (B, L) int64 (the prompt's ids,
+     * padded with 0 to L), outputs {@code context} (B, L, W), the sequence cross-attention reads, and {@code pooled}
+     * (B, W), its mean over the real tokens (over all for the empty prompt) ({@link TextEncoder}). DJL's transformer
+     * layer is y = BN₂(FF(BN₁(x + Att(x))) + x), with BatchNorm's running statistics at inference.
+     */
+    public static Onnx.ModelProto textEncoder(DiffusionModel model, Map<String, String> metadata) {
+        if (!(model.network() instanceof UNet unet) || !unet.config().isTextConditioned()) {
+            throw new IllegalArgumentException("only a text-to-image UNet has a text encoder");
+        }
+        UNetConfig c = unet.config();
+        TextEncoder text = (TextEncoder) child(unet, "text");
+        OnnxGraph g = new OnnxGraph("text_encoder");
+        OnnxExport e = new OnnxExport(g, c);
+        long length = c.text().maxTokens();
+        long width = c.text().width();
+        String tokens = g.input("tokens", Onnx.TensorProto.DataType.INT64, null, length);
+        NDArray table = param(child(text, "tokens"), "embedding");
+        String h = g.op("Gather", new String[] {g.weight("token_embedding", table.toFloatArray(), table.getShape().getShape()), tokens}, attr("axis", 0L));
+        NDArray positions = param(text, "positions");
+        h = g.op("Add", new String[] {h, g.weight("positions", positions.toFloatArray(), 1, length, width)});
+        for (int i = 0; i < c.text().layers(); i++) {
+            h = e.transformerLayer((TransformerEncoderBlock) child(text, "layer" + i), h, c.text().heads(), width);
+        }
+        // the mean over real tokens: weights 1 for ids ≠ 0; all ones for a prompt with none
+        String real = g.op("Cast", g.op("Not", g.op("Equal", new String[] {tokens, g.int64s("pad", 0)})), attr("to", (long) Onnx.TensorProto.DataType.FLOAT_VALUE));
+        String none = g.op("Cast", g.op("Equal", new String[] {g.op("ReduceSum", new String[] {real, g.int64s("axis1", 1)}, attr("keepdims", 1L)), g.scalar("zero", 0f)}),
+                attr("to", (long) Onnx.TensorProto.DataType.FLOAT_VALUE));
+        String weights = g.op("Unsqueeze", new String[] {g.op("Add", new String[] {real, none}), g.int64s("axis2", 2)}); // (B, L, 1)
+        String pooled = g.op("Div", new String[] {g.op("ReduceSum", new String[] {g.op("Mul", new String[] {h, weights}), g.int64s("axis1", 1)}, attr("keepdims", 0L)),
+                g.op("ReduceSum", new String[] {weights, g.int64s("axis1", 1)}, attr("keepdims", 0L))});
+        g.output(h, "context", Onnx.TensorProto.DataType.FLOAT, null, length, width);
+        g.output(pooled, "pooled", Onnx.TensorProto.DataType.FLOAT, null, width);
+        return g.model(org.imagineflash.model.Provenance.currentGitCommit(), new LinkedHashMap<>(metadata));
+    }
+
+    /**
+     * A latent model's decoder as its own ONNX graph: input {@code z} (B, c, h, w), the scaled latents a sampler ends
+     * with; output {@code image} (B, 3, H, W) in [−1, 1] before rounding ({@link Autoencoder#decode}, which divides the
+     * scaling factor out first).
+     */
+    public static Onnx.ModelProto decoder(Autoencoder autoencoder, Map<String, String> metadata) {
+        Autoencoder.Config c = autoencoder.config();
+        OnnxGraph g = new OnnxGraph("decoder");
+        OnnxExport e = new OnnxExport(g, null);
+        long side = c.imageSize() / 4;
+        String z = g.input("z", Onnx.TensorProto.DataType.FLOAT, null, (long) c.latentChannels(), side, side);
+        String h = g.op("Mul", new String[] {z, g.scalar("inv_scaling_factor", (float) (1.0 / c.scalingFactor()))});
+        for (Block b : autoencoder.decoderBlocks()) {
+            GroupNorm norm = Autoencoder.unitNorm(b);
+            String in = norm == null ? h : e.silu(e.groupNorm(norm, h));
+            Block inner = Autoencoder.unitInner(b);
+            h = inner instanceof Resample r ? e.resample(r, in) : e.conv((Conv2dBlock) inner, in);
+        }
+        g.output(h, "image", Onnx.TensorProto.DataType.FLOAT, null, (long) c.imageChannels(), (long) c.imageSize(), (long) c.imageSize());
+        return g.model(org.imagineflash.model.Provenance.currentGitCommit(), new LinkedHashMap<>(metadata));
+    }
+
+    /** One DJL transformer encoder layer on (B, L, W). */
+    private String transformerLayer(TransformerEncoderBlock layer, String x, long heads, long width) {
+        Block attention = child(layer, "selfAttention");
+        long d = width / heads;
+        String[] qkv = new String[3];
+        String[] names = {"queryProjection", "keyProjection", "valueProjection"};
+        for (int i = 0; i < 3; i++) {
+            Block p = child(attention, names[i]);
+            String y = tokenLinear(param(p, "weight"), param(p, "bias"), x);
+            qkv[i] = g.op("Transpose", g.op("Reshape", new String[] {y, g.int64s("shape_blhd", 0, 0, heads, d)}), attr("perm", 0, 2, 1, 3)); // (B, h, L, d)
+        }
+        String scores = g.op("Mul", new String[] {g.op("MatMul", new String[] {qkv[0], g.op("Transpose", qkv[1], attr("perm", 0, 1, 3, 2))}),
+                g.scalar("scale", (float) (1.0 / Math.sqrt(d)))});
+        String heads3 = g.op("MatMul", new String[] {g.op("Softmax", scores, attr("axis", 3L)), qkv[2]}); // (B, h, L, d)
+        String joined = g.op("Reshape", new String[] {g.op("Transpose", heads3, attr("perm", 0, 2, 1, 3)), g.int64s("shape_blw", 0, 0, width)});
+        Block result = child(attention, "resultProjection");
+        String att = tokenLinear(param(result, "weight"), param(result, "bias"), joined);
+        String normed = batchNorm(child(layer, "attentionNorm"), g.op("Add", new String[] {att, x}));
+        List<Block> ff = new ArrayList<>();
+        for (Pair<String, Block> p : child(layer, "outputBlock").getChildren()) {
+            if (p.getValue() instanceof Linear) {
+                ff.add(p.getValue());
+            }
+        }
+        String hidden = gelu(tokenLinear(param(ff.get(0), "weight"), param(ff.get(0), "bias"), normed));
+        String out = tokenLinear(param(ff.get(1), "weight"), param(ff.get(1), "bias"), hidden);
+        return batchNorm(child(layer, "outputNorm"), g.op("Add", new String[] {out, x}));
+    }
+
+    /** BatchNorm over the last axis at inference: (x − running mean)/√(running var + ε)·γ + β, folded into x·s + b. */
+    private String batchNorm(Block bn, String x) {
+        float[] gamma = param(bn, "gamma").toFloatArray();
+        float[] beta = param(bn, "beta").toFloatArray();
+        float[] mean = param(bn, "runningMean").toFloatArray();
+        float[] var = param(bn, "runningVar").toFloatArray();
+        float eps = batchNormEpsilon(bn);
+        float[] scale = new float[gamma.length];
+        float[] shift = new float[gamma.length];
+        for (int i = 0; i < gamma.length; i++) {
+            scale[i] = (float) (gamma[i] / Math.sqrt(var[i] + eps));
+            shift[i] = beta[i] - mean[i] * scale[i];
+        }
+        return g.op("Add", new String[] {g.op("Mul", new String[] {x, g.weight("bn_scale", scale, gamma.length)}), g.weight("bn_shift", shift, gamma.length)});
+    }
+
+    private static float batchNormEpsilon(Block bn) {
+        try {
+            java.lang.reflect.Field f = ai.djl.nn.norm.BatchNorm.class.getDeclaredField("epsilon");
+            f.setAccessible(true);
+            return f.getFloat(bn);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read BatchNorm's epsilon", e);
+        }
+    }
+
+    /** GELU(x) = x·Φ(x) = ½x(1 + erf(x/√2)), the exact form PyTorch's gelu computes (opset 17 has no Gelu). */
+    private String gelu(String x) {
+        String erf = g.op("Erf", g.op("Mul", new String[] {x, g.scalar("inv_sqrt2", (float) (1 / Math.sqrt(2)))}));
+        return g.op("Mul", new String[] {g.op("Mul", new String[] {x, g.scalar("half", 0.5f)}), g.op("Add", new String[] {erf, g.scalar("one", 1f)})});
+    }
+
+    private String forward(UNet unet, String x, String t, String conditionEmbedding, String context) {
+        // time embedding: [sin(t·f), cos(t·f)] → Linear → SiLU → Linear, plus the condition's embedding
         float[] f = UNet.timestepFrequencies(config.baseChannels());
         String args = g.op("Mul", new String[] {g.op("Unsqueeze", new String[] {t, g.int64s("axis1", 1)}), g.weight("freqs", f, 1, f.length)});
         String temb = g.op("Concat", new String[] {g.op("Sin", args), g.op("Cos", args)}, attr("axis", 1L));
         temb = linear((Linear) child(unet, "time1"), temb);
         temb = linear((Linear) child(unet, "time2"), silu(temb));
-        Linear classEmbedding = (Linear) child(unet, "class");
-        NDArray w = param(classEmbedding, "weight"); // (E, K+1): one-hot · Wᵀ = row `label` of Wᵀ
-        String rows = g.weight("class_rows", w.transpose().toFloatArray(), w.getShape().get(1), w.getShape().get(0));
-        String emb = g.op("Add", new String[] {temb, g.op("Gather", new String[] {rows, labels}, attr("axis", 0L))});
+        String emb = g.op("Add", new String[] {temb, conditionEmbedding});
+        this.context = context;
 
         String h = conv((Conv2dBlock) child(unet, "in"), x);
         Deque<String> skips = new ArrayDeque<>();
@@ -112,16 +252,21 @@ public final class OnnxExport {
             return selfAttention(a, h, res * res);
         }
         if (b instanceof Resample r) {
-            String in = r.kind() == Resample.Kind.UP
-                    ? g.op("Resize", new String[] {h, "", g.weight("scales", new float[] {1, 1, 2, 2}, 4)},
-                    attr("mode", "nearest"), attr("coordinate_transformation_mode", "asymmetric"), attr("nearest_mode", "floor"))
-                    : h;
-            return conv((Conv2dBlock) child(r, "conv"), in);
+            return resample(r, h);
         }
-        if (b instanceof CrossAttention) {
-            throw new IllegalArgumentException("cross-attention belongs to text-to-image models");
+        if (b instanceof CrossAttention a) {
+            return crossAttention(a, h, res * res);
         }
         throw new IllegalArgumentException("no ONNX form for block " + b.getClass().getSimpleName());
+    }
+
+    /** ×2 nearest upsampling then a convolution, or a stride-2 convolution ({@link Resample}). */
+    private String resample(Resample r, String h) {
+        String in = r.kind() == Resample.Kind.UP
+                ? g.op("Resize", new String[] {h, "", g.weight("scales", new float[] {1, 1, 2, 2}, 4)},
+                attr("mode", "nearest"), attr("coordinate_transformation_mode", "asymmetric"), attr("nearest_mode", "floor"))
+                : h;
+        return conv((Conv2dBlock) child(r, "conv"), in);
     }
 
     /** h = Conv(SiLU(GN(x))) + Linear(SiLU(emb)); h = Conv(SiLU(GN(h))); skip(x) + h ({@link ResBlock}). */
@@ -156,6 +301,39 @@ public final class OnnxExport {
         String o = g.op("MatMul", new String[] {parts[2], g.op("Transpose", attn, attr("perm", 0, 2, 1))}); // (B·h, d, N)
         o = g.op("Reshape", new String[] {o, g.op("Shape", x)}); // (B, C, H, W)
         return g.op("Add", new String[] {x, conv((Conv2dBlock) child(a, "proj"), o)});
+    }
+
+    /**
+     * x + Proj(softmax(Q Kᵀ/√d) V), Q from GN(x) at the H·W positions, K and V from the prompt's tokens, per head
+     * ({@link CrossAttention}). The block's joint K|V projection is exported as two Gemm-like MatMuls, one per half.
+     */
+    private String crossAttention(CrossAttention a, String x, long positions) {
+        Conv2dBlock qConv = (Conv2dBlock) child(a, "q");
+        long channels = param(qConv, "weight").getShape().get(0);
+        long heads = a.heads();
+        long d = channels / heads;
+        String q = g.op("Reshape", new String[] {conv(qConv, groupNorm((GroupNorm) child(a, "norm"), x)), g.int64s("shape_heads", -1, d, positions)});
+        q = g.op("Transpose", q, attr("perm", 0, 2, 1)); // (B·h, N, d)
+        Linear kv = (Linear) child(a, "kv");
+        NDArray w = param(kv, "weight"); // (2C, W)
+        NDArray bias = param(kv, "bias");
+        String k = tokenLinear(w.get("0:" + channels), bias.get("0:" + channels), context); // (B, L, C)
+        String v = tokenLinear(w.get(channels + ":"), bias.get(channels + ":"), context);
+        k = g.op("Reshape", new String[] {g.op("Transpose", g.op("Reshape", new String[] {k, g.int64s("shape_blhd", 0, 0, heads, d)}),
+                attr("perm", 0, 2, 3, 1)), g.int64s("shape_bh_d_l", -1, d, config.text().maxTokens())}); // (B·h, d, L)
+        v = g.op("Reshape", new String[] {g.op("Transpose", g.op("Reshape", new String[] {v, g.int64s("shape_blhd", 0, 0, heads, d)}),
+                attr("perm", 0, 2, 1, 3)), g.int64s("shape_bh_l_d", -1, config.text().maxTokens(), d)}); // (B·h, L, d)
+        String logits = g.op("Mul", new String[] {g.op("MatMul", new String[] {q, k}), g.scalar("scale", (float) (1.0 / Math.sqrt(d)))});
+        String o = g.op("MatMul", new String[] {g.op("Softmax", logits, attr("axis", -1L)), v}); // (B·h, N, d)
+        o = g.op("Reshape", new String[] {g.op("Transpose", o, attr("perm", 0, 2, 1)), g.op("Shape", x)}); // (B, C, H, W)
+        return g.op("Add", new String[] {x, conv((Conv2dBlock) child(a, "proj"), o)});
+    }
+
+    /** y = x·Wᵀ + b over the last axis of a (B, L, W) sequence. */
+    private String tokenLinear(NDArray w, NDArray b, String x) {
+        NDArray wt = w.transpose();
+        String y = g.op("MatMul", new String[] {x, g.weight("linear_wt", wt.toFloatArray(), wt.getShape().getShape())});
+        return b == null ? y : g.op("Add", new String[] {y, g.weight("linear_b", b.toFloatArray(), b.getShape().get(0))});
     }
 
     /** GN(x): statistics per (sample, group) by InstanceNormalization on the (B, G, C/G·H·W) view, then γ, β per channel. */

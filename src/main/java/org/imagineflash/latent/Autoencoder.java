@@ -114,6 +114,21 @@ public final class Autoencoder implements AutoCloseable {
         return new Autoencoder(config);
     }
 
+    /** The decoder's blocks in order (for exporting it): convolutions, and GroupNorm → SiLU → convolution or ×2 upsampling units. */
+    public java.util.List<Block> decoderBlocks() {
+        return net.decoder.blocks;
+    }
+
+    /** The unit of {@link #decoderBlocks()} at GroupNorm → SiLU → {@code inner}: its norm (null for a plain block). */
+    public static GroupNorm unitNorm(Block b) {
+        return b instanceof NormActConv n ? n.norm : null;
+    }
+
+    /** The convolution or resampling block of a decoder unit (the block itself for a plain convolution). */
+    public static Block unitInner(Block b) {
+        return b instanceof NormActConv n ? n.conv : b;
+    }
+
     public Config config() {
         return config;
     }

@@ -37,6 +37,10 @@ public final class CrossAttention extends AbstractBlock {
         proj = addChildBlock("proj", new Conv2dBlock(channels, 1, 1));
     }
 
+    public int heads() {
+        return heads;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);

@@ -6,10 +6,9 @@ import org.imagineflash.model.ModelConfig;
 import java.util.Locale;
 
 /**
- * Which engine runs each served model's network. {@link #AUTO} puts class-conditional students on ONNX Runtime, where
- * they answer faster at the batch sizes a server sees (docs/performance.md), and keeps teachers and text-to-image models
- * on DJL; {@link #ORT} puts every class-conditional model on ONNX Runtime; {@link #DJL} runs all of them on DJL.
- * Text-to-image models run on DJL in every mode (their text encoder has no ONNX form yet).
+ * Which engine runs each served model's networks. {@link #AUTO} puts students on ONNX Runtime, where they answer
+ * faster at the batch sizes a server sees (docs/performance.md), and keeps teachers on DJL; {@link #ORT} puts every
+ * model on ONNX Runtime; {@link #DJL} runs all of them on DJL.
  */
 public enum ServingEngine {
     AUTO, DJL, ORT;
@@ -25,9 +24,10 @@ public enum ServingEngine {
 
     /** The engine for a model of this configuration. */
     public Generator.Engine forModel(ModelConfig c) {
-        if (c.unet().isTextConditioned() || this == DJL) {
-            return Generator.Engine.DJL;
-        }
-        return this == ORT || c.isStudent() ? Generator.Engine.ORT : Generator.Engine.DJL;
+        return switch (this) {
+            case DJL -> Generator.Engine.DJL;
+            case ORT -> Generator.Engine.ORT;
+            case AUTO -> c.isStudent() ? Generator.Engine.ORT : Generator.Engine.DJL;
+        };
     }
 }

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -86,15 +87,97 @@ class OnnxExportTest {
     }
 
     @Test
-    void theModelDeclaresItsOpsetAndTextModelsAreRefusedForNow() throws Exception {
+    void theModelDeclaresItsOpsetAndAClassModelHasNoTextEncoder() throws Exception {
         try (DiffusionModel m = ModelStore.load(Path.of("models/if-1step"))) {
             Onnx.ModelProto p = OnnxExport.unet(m, Map.of("kind", "student"));
             assertEquals(OnnxGraph.OPSET, p.getOpsetImport(0).getVersion());
             assertEquals("x", p.getGraph().getInput(0).getName());
             assertEquals("out", p.getGraph().getOutput(0).getName());
+            assertThrows(IllegalArgumentException.class, () -> OnnxExport.textEncoder(m, Map.of()));
         }
+    }
+
+    /**
+     * Max |ONNX Runtime − DJL| of a text-to-image network run as its two graphs (text encoder, then UNet) on random
+     * latents, timesteps over the range and real captions, the empty prompt included.
+     */
+    static double maxTextDifference(DiffusionModel m, int batch, long seed) throws Exception {
+        UNetConfig u = m.config().unet();
+        int length = u.text().maxTokens();
+        List<String> captions = List.of("a red sneaker left of a blue bag", "", "a purple trouser", "a white coat and a green dress",
+                "an orange sandal below a yellow shirt");
+        long[] ids = new long[batch * length];
+        for (int i = 0; i < batch; i++) {
+            String c = captions.get(i % captions.size());
+            if (!c.isEmpty()) {
+                System.arraycopy(org.imagineflash.data.scenes.CaptionParser.ids(c, length), 0, ids, i * length, length);
+            }
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        int per = u.inChannels() * u.imageSize() * u.imageSize();
+        float[] x = org.imagineflash.random.Seeds.gaussian(r, batch * per);
+        float[] t = new float[batch];
+        for (int i = 0; i < batch; i++) {
+            t[i] = r.nextInt(1000);
+        }
+        Shape xs = new Shape(batch, u.inChannels(), u.imageSize(), u.imageSize());
+        try (NDManager sub = m.manager().newSubManager(); OrtNetwork ort = OrtNetwork.of(m)) {
+            var tokens = m.textTokens(sub, ids, batch);
+            float[] expected = m.forward(Tensors.floats(sub, x, xs), Tensors.floats(sub, t), tokens, false).toFloatArray();
+            float[] got = ort.forward(Tensors.floats(sub, x, xs), Tensors.floats(sub, t), tokens).toFloatArray();
+            assertEquals(expected.length, got.length);
+            double max = 0;
+            for (int i = 0; i < expected.length; i++) {
+                max = Math.max(max, Math.abs(expected[i] - got[i]));
+            }
+            return max;
+        }
+    }
+
+    @Test
+    void aTinyTextModelsTwoGraphsMatch() throws Exception {
         try (DiffusionModel m = DiffusionModel.create(org.imagineflash.model.TextConditionedUNetTest.tiny(), 1)) {
-            assertThrows(IllegalArgumentException.class, () -> OnnxExport.unet(m, Map.of()));
+            double d = maxTextDifference(m, 5, 3);
+            assertTrue(d < 1e-4, "max |ORT − DJL| = " + d);
+        }
+    }
+
+    @Test
+    void theShippedSceneStudentAndItsDecoderMatch() throws Exception {
+        try (DiffusionModel m = ModelStore.load(Path.of("models/if-scenes-3step"))) {
+            double d = maxTextDifference(m, 5, 4);
+            System.out.printf("if-scenes-3step (text encoder + UNet): max |ORT − DJL| = %.2e%n", d);
+            assertTrue(d < 1e-4, "max |ORT − DJL| = " + d);
+        }
+        try (org.imagineflash.latent.Autoencoder ae = org.imagineflash.latent.Autoencoder.load(Path.of("models/autoencoder-scenes"));
+             OrtDecoder ort = OrtDecoder.of(ae); NDManager sub = ae.manager().newSubManager()) {
+            float[] z = org.imagineflash.random.Seeds.gaussian(new SplittableRandom(5), 3 * 4 * 12 * 12);
+            float[] expected = ae.decode(new ai.djl.training.ParameterStore(sub, false), Tensors.floats(sub, z, new Shape(3, 4, 12, 12))).toFloatArray();
+            float[] got = ort.decode(z, 3);
+            double max = 0;
+            for (int i = 0; i < expected.length; i++) {
+                max = Math.max(max, Math.abs(expected[i] - got[i]));
+            }
+            System.out.printf("autoencoder-scenes decoder: max |ORT − DJL| = %.2e%n", max);
+            assertTrue(max < 1e-4, "max |ORT − DJL| = " + max);
+        }
+    }
+
+    @Test
+    void theSceneStudentsImagesOnOnnxRuntimeAreTheDjlImagesWithinOneGreyLevel() throws Exception {
+        List<String> prompts = List.of("a red sneaker left of a blue bag", "a green dress", "a cyan bag above a white coat");
+        long[] seeds = {3, 4, 5};
+        try (org.imagineflash.Generator djl = org.imagineflash.Generator.load(Path.of("models/if-scenes-3step"));
+             org.imagineflash.Generator ort = org.imagineflash.Generator.load(Path.of("models/if-scenes-3step"), org.imagineflash.Generator.Engine.ORT)) {
+            var a = djl.generateScenes(prompts, seeds, djl.defaults()).images();
+            var b = ort.generateScenes(prompts, seeds, ort.defaults()).images();
+            int max = 0;
+            for (int i = 0; i < a.size(); i++) {
+                for (int p = 0; p < a.get(i).length; p++) {
+                    max = Math.max(max, Math.abs((a.get(i)[p] & 0xff) - (b.get(i)[p] & 0xff)));
+                }
+            }
+            assertTrue(max <= 1, "DJL and ONNX Runtime scenes differ by " + max + " grey levels");
         }
     }
 

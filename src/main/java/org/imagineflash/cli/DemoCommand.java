@@ -33,10 +33,13 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--per-class", defaultValue = "4", description = "images per class and model") int perClass;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--out", defaultValue = "out/demo.png") Path out;
+    @Option(names = "--engine", defaultValue = "djl", description = "djl | ort: what runs each model's networks (ort: exported to ONNX "
+            + "and run by ONNX Runtime)") String engine;
 
     @Override
     public Integer call() throws Exception {
         Engines.configure();
+        Generator.Engine on = Generator.Engine.parse(engine);
         org.imagineflash.model.ModelStore.requireWritable(out);
         if (perClass < 1 || perClass > 16) {
             throw new IllegalArgumentException("--per-class must be in 1..16, got " + perClass);
@@ -56,7 +59,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<String> sceneCaptions = new ArrayList<>();
         o.printf("%-22s %-9s %-7s %-5s %-5s %-12s %-12s%n", "model", "kind", "sampler", "steps", "NFE", "ms/image", "ms@batch1");
         for (Path dir : dirs) {
-            try (Generator g = Generator.load(dir)) {
+            try (Generator g = Generator.load(dir, on)) {
                 if (g.isTextToImage()) {
                     sceneRow(g, dir, o, scenes, sceneCaptions);
                     continue;

@@ -40,7 +40,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     SamplerOptionsMixin samplerOptions;
     @Option(names = "--engine", defaultValue = "djl", description = "djl | ort: what runs the network (ort: the network exported to "
-            + "ONNX and run by ONNX Runtime; class-conditional models)") String engine;
+            + "ONNX and run by ONNX Runtime; a text-to-image model as its text encoder, UNet and decoder)") String engine;
     @Option(names = "--model", description = "model directory to sample from") Path model;
     @Option(names = "--images", description = "IDX images (N×H×W uint8) to score instead of a model") Path images;
     @Option(names = "--labels", description = "IDX labels (N) that go with --images") Path labels;

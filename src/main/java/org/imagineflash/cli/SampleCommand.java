@@ -29,7 +29,7 @@ public final class SampleCommand implements Callable<Integer> {
     @Mixin
     SamplerOptionsMixin samplerOptions;
     @Option(names = "--engine", defaultValue = "djl", description = "djl | ort: what runs the network (ort: the network exported to "
-            + "ONNX and run by ONNX Runtime; class-conditional models)") String engine;
+            + "ONNX and run by ONNX Runtime; a text-to-image model as its text encoder, UNet and decoder)") String engine;
     @Option(names = "--model", required = true, description = "model directory") Path model;
 
     static final class Target {

@@ -17,8 +17,9 @@ import java.util.Map;
 
 /**
  * A model's network exported to ONNX ({@link OnnxExport}) and run by ONNX Runtime: a {@link Network}, so the model's
- * parameterization, guidance and samplers stay as they are. One session per graph, one intra-op thread (as the DJL
- * engine is run; concurrent calls run in parallel, {@code OrtSession.run} being thread-safe). A text-to-image model
+ * parameterization, guidance and samplers stay as they are. One session per graph, with the intra-op threads the DJL
+ * engine is given ({@code ai.djl.pytorch.num_threads}: one per server worker), so both engines are compared on equal
+ * threads; concurrent calls run in parallel, {@code OrtSession.run} being thread-safe. A text-to-image model
  * runs as two graphs: its text encoder once per condition (a sampler passes the same condition at every step), then
  * its UNet at every step.
  */
@@ -58,7 +59,7 @@ public final class OrtNetwork implements Network, AutoCloseable {
 
     static OrtSession session(OrtEnvironment env, byte[] onnx) throws OrtException {
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-            o.setIntraOpNumThreads(1);
+            o.setIntraOpNumThreads(Math.max(1, Integer.getInteger("ai.djl.pytorch.num_threads", 1)));
             o.setInterOpNumThreads(1);
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             return env.createSession(onnx, o);

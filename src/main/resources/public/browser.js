@@ -54,7 +54,8 @@ window.InBrowser = (function () {
         s.src = '/ort/ort.wasm.min.js';
         s.onload = () => {
           ort.env.wasm.wasmPaths = '/ort/';
-          ort.env.wasm.numThreads = 1; // threads need a cross-origin-isolated page
+          // WebAssembly threads need a cross-origin-isolated page (the server sends COOP/COEP headers)
+          ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
           resolve(ort);
         };
         s.onerror = () => reject(new Error('ONNX Runtime Web is not installed in this build'));
@@ -156,7 +157,7 @@ window.InBrowser = (function () {
     const x = await sample(plan, session, new Array(count).fill(k), seeds);
     const ms = performance.now() - t0;
     const drawn = toImages(plan, x, count);
-    return { images: drawn.urls, pixels: drawn.pixels, 'class': k, className: plan.classNames[k], prompt: plan.classNames[k],
+    return { threads: ort.env.wasm.numThreads, images: drawn.urls, pixels: drawn.pixels, 'class': k, className: plan.classNames[k], prompt: plan.classNames[k],
       model, seed, steps: plan.timesteps.length, nfe: plan.timesteps.length, msPerImage: ms / count, kind: 'student, in this browser' };
   }
 

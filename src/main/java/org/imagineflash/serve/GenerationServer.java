@@ -42,6 +42,12 @@ public final class GenerationServer implements AutoCloseable {
     /** The API's routes and their methods, for 405 answers with {@code Allow}. */
     private static final Map<String, String> ROUTES = Map.of("/health", "GET", "/api/models", "GET", "/api/prompts", "GET",
             "/api/generate", "POST");
+    /**
+     * Headers that make the page cross-origin isolated, so that ONNX Runtime Web may run the in-browser student on
+     * several threads (WebAssembly threads need SharedArrayBuffer); the page loads nothing from other origins.
+     */
+    static final Map<String, String> CROSS_ORIGIN_ISOLATION = Map.of("Cross-Origin-Opener-Policy", "same-origin",
+            "Cross-Origin-Embedder-Policy", "require-corp");
     /** How often a waiting request checks that its client is still connected. */
     static final long CLIENT_CHECK_MILLIS = 50;
 
@@ -67,7 +73,11 @@ public final class GenerationServer implements AutoCloseable {
         app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.http.maxRequestSize = limits.maxBodyBytes();
-            cfg.staticFiles.add("/public", Location.CLASSPATH);
+            cfg.staticFiles.add(sf -> {
+                sf.directory = "/public";
+                sf.location = Location.CLASSPATH;
+                sf.headers = CROSS_ORIGIN_ISOLATION;
+            });
             // dispatch on the headers: Jetty's default waits for the first body bytes, so a refusal by Content-Length
             // (413) waited for the idle timeout
             cfg.jetty.modifyHttpConfiguration(http -> http.setDelayDispatchUntilContent(false));
@@ -78,6 +88,7 @@ public final class GenerationServer implements AutoCloseable {
             cfg.requestLogger.http((ctx, ms) -> LOG.info("{} {} {} {} {}", ctx.ip(), ctx.method(), ctx.path(), ctx.statusCode(),
                     String.format("%.1f ms", ms)));
         });
+        app.before(ctx -> CROSS_ORIGIN_ISOLATION.forEach(ctx::header));
         app.get("/health", ctx -> ctx.json(Map.of("status", "ok", "models", models.size(), "waiting", queue.waiting(),
                 "dropped", queue.dropped())));
         app.get("/api/models", ctx -> ctx.json(models.describe(limits)));

@@ -22,6 +22,8 @@ import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GenerationServerTest {
@@ -65,6 +67,44 @@ class GenerationServerTest {
         assertEquals(2, models.get(0).get("defaultSteps").asInt());
         assertEquals("teacher", models.get(1).get("kind").asText());
         assertEquals(50, models.get(1).get("nfe").asInt());
+    }
+
+    @Test
+    void aStudentsBrowserPlanAndGraphAndRefusalsForOthers() throws Exception {
+        JsonNode models = json(get("/api/models"));
+        assertTrue(models.get(0).get("browser").asBoolean(), "the student runs in a browser");
+        assertFalse(models.get(1).get("browser").asBoolean(), "the teacher does not");
+        assertEquals("djl", models.get(0).get("engine").asText());
+        JsonNode plan = json(get("/api/models/student-tiny/browser"));
+        assertEquals("[999,499]", plan.get("timesteps").toString());
+        assertEquals(plan.get("timesteps").size(), plan.get("alpha").size());
+        assertEquals("eps", plan.get("parameterization").asText());
+        assertEquals(7, plan.get("classes").get("sneaker").asInt());
+        HttpResponse<byte[]> onnx = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                + "/api/models/student-tiny/model.onnx")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, onnx.statusCode());
+        var graph = org.imagineflash.export.onnx.Onnx.ModelProto.parseFrom(onnx.body()).getGraph();
+        assertEquals("x", graph.getInput(0).getName());
+        assertEquals("same-origin", onnx.headers().firstValue("Cross-Origin-Opener-Policy").orElse(""));
+        HttpResponse<String> teacher = get("/api/models/teacher-tiny/browser");
+        assertEquals(400, teacher.statusCode());
+        assertTrue(json(teacher).get("error").asText().contains("does not run in a browser"), teacher.body());
+        assertEquals(400, get("/api/models/nope/model.onnx").statusCode());
+    }
+
+    @Test
+    void servingEnginesPutStudentsOnOnnxRuntimeUnlessToldOtherwise() {
+        var student = org.imagineflash.model.ModelConfig.teacher(org.imagineflash.model.UNetConfig.builder(8, 2).baseChannels(8)
+                .channelMults(1).groups(4).heads(2).build(), org.imagineflash.schedule.ScheduleConfig.ddpmLinear(),
+                org.imagineflash.model.Parameterization.EPS);
+        var s = student.student(new org.imagineflash.model.StudentConfig("imagine-flash", new int[] {999}, true, null),
+                org.imagineflash.model.Parameterization.EPS);
+        assertEquals(org.imagineflash.Generator.Engine.ORT, ServingEngine.AUTO.forModel(s));
+        assertEquals(org.imagineflash.Generator.Engine.DJL, ServingEngine.AUTO.forModel(student));
+        assertEquals(org.imagineflash.Generator.Engine.ORT, ServingEngine.parse("ORT").forModel(student));
+        assertEquals(org.imagineflash.Generator.Engine.DJL, ServingEngine.parse("djl").forModel(s));
+        var e = assertThrows(IllegalArgumentException.class, () -> ServingEngine.parse("tensorrt"));
+        assertEquals("--engine must be auto, djl or ort, got tensorrt", e.getMessage());
     }
 
     @Test

@@ -145,7 +145,7 @@ public final class EvalCommand implements Callable<Integer> {
         Map<String, Object> result = new LinkedHashMap<>();
         if (model != null) {
             ModelStore.readConfig(model);
-            try (Generator g = Generator.load(model)) {
+            try (Generator g = Generator.load(model, Generator.Engine.parse(engine))) {
                 if (!g.isTextToImage()) {
                     throw new IllegalArgumentException(model + " is class-conditional; the scene suite needs a text-to-image model");
                 }

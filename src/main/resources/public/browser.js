@@ -65,20 +65,29 @@ window.InBrowser = (function () {
     return runtime;
   }
 
+  // the student's plan and graph bytes, fetched once per model
   function load(model) {
     if (!loaded[model]) {
       loaded[model] = (async () => {
-        const ortLib = await loadRuntime();
+        await loadRuntime();
         const r = await fetch('/api/models/' + encodeURIComponent(model) + '/browser');
         const plan = await r.json();
         if (!r.ok) throw new Error(plan.error || ('error ' + r.status));
         const bytes = await (await fetch('/api/models/' + encodeURIComponent(model) + '/model.onnx')).arrayBuffer();
-        const session = await ortLib.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-        return { plan, session };
+        return { plan, bytes, sessions: {} };
       })();
       loaded[model].catch(() => delete loaded[model]);
     }
     return loaded[model];
+  }
+
+  // one session per batch size: with the batch dimension fixed, ONNX Runtime plans every shape once
+  function session(student, batch) {
+    if (!student.sessions[batch]) {
+      student.sessions[batch] = ort.InferenceSession.create(student.bytes, { executionProviders: ['wasm'],
+        graphOptimizationLevel: 'all', freeDimensionOverrides: { batch } });
+    }
+    return student.sessions[batch];
   }
 
   // Prompts.classOfPartial: a whole name or synonym (articles, case, blanks and a plural s ignored), else a prefix
@@ -150,11 +159,13 @@ window.InBrowser = (function () {
 
   // What the server's /api/generate answers, drawn here: images, class, timing
   async function generate(model, prompt, seed, count) {
-    const { plan, session } = await load(model);
+    const student = await load(model);
+    const plan = student.plan;
     const k = classOf(plan, prompt);
     const seeds = Array.from({ length: count }, (_, i) => seed + i);
+    const run = await session(student, count);
     const t0 = performance.now();
-    const x = await sample(plan, session, new Array(count).fill(k), seeds);
+    const x = await sample(plan, run, new Array(count).fill(k), seeds);
     const ms = performance.now() - t0;
     const drawn = toImages(plan, x, count);
     return { threads: ort.env.wasm.numThreads, images: drawn.urls, pixels: drawn.pixels, 'class': k, className: plan.classNames[k], prompt: plan.classNames[k],

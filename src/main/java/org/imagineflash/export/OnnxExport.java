@@ -21,9 +21,9 @@ import org.imagineflash.model.UNetConfig;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.imagineflash.export.OnnxGraph.attr;
@@ -35,7 +35,9 @@ import static org.imagineflash.export.OnnxGraph.attr;
  * {@link UNet}'s forward pass block by block: Conv, GroupNorm as Reshape + InstanceNormalization + the per-channel
  * affine (opset 17 has no GroupNormalization with per-channel scale), SiLU as x·Sigmoid(x), attention as MatMul and
  * Softmax, nearest ×2 upsampling as Resize, skips as Concat, linear layers as Gemm, the class embedding as a Gather
- * of the one-hot projection's rows.
+ * of the one-hot projection's rows. A text-to-image UNet takes the prompt as {@code context} (B, L, W) and
+ * {@code pooled} (B, W) instead of {@code class}: its text encoder ({@link #textEncoder}) and its autoencoder's
+ * decoder ({@link #decoder}) are graphs of their own, run once per prompt and once per image.
  */
 public final class OnnxExport {
     private final OnnxGraph g;

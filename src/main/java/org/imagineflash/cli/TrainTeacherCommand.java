@@ -68,6 +68,9 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     @Option(names = "--text-width", defaultValue = "96", description = "scenes: the text encoder's width") int textWidth;
     @Option(names = "--text-layers", defaultValue = "2", description = "scenes: the text encoder's transformer blocks") int textLayers;
     @Option(names = "--max-tokens", defaultValue = "16", description = "scenes: prompt length in tokens") int maxTokens;
+    @Option(names = "--pooled-prompt", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "scenes: add the pooled prompt to the timestep embedding (--no-pooled-prompt: cross-attention only)")
+    boolean pooledPrompt;
 
     @Override
     public Integer call() throws Exception {
@@ -112,7 +115,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         try (Autoencoder ae = Autoencoder.load(autoencoder)) {
             UNetConfig unet = UNetConfig.builder(ae.config().latentSize(), 1).inChannels(ae.config().latentChannels())
                     .baseChannels(baseChannels).channelMults(channelMults).numResBlocks(resBlocks).attentionResolutions(attention)
-                    .groups(8).heads(4).text(new TextEncoderConfig(CaptionParser.words(), textWidth, textLayers, 4, maxTokens)).build();
+                    .groups(8).heads(4).text(new TextEncoderConfig(CaptionParser.words(), textWidth, textLayers, 4, maxTokens, pooledPrompt)).build();
             ModelConfig config = ModelConfig.teacher(unet, schedule.toConfig(), Parameterization.parse(prediction))
                     .onLatents(autoencoder.toString(), ModelStore.sha256(autoencoder.resolve(ModelStore.WEIGHTS)));
             String desc = "training-split fashion scenes (held-out pairs excluded) from Fashion-MNIST in " + FashionMnist.locate(data)

@@ -35,8 +35,8 @@ import static org.imagineflash.export.OnnxGraph.attr;
  * {@link UNet}'s forward pass block by block: Conv, GroupNorm as Reshape + InstanceNormalization + the per-channel
  * affine (opset 17 has no GroupNormalization with per-channel scale), SiLU as x·Sigmoid(x), attention as MatMul and
  * Softmax, nearest ×2 upsampling as Resize, skips as Concat, linear layers as Gemm, the class embedding as a Gather
- * of the one-hot projection's rows. A text-to-image UNet takes the prompt as {@code context} (B, L, W) and
- * {@code pooled} (B, W) instead of {@code class}: its text encoder ({@link #textEncoder}) and its autoencoder's
+ * of the one-hot projection's rows. A text-to-image UNet takes the prompt as {@code context} (B, L, W) and, if it
+ * uses it, {@code pooled} (B, W) instead of {@code class}: its text encoder ({@link #textEncoder}) and its autoencoder's
  * decoder ({@link #decoder}) are graphs of their own, run once per prompt and once per image.
  */
 public final class OnnxExport {
@@ -66,8 +66,9 @@ public final class OnnxExport {
             long tokens = c.text().maxTokens();
             long width = c.text().width();
             String context = g.input("context", Onnx.TensorProto.DataType.FLOAT, null, tokens, width);
-            String pooled = g.input("pooled", Onnx.TensorProto.DataType.FLOAT, null, width);
-            out = e.forward(unet, x, t, e.linear((Linear) child(unet, "class"), pooled), context);
+            // a network without the pooled prompt reads the prompt through cross-attention only, and has no such input
+            String pooled = c.text().pooled() ? g.input("pooled", Onnx.TensorProto.DataType.FLOAT, null, width) : null;
+            out = e.forward(unet, x, t, pooled == null ? null : e.linear((Linear) child(unet, "class"), pooled), context);
         } else {
             String labels = g.input("class", Onnx.TensorProto.DataType.INT64, (Long) null);
             out = e.forward(unet, x, t, e.classEmbedding(unet, labels), null);
@@ -214,7 +215,7 @@ public final class OnnxExport {
         String temb = g.op("Concat", new String[] {g.op("Sin", args), g.op("Cos", args)}, attr("axis", 1L));
         temb = linear((Linear) child(unet, "time1"), temb);
         temb = linear((Linear) child(unet, "time2"), silu(temb));
-        String emb = g.op("Add", new String[] {temb, conditionEmbedding});
+        String emb = conditionEmbedding == null ? temb : g.op("Add", new String[] {temb, conditionEmbedding});
         this.context = context;
 
         String h = conv((Conv2dBlock) child(unet, "in"), x);

@@ -93,9 +93,12 @@ public final class OrtNetwork implements Network, AutoCloseable {
     private float[] runTextConditioned(OnnxTensor xt, OnnxTensor tt, Condition c) throws OrtException {
         Encoded e = encoded(c);
         try (OnnxTensor ctx = OnnxTensor.createTensor(env, FloatBuffer.wrap(e.context()), e.contextShape());
-             OnnxTensor pooled = OnnxTensor.createTensor(env, FloatBuffer.wrap(e.pooled()), e.pooledShape());
-             OrtSession.Result r = unet.run(Map.of("x", xt, "t", tt, "context", ctx, "pooled", pooled))) {
-            return floats(r, "out");
+             OnnxTensor pooled = OnnxTensor.createTensor(env, FloatBuffer.wrap(e.pooled()), e.pooledShape())) {
+            Map<String, OnnxTensor> in = unet.getInputNames().contains("pooled")
+                    ? Map.of("x", xt, "t", tt, "context", ctx, "pooled", pooled) : Map.of("x", xt, "t", tt, "context", ctx);
+            try (OrtSession.Result r = unet.run(in)) {
+                return floats(r, "out");
+            }
         }
     }
 

@@ -5,16 +5,27 @@ import java.util.List;
 /**
  * The text encoder of a text-conditioned {@link UNet}, trained jointly with it (as GLIDE): token embedding plus a
  * learned position embedding, {@code layers} transformer blocks, giving the token sequence the UNet's cross-attention
- * reads and a pooled vector added to the timestep embedding (as Imagen).
+ * reads and, with {@code pooled}, a pooled vector added to the timestep embedding (as Imagen). Without it (as Stable
+ * Diffusion) cross-attention is the network's only way to the prompt: the pooled mean is blind to word order, and a
+ * network that has it can lean on it and ignore relations and which colour goes with which garment (report/FINDINGS.md).
  *
  * @param vocabulary the tokens, in index order (0 = padding, which also encodes the empty prompt ∅)
  * @param width W, the encoder's width
  * @param layers transformer blocks
  * @param heads attention heads
  * @param maxTokens L, the padded prompt length
+ * @param pooled whether the pooled prompt joins the timestep embedding (absent in older config.json files: yes)
  */
-public record TextEncoderConfig(List<String> vocabulary, int width, int layers, int heads, int maxTokens) {
+public record TextEncoderConfig(List<String> vocabulary, int width, int layers, int heads, int maxTokens, Boolean pooled) {
+    /** An encoder whose pooled prompt joins the timestep embedding. */
+    public TextEncoderConfig(List<String> vocabulary, int width, int layers, int heads, int maxTokens) {
+        this(vocabulary, width, layers, heads, maxTokens, true);
+    }
+
     public TextEncoderConfig {
+        if (pooled == null) {
+            pooled = true;
+        }
         if (vocabulary == null || vocabulary.size() < 2 || vocabulary.size() > 1_000_000) {
             throw new IllegalArgumentException("a text encoder needs a vocabulary of 2..1000000 tokens");
         }

@@ -49,7 +49,10 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         int emb = c.embDim();
         timeMlp1 = addChildBlock("time1", Linear.builder().setUnits(emb).build());
         timeMlp2 = addChildBlock("time2", Linear.builder().setUnits(emb).build());
-        classEmbedding = addChildBlock("class", Linear.builder().setUnits(emb).optBias(c.isTextConditioned()).build());
+        // a class's embedding, or the pooled prompt's projection; none for a text network whose only path to the prompt
+        // is cross-attention
+        classEmbedding = c.isTextConditioned() && !c.text().pooled() ? null
+                : addChildBlock("class", Linear.builder().setUnits(emb).optBias(c.isTextConditioned()).build());
         textEncoder = c.isTextConditioned() ? addChildBlock("text", new TextEncoder(c.text())) : null;
         convIn = addChildBlock("in", ResBlock.conv3(c.baseChannels()));
 
@@ -154,7 +157,8 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         temb = timeMlp2.forward(ps, new NDList(ResBlock.silu(temb)), training).head();
         if (textEncoder != null) {
             NDList text = textEncoder.forward(ps, new NDList(condition), training); // (B, L, W), (B, W)
-            return new Conditioning(temb.add(classEmbedding.forward(ps, new NDList(text.get(1)), training).head()), text.get(0));
+            NDArray emb = classEmbedding == null ? temb : temb.add(classEmbedding.forward(ps, new NDList(text.get(1)), training).head());
+            return new Conditioning(emb, text.get(0));
         }
         NDArray onehot = condition.toType(DataType.INT32, false).oneHot(config.numClasses() + 1); // (B, K+1)
         return new Conditioning(temb.add(classEmbedding.forward(ps, new NDList(onehot), training).head()), null); // (B, E)
@@ -240,7 +244,9 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
             Shape tokens = new Shape(b, c.text().maxTokens());
             textEncoder.initialize(manager, dataType, tokens);
             context = textEncoder.getOutputShapes(new Shape[] {tokens})[0];
-            classEmbedding.initialize(manager, dataType, new Shape(b, c.text().width()));
+            if (classEmbedding != null) {
+                classEmbedding.initialize(manager, dataType, new Shape(b, c.text().width()));
+            }
         } else {
             classEmbedding.initialize(manager, dataType, new Shape(b, c.numClasses() + 1));
         }

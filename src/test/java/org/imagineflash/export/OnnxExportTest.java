@@ -143,6 +143,22 @@ class OnnxExportTest {
     }
 
     @Test
+    void aTextModelWithoutThePooledPromptReadsItThroughCrossAttentionOnly() throws Exception {
+        var t = org.imagineflash.model.TextConditionedUNetTest.tiny();
+        var text = t.unet().text();
+        UNetConfig u = UNetConfig.builder(8, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(4)
+                .groups(4).heads(2).text(new org.imagineflash.model.TextEncoderConfig(text.vocabulary(), text.width(), text.layers(),
+                        text.heads(), text.maxTokens(), false)).build();
+        try (DiffusionModel m = DiffusionModel.create(ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS)
+                .onLatents("models/autoencoder-scenes", null), 2)) {
+            var inputs = OnnxExport.unet(m, Map.of()).getGraph().getInputList().stream().map(Onnx.ValueInfoProto::getName).toList();
+            assertEquals(List.of("x", "t", "context"), inputs);
+            double d = maxTextDifference(m, 5, 6);
+            assertTrue(d < 1e-4, "max |ORT − DJL| = " + d);
+        }
+    }
+
+    @Test
     void theShippedSceneStudentAndItsDecoderMatch() throws Exception {
         try (DiffusionModel m = ModelStore.load(Path.of("models/if-scenes-3step"))) {
             double d = maxTextDifference(m, 5, 4);

@@ -79,4 +79,27 @@ public class TextConditionedUNetTest {
             assertTrue(!json.contains("\"text\"") && !json.contains("\"autoencoder\""), "class models' config.json is unchanged: " + json);
         }
     }
+
+    @Test
+    void aConfigWithoutThePooledFlagKeepsThePooledPromptAndOneWithoutItHasNoProjection() throws Exception {
+        String json = ModelStore.JSON.writeValueAsString(tiny().unet().text()).replaceAll(",\\s*\"pooled\"\\s*:\\s*true", "");
+        assertTrue(!json.contains("pooled"), json);
+        assertTrue(ModelStore.JSON.readValue(json, TextEncoderConfig.class).pooled(), "older config.json files: pooled");
+        var t = tiny().unet().text();
+        UNetConfig u = UNetConfig.builder(8, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(4)
+                .groups(4).heads(2).text(new TextEncoderConfig(t.vocabulary(), t.width(), t.layers(), t.heads(), t.maxTokens(), false)).build();
+        try (DiffusionModel m = DiffusionModel.create(ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS), 5);
+             DiffusionModel pooled = DiffusionModel.create(tiny(), 5); NDManager sub = m.manager().newSubManager()) {
+            assertTrue(m.parameterCount() < pooled.parameterCount(), "no projection of the pooled prompt");
+            NDArray x = sub.randomNormal(new Shape(2, 4, 8, 8));
+            // word order reaches the prediction through cross-attention alone
+            float[] a = m.predict(x, 300, prompts(sub, "a red sneaker left of a blue bag", "a red sneaker left of a blue bag")).eps().toFloatArray();
+            float[] b = m.predict(x, 300, prompts(sub, "a blue sneaker left of a red bag", "a blue sneaker left of a red bag")).eps().toFloatArray();
+            double diff = 0;
+            for (int i = 0; i < a.length; i++) {
+                diff = Math.max(diff, Math.abs(a[i] - b[i]));
+            }
+            assertTrue(diff > 1e-5, "swapping the colours changes the prediction: " + diff);
+        }
+    }
 }

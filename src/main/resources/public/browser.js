@@ -86,6 +86,7 @@ window.InBrowser = (function () {
     if (!student.sessions[batch]) {
       student.sessions[batch] = ort.InferenceSession.create(student.bytes, { executionProviders: ['wasm'],
         graphOptimizationLevel: 'all', freeDimensionOverrides: { batch } });
+      student.sessions[batch].catch(() => delete student.sessions[batch]);
     }
     return student.sessions[batch];
   }

@@ -91,6 +91,11 @@ public final class Generator implements AutoCloseable {
         }
     }
 
+    /** The model's network as an ONNX graph ({@link org.imagineflash.export.OnnxExport#unet}), from the loaded weights. */
+    public byte[] onnx() {
+        return org.imagineflash.export.OnnxExport.unet(model, java.util.Map.of()).toByteArray();
+    }
+
     public Engine engine() {
         return ort == null ? Engine.DJL : Engine.ORT;
     }

@@ -2,8 +2,6 @@ package org.imagineflash.serve;
 
 import org.imagineflash.Generator;
 import org.imagineflash.export.BrowserPlan;
-import org.imagineflash.export.OnnxExport;
-import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelStore;
 
 import java.io.IOException;
@@ -105,13 +103,7 @@ final class ModelRegistry implements AutoCloseable {
             throw new GenerateRequest.BadRequest("model '" + name + "' does not run in a browser: only class-conditional students "
                     + "that step deterministically do");
         }
-        return browser.computeIfAbsent(name, k -> {
-            try (DiffusionModel m = ModelStore.load(g.directory())) {
-                return new InBrowser(BrowserPlan.of(m.config()), OnnxExport.unet(m, Map.of()).toByteArray());
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        return browser.computeIfAbsent(name, k -> new InBrowser(BrowserPlan.of(g.config()), g.onnx()));
     }
 
     /** The most steps a request may ask of a model: a student's trained steps, a teacher's limit. */

@@ -57,13 +57,10 @@ class OnnxExportTest {
              OnnxTensor tt = OnnxTensor.createTensor(env, FloatBuffer.wrap(t), new long[] {batch});
              OnnxTensor ct = OnnxTensor.createTensor(env, LongBuffer.wrap(labels), new long[] {batch});
              OrtSession.Result res = s.run(Map.of("x", xt, "t", tt, "class", ct))) {
-            FloatBuffer got = ((OnnxTensor) res.get("out").orElseThrow()).getFloatBuffer();
-            assertEquals(expected.length, got.remaining());
-            double max = 0;
-            for (int i = 0; i < expected.length; i++) {
-                max = Math.max(max, Math.abs(expected[i] - got.get(i)));
-            }
-            return max;
+            FloatBuffer out = ((OnnxTensor) res.get("out").orElseThrow()).getFloatBuffer();
+            float[] got = new float[out.remaining()];
+            out.get(got);
+            return maxAbsDifference(expected, got);
         }
     }
 
@@ -124,14 +121,18 @@ class OnnxExportTest {
         try (NDManager sub = m.manager().newSubManager(); OrtNetwork ort = OrtNetwork.of(m)) {
             var tokens = m.textTokens(sub, ids, batch);
             float[] expected = m.forward(Tensors.floats(sub, x, xs), Tensors.floats(sub, t), tokens, false).toFloatArray();
-            float[] got = ort.forward(Tensors.floats(sub, x, xs), Tensors.floats(sub, t), tokens).toFloatArray();
-            assertEquals(expected.length, got.length);
-            double max = 0;
-            for (int i = 0; i < expected.length; i++) {
-                max = Math.max(max, Math.abs(expected[i] - got[i]));
-            }
-            return max;
+            return maxAbsDifference(expected, ort.forward(Tensors.floats(sub, x, xs), Tensors.floats(sub, t), tokens).toFloatArray());
         }
+    }
+
+    /** max_i |expected_i − got_i| over arrays of the same length. */
+    static double maxAbsDifference(float[] expected, float[] got) {
+        assertEquals(expected.length, got.length);
+        double max = 0;
+        for (int i = 0; i < expected.length; i++) {
+            max = Math.max(max, Math.abs(expected[i] - got[i]));
+        }
+        return max;
     }
 
     @Test
@@ -169,11 +170,7 @@ class OnnxExportTest {
              OrtDecoder ort = OrtDecoder.of(ae); NDManager sub = ae.manager().newSubManager()) {
             float[] z = org.imagineflash.random.Seeds.gaussian(new SplittableRandom(5), 3 * 4 * 12 * 12);
             float[] expected = ae.decode(new ai.djl.training.ParameterStore(sub, false), Tensors.floats(sub, z, new Shape(3, 4, 12, 12))).toFloatArray();
-            float[] got = ort.decode(z, 3);
-            double max = 0;
-            for (int i = 0; i < expected.length; i++) {
-                max = Math.max(max, Math.abs(expected[i] - got[i]));
-            }
+            double max = maxAbsDifference(expected, ort.decode(z, 3));
             System.out.printf("autoencoder-scenes decoder: max |ORT − DJL| = %.2e%n", max);
             assertTrue(max < 1e-4, "max |ORT − DJL| = " + max);
         }

@@ -15,7 +15,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
@@ -41,12 +40,7 @@ class InBrowserStudentTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path student = dir.resolve("models").resolve(MODEL);
-        Files.createDirectories(student);
-        for (Path f : Files.list(Path.of("models", MODEL)).toList()) {
-            Files.copy(f, student.resolve(f.getFileName()));
-        }
-        server = new GenerationServer(dir.resolve("models"), ServerLimits.defaults()).start(0);
+        server = new GenerationServer(ServeFixtures.shipped(dir, MODEL), ServerLimits.defaults()).start(0);
         browser = ServeFixtures.chromium();
     }
 

@@ -16,7 +16,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,13 +40,7 @@ class SceneStudentPageTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path models = dir.resolve("models");
-        Path student = models.resolve("if-scenes-3step");
-        Files.createDirectories(student);
-        for (Path f : Files.list(Path.of("models/if-scenes-3step")).toList()) {
-            Files.copy(f, student.resolve(f.getFileName()));
-        }
-        server = new GenerationServer(models, ServerLimits.defaults()).start(0);
+        server = new GenerationServer(ServeFixtures.shipped(dir, "if-scenes-3step"), ServerLimits.defaults()).start(0);
         browser = ServeFixtures.chromium();
     }
 

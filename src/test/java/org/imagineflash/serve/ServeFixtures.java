@@ -13,6 +13,7 @@ import org.imagineflash.model.UNetConfig;
 import org.imagineflash.schedule.ScheduleConfig;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -54,6 +55,21 @@ final class ServeFixtures {
         try (DiffusionModel t = DiffusionModel.create(teacher, 3); DiffusionModel s = t.copy(student)) {
             ModelStore.save(t, models.resolve("text-teacher"), p);
             ModelStore.save(s, models.resolve("text-student"), p);
+        }
+        return models;
+    }
+
+    /** A models/ folder under {@code dir} holding copies of these shipped models (from the repository's models/). */
+    static Path shipped(Path dir, String... names) throws IOException {
+        Path models = dir.resolve("models");
+        for (String name : names) {
+            Path copy = models.resolve(name);
+            Files.createDirectories(copy);
+            try (var files = Files.list(Path.of("models", name))) {
+                for (Path f : files.toList()) {
+                    Files.copy(f, copy.resolve(f.getFileName()));
+                }
+            }
         }
         return models;
     }

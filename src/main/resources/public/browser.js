@@ -1,7 +1,8 @@
 // "Run in this browser": a class-conditional student's few steps on ONNX Runtime Web (WebAssembly), with no server
-// round trip once its graph is loaded. The server gives the student's plan (GET /api/models/NAME/browser: timesteps,
-// α_t, σ_t, parameterization, noise correction) and its network (GET /api/models/NAME/model.onnx); the noise of a
-// seed is the server's (org.imagineflash.random.Seeds), so a seed draws the server's image up to float rounding.
+// round trip once its graph is loaded. The server gives the student's plan (GET /api/models/NAME/browser: image shape,
+// steps, class words) and its whole generation as one graph (GET /api/models/NAME/model.onnx: the network at each of
+// its timesteps, the transitions and noise correction between them); the noise of a seed is the server's
+// (org.imagineflash.random.Seeds), so a seed draws the server's image up to float rounding.
 window.InBrowser = (function () {
   'use strict';
   const MASK = (1n << 64n) - 1n;
@@ -54,8 +55,10 @@ window.InBrowser = (function () {
         s.src = '/ort/ort.wasm.min.js';
         s.onload = () => {
           ort.env.wasm.wasmPaths = '/ort/';
-          // WebAssembly threads need a cross-origin-isolated page (the server sends COOP/COEP headers)
-          ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+          // WebAssembly threads need a cross-origin-isolated page (the server sends COOP/COEP headers). Half the cores,
+          // at most 4: on 2 cores a second thread made batch 1 slower and erratic (median 30–40 ms against a steady
+          // 23.5 ms on one thread, docs/performance.md), as the pool waits on a thread the page or browser preempted.
+          ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 1) / 2))) : 1;
           resolve(ort);
         };
         s.onerror = () => reject(new Error('ONNX Runtime Web is not installed in this build'));
@@ -104,37 +107,12 @@ window.InBrowser = (function () {
     throw new Error("unknown prompt '" + prompt + "'; known prompts: " + plan.classNames.join(', '));
   }
 
-  // FewStepStudent.run: deterministic steps over the student's timesteps, noise correction at t = T, x̂_0 clipped
+  // the student's whole generation, one graph (OnnxExport.student): x_T and the labels in, x̂_0 in [−1, 1] out
   async function sample(plan, session, labels, seeds) {
-    const b = labels.length, n = plan.channels * plan.size * plan.size, T = plan.numTrainTimesteps;
-    const xT = noise(seeds, n);
-    let x = xT;
+    const b = labels.length;
+    const noiseT = new ort.Tensor('float32', noise(seeds, plan.channels * plan.size * plan.size), [b, plan.channels, plan.size, plan.size]);
     const cls = new ort.Tensor('int64', BigInt64Array.from(labels.map((l) => BigInt(l))), [b]);
-    const ts = plan.timesteps;
-    for (let i = 0; i < ts.length; i++) {
-      const t = new ort.Tensor('float32', new Float32Array(b).fill(ts[i]), [b]);
-      const out = (await session.run({ x: new ort.Tensor('float32', x, [b, plan.channels, plan.size, plan.size]), t, 'class': cls })).out.data;
-      const a = Math.fround(plan.alpha[i]), s = Math.fround(plan.sigma[i]);
-      const x0 = new Float32Array(x.length), eps = new Float32Array(x.length);
-      for (let j = 0; j < x.length; j++) {
-        if (plan.parameterization === 'v') { x0[j] = a * x[j] - s * out[j]; eps[j] = s * x[j] + a * out[j]; }
-        else if (plan.parameterization === 'eps') { x0[j] = (x[j] - s * out[j]) / a; eps[j] = out[j]; }
-        else { x0[j] = out[j]; eps[j] = (x[j] - a * out[j]) / s; }
-      }
-      if (i === ts.length - 1) {
-        for (let j = 0; j < x0.length; j++) x0[j] = Math.min(1, Math.max(-1, x0[j]));
-        return x0;
-      }
-      const e = plan.noiseCorrection && i === 0 && ts[0] === T - 1 ? xT : eps;
-      const an = Math.fround(plan.alpha[i + 1]), sn = Math.fround(plan.sigma[i + 1]);
-      const next = new Float32Array(x.length);
-      for (let j = 0; j < x.length; j++) {
-        const c = plan.clipX0 ? Math.min(1, Math.max(-1, x0[j])) : x0[j];
-        next[j] = c * an + e[j] * sn;
-      }
-      x = next;
-    }
-    return x;
+    return (await session.run({ noise: noiseT, 'class': cls })).image.data;
   }
 
   // x in [−1, 1] → grey PNG data URLs, rounded as Generator.toBytes

@@ -12,7 +12,10 @@ import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.StudentConfig;
 import org.imagineflash.export.OrtDecoder;
+import org.imagineflash.export.OnnxExport;
 import org.imagineflash.export.OrtNetwork;
+import org.imagineflash.export.OrtStudent;
+import org.imagineflash.schedule.NoiseSchedule;
 import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.sampling.FewStepStudent;
 import org.imagineflash.sampling.NoiseSource;
@@ -38,7 +41,10 @@ import java.util.List;
  * by one, and the same seed always gives the same image. Thread-safe: concurrent calls run in parallel (inference only reads the weights).
  */
 public final class Generator implements AutoCloseable {
+    /** The model on the DJL engine; null for a student run as its exported graph ({@link #student}). */
     private final DiffusionModel model;
+    private final ModelConfig config;
+    private final NoiseSchedule schedule;
     private final Path dir;
     /** The decoder of a latent model; null for a pixel-space model. */
     private final Autoencoder autoencoder;
@@ -46,6 +52,11 @@ public final class Generator implements AutoCloseable {
     private final OrtNetwork ort;
     /** A latent model's decoder on ONNX Runtime ({@link Engine#ORT}); null: the autoencoder's DJL decoder. */
     private final OrtDecoder ortDecoder;
+    /**
+     * A student's whole generation as one graph on ONNX Runtime ({@link Engine#ORT}; null otherwise): its exported file,
+     * loaded without the DJL engine ({@code model} is then null), or exported in memory beside the per-step network.
+     */
+    private final OrtStudent student;
 
     /** What runs the network: the DJL PyTorch engine, or the network exported to ONNX and run by ONNX Runtime. */
     public enum Engine {
@@ -60,44 +71,74 @@ public final class Generator implements AutoCloseable {
         }
     }
 
-    private Generator(DiffusionModel model, Path dir, Autoencoder autoencoder, OrtNetwork ort, OrtDecoder ortDecoder) {
+    private Generator(DiffusionModel model, ModelConfig config, Path dir, Autoencoder autoencoder, OrtNetwork ort, OrtDecoder ortDecoder,
+                      OrtStudent student) {
         this.model = model;
+        this.config = config;
+        this.schedule = model != null ? model.schedule() : new NoiseSchedule(config.schedule());
         this.dir = dir;
         this.autoencoder = autoencoder;
         this.ort = ort;
         this.ortDecoder = ortDecoder;
+        this.student = student;
     }
 
     /**
-     * Loads a model directory to run on {@code engine}. On ONNX Runtime a text-to-image model runs three graphs: its
-     * text encoder, its UNet and its autoencoder's decoder.
+     * Loads a model directory to run on {@code engine}. On ONNX Runtime a student with an exported generation graph
+     * ({@link OrtStudent#FILE}, from {@code export --deploy}) runs it without starting the DJL engine at all (and only
+     * its own step count, unguided). Any other model is exported in memory: a student's generation as one graph for its
+     * own steps, and its network for every other sampler (a text-to-image model's as three graphs: text encoder, UNet,
+     * decoder).
      */
     public static Generator load(Path dir, Engine engine) throws IOException {
+        if (engine == Engine.ORT && OrtStudent.exported(dir)) {
+            ModelConfig c = ModelStore.readConfig(dir);
+            if (OnnxExport.supportsStudentGraph(c)) {
+                return new Generator(null, c, dir, null, null, null, OrtStudent.open(dir, c));
+            }
+        }
         Generator g = load(dir);
         if (engine == Engine.DJL) {
             return g;
         }
         OrtNetwork network = null;
+        OrtDecoder decoder = null;
         try {
             network = OrtNetwork.of(g.model);
-            OrtDecoder decoder = g.autoencoder == null ? null : OrtDecoder.of(g.autoencoder);
-            return new Generator(g.model, dir, g.autoencoder, network, decoder);
+            decoder = g.autoencoder == null ? null : OrtDecoder.of(g.autoencoder);
+            OrtStudent whole = OnnxExport.supportsStudentGraph(g.config)
+                    ? OrtStudent.of(OnnxExport.student(g.model, g.autoencoder, java.util.Map.of()).toByteArray(), g.config) : null;
+            return new Generator(g.model, g.config, dir, g.autoencoder, network, decoder, whole);
         } catch (RuntimeException e) {
             if (network != null) {
                 network.close();
+            }
+            if (decoder != null) {
+                decoder.close();
             }
             g.close();
             throw e;
         }
     }
 
-    /** The model's network as an ONNX graph ({@link org.imagineflash.export.OnnxExport#unet}), from the loaded weights. */
-    public byte[] onnx() {
-        return org.imagineflash.export.OnnxExport.unet(model, java.util.Map.of()).toByteArray();
+    /**
+     * The student's whole generation as one ONNX graph ({@link OnnxExport#student}): its exported file, or exported from
+     * the loaded weights.
+     */
+    public byte[] studentGraph() throws IOException {
+        if (student == null && !OnnxExport.supportsStudentGraph(config)) {
+            throw new IllegalArgumentException(dir + " is not a student that runs as one graph");
+        }
+        return student != null ? student.bytes() : OnnxExport.student(model, autoencoder, java.util.Map.of()).toByteArray();
     }
 
     public Engine engine() {
-        return ort == null ? Engine.DJL : Engine.ORT;
+        return ort == null && student == null ? Engine.DJL : Engine.ORT;
+    }
+
+    /** Whether the DJL engine runs any part of this model (false: a student run as its exported graph). */
+    public boolean usesDjl() {
+        return model != null;
     }
 
     /** Loads a model directory (config.json + weights.params). */
@@ -116,12 +157,12 @@ public final class Generator implements AutoCloseable {
                 throw e;
             }
         }
-        return new Generator(m, dir, ae, null, null);
+        return new Generator(m, m.config(), dir, ae, null, null, null);
     }
 
     /** Whether the model draws prompts (a text-to-image model) rather than classes. */
     public boolean isTextToImage() {
-        return model.config().unet().isTextConditioned();
+        return config.unet().isTextConditioned();
     }
 
     /** Generated scenes: RGB bytes (C·H·W each) for each prompt, wall time and denoiser evaluations per image. */
@@ -150,11 +191,21 @@ public final class Generator implements AutoCloseable {
         if (seeds.length != prompts.size()) {
             throw new IllegalArgumentException(seeds.length + " seeds for " + prompts.size() + " prompts");
         }
-        int length = model.config().unet().text().maxTokens();
+        int length = config.unet().text().maxTokens();
         long[] ids = new long[prompts.size() * length];
         for (int i = 0; i < prompts.size(); i++) {
             CaptionParser.parse(prompts.get(i)); // a sentence the task's grammar reads, or its error
             System.arraycopy(CaptionParser.ids(prompts.get(i), length), 0, ids, i * length, length);
+        }
+        if (runsGraph(o)) {
+            long t0 = System.nanoTime();
+            byte[] all = toBytes(runGraph(ids, seeds));
+            int per = all.length / Math.max(1, prompts.size());
+            List<byte[]> out = new java.util.ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) {
+                out.add(java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per));
+            }
+            return new Scenes(out, List.copyOf(prompts), (System.nanoTime() - t0) / 1e6, config.student().steps());
         }
         Sampler sampler = sampler(o);
         int size = model.config().unet().imageSize();
@@ -223,7 +274,7 @@ public final class Generator implements AutoCloseable {
     }
 
     public ModelConfig config() {
-        return model.config();
+        return config;
     }
 
     public Path directory() {
@@ -231,13 +282,13 @@ public final class Generator implements AutoCloseable {
     }
 
     public boolean isStudent() {
-        return model.config().isStudent();
+        return config.isStudent();
     }
 
     /** The defaults for this model: student schedule, or DPM-Solver++ 2M 25 steps with guidance 3. */
     public Options defaults() {
         if (isStudent()) {
-            return new Options(SamplerFamily.STUDENT, model.config().student().steps(), 1.0, null);
+            return new Options(SamplerFamily.STUDENT, config.student().steps(), 1.0, null);
         }
         // the teacher's best sampler at 25 steps in the report (FD 21.5 with guidance 3); clipping x̂_0 would ruin it
         // there (see SamplerOptions.defaults)
@@ -264,7 +315,8 @@ public final class Generator implements AutoCloseable {
      * model's first request: 211 → 71 ms). The first two are kept per shape, so one model per architecture suffices.
      */
     public void warmUp(int maxBatch) {
-        Options oneStep = new Options(SamplerFamily.DDIM, 1, 1.0, null); // one forward pass through the whole generate path
+        // one forward pass through the whole generate path (the exported graph runs only its own steps)
+        Options oneStep = student != null ? defaults() : new Options(SamplerFamily.DDIM, 1, 1.0, null);
         for (int b = 1; b <= maxBatch; b++) {
             if (isTextToImage()) {
                 generateScenes(java.util.Collections.nCopies(b, "a red sneaker left of a blue bag"), new long[b], oneStep);
@@ -311,14 +363,14 @@ public final class Generator implements AutoCloseable {
             if (!isStudent()) {
                 throw new IllegalArgumentException("the student sampler needs a distilled model; " + dir + " is a teacher");
             }
-            StudentConfig sc = model.config().student();
-            int[] ts = FewStepStudent.prefix(sc.timesteps(), o.steps(), model.schedule().numTrainTimesteps());
+            StudentConfig sc = config.student();
+            int[] ts = FewStepStudent.prefix(sc.timesteps(), o.steps(), schedule.numTrainTimesteps());
             if (sc.sampler() == StudentConfig.Sampling.LCM) {
-                return SamplerFamily.LCM.create(model.schedule(), so);
+                return SamplerFamily.LCM.create(schedule, so);
             }
-            return new FewStepStudent(model.schedule(), ts, sc.noiseCorrection(), sc.clipsX0());
+            return new FewStepStudent(schedule, ts, sc.noiseCorrection(), sc.clipsX0());
         }
-        return o.sampler().create(model.schedule(), so);
+        return o.sampler().create(schedule, so);
     }
 
     /** Generates one image per label; image i starts from the noise of seed + i. */
@@ -338,11 +390,17 @@ public final class Generator implements AutoCloseable {
         if (isTextToImage()) {
             throw new IllegalArgumentException(dir + " is a text-to-image model: it draws sentences such as 'a red sneaker left of a blue bag', not classes");
         }
-        int k = model.config().unet().numClasses();
+        int k = config.unet().numClasses();
         for (int l : labels) {
             if (l < 0 || l >= k) {
                 throw new IllegalArgumentException("class must be in 0.." + (k - 1) + ", got " + l);
             }
+        }
+        if (runsGraph(o)) {
+            long t0 = System.nanoTime();
+            byte[] out = toBytes(runGraph(java.util.Arrays.stream(labels).asLongStream().toArray(), seeds));
+            int size = config.unet().imageSize();
+            return new Images(out, labels.clone(), size, size, (System.nanoTime() - t0) / 1e6, config.student().steps());
         }
         Sampler sampler = sampler(o);
         int size = model.config().unet().imageSize();
@@ -390,9 +448,34 @@ public final class Generator implements AutoCloseable {
         return new Images(all == null ? new byte[0] : all, labels.clone(), h, w, ms, nfe);
     }
 
+    /**
+     * Whether these options run the student's generation graph: its own sampler and step count, unguided. A model
+     * loaded from its graph alone runs nothing else.
+     */
+    private boolean runsGraph(Options o) {
+        if (student == null) {
+            return false;
+        }
+        boolean own = o.sampler() == SamplerFamily.STUDENT && o.steps() == student.steps() && o.cfg() == 1.0;
+        if (!own && model == null) {
+            throw new IllegalArgumentException(dir + " runs as its exported " + student.steps() + "-step graph (" + OrtStudent.FILE
+                    + "): other samplers, step counts and guidance need --engine djl");
+        }
+        return own;
+    }
+
+    /** The generation graph's images for {@code condition} (a label, or L token ids, per image), image i from the noise of seeds[i]. */
+    private float[] runGraph(long[] condition, long[] seeds) {
+        var u = config.unet();
+        return student.generate(NoiseSource.perImage(seeds, u.inChannels() * u.imageSize() * u.imageSize()), condition, seeds.length);
+    }
+
     /** x in [−1, 1] → uint8 with rounding and clamping. */
     static byte[] toBytes(NDArray x) {
-        float[] f = x.toFloatArray();
+        return toBytes(x.toFloatArray());
+    }
+
+    static byte[] toBytes(float[] f) {
         byte[] b = new byte[f.length];
         for (int i = 0; i < f.length; i++) {
             int v = Math.round((f[i] + 1f) * 127.5f);
@@ -409,7 +492,12 @@ public final class Generator implements AutoCloseable {
         if (ortDecoder != null) {
             ortDecoder.close();
         }
-        model.close();
+        if (student != null) {
+            student.close();
+        }
+        if (model != null) {
+            model.close();
+        }
         if (autoencoder != null) {
             autoencoder.close();
         }

@@ -35,6 +35,10 @@ public final class TrainContrastiveCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "128") int batchSize;
     @Option(names = "--lr", defaultValue = "1e-3") double lr;
     @Option(names = "--seed", defaultValue = "2") long seed;
+    @Option(names = "--hard-negatives", description = "add each caption's colour-swapped or relation-reversed twin as a negative (NegCLIP)")
+    boolean hardNegatives;
+    @Option(names = "--text-width", defaultValue = "64", description = "the text transformer's width") int textWidth;
+    @Option(names = "--text-layers", defaultValue = "2", description = "the text transformer's blocks") int textLayers;
     @Option(names = "--prompts", description = "prompt suite for the measurements (default prompts/scenes.txt)") Path prompts;
 
     @Override
@@ -49,8 +53,8 @@ public final class TrainContrastiveCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         LabeledImages train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
         LabeledImages test = FashionMnist.load(data, FashionMnist.Split.TEST);
-        try (ContrastiveModel m = ContrastiveModel.create(ContrastiveModel.Config.standard(), seed)) {
-            TrainingLoop.Outcome o = ContrastiveTraining.train(m, new SceneGenerator(train, false, seed), steps, batchSize, lr, seed, System.err);
+        try (ContrastiveModel m = ContrastiveModel.create(ContrastiveModel.Config.standard().withText(textWidth, textLayers), seed)) {
+            TrainingLoop.Outcome o = ContrastiveTraining.train(m, new SceneGenerator(train, false, seed), steps, batchSize, lr, seed, hardNegatives, System.err);
             m.setReference(ContrastiveTraining.reference(m, suite, test));
             Map<String, Object> measured = ContrastiveTraining.measure(m, suite, test, 5);
             double wall = (System.nanoTime() - t0) / 1e9;
@@ -59,6 +63,7 @@ public final class TrainContrastiveCommand implements Callable<Integer> {
             prov.put("seed", seed);
             prov.put("steps", steps);
             prov.put("batchSize", batchSize);
+            prov.put("hardNegatives", hardNegatives);
             prov.put("data", "training-split scenes (held-out pairs excluded) from Fashion-MNIST in " + FashionMnist.locate(data)
                     + "; reference: " + ContrastiveTraining.REFERENCE_PER_PROMPT + " test-split scenes per suite prompt");
             prov.put("gitCommit", commit);

@@ -8,6 +8,7 @@ import org.imagineflash.data.scenes.SceneGenerator;
 import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.latent.SceneLatents;
 import org.imagineflash.model.TextEncoderConfig;
+import org.imagineflash.eval.ContrastiveModel;
 import org.imagineflash.train.TrainingData;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -71,6 +73,12 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     @Option(names = "--pooled-prompt", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "scenes: add the pooled prompt to the timestep embedding (--no-pooled-prompt: cross-attention only)")
     boolean pooledPrompt;
+    @Option(names = "--text-encoder", description = "scenes: start the text encoder from this contrastive model's text tower "
+            + "(train-contrastive --hard-negatives, another seed and width than the instrument) and freeze it; its width, "
+            + "layers, heads and prompt length replace --text-width, --text-layers and --max-tokens") Path textEncoder;
+
+    /** The contrastive model that measures scene generators (eval --contrastive's default). */
+    private static final Path INSTRUMENT = Path.of("models/contrastive-scenes");
 
     @Override
     public Integer call() throws Exception {
@@ -85,8 +93,8 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         if (!task.equals("fmnist")) {
             throw new IllegalArgumentException("--task must be fmnist or scenes, got " + task);
         }
-        if (autoencoder != null) {
-            throw new IllegalArgumentException("--autoencoder is for --task scenes");
+        if (autoencoder != null || textEncoder != null) {
+            throw new IllegalArgumentException("--autoencoder and --text-encoder are for --task scenes");
         }
         LabeledImages images;
         String dataDesc;
@@ -112,29 +120,49 @@ public final class TrainTeacherCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--image-folder is for --task fmnist");
         }
         LabeledImages garments = FashionMnist.load(data, FashionMnist.Split.TRAIN);
+        TextEncoderConfig text = new TextEncoderConfig(CaptionParser.words(), textWidth, textLayers, 4, maxTokens, pooledPrompt);
+        if (textEncoder != null) {
+            ContrastiveModel.Config c = ModelStore.readJsonConfig(textEncoder, ContrastiveModel.CONFIG, ContrastiveModel.Config.class,
+                    "a contrastive model", "train-contrastive");
+            if (Files.isRegularFile(INSTRUMENT.resolve(ModelStore.WEIGHTS))
+                    && ModelStore.sha256(INSTRUMENT.resolve(ModelStore.WEIGHTS)).equals(ModelStore.sha256(textEncoder.resolve(ModelStore.WEIGHTS)))) {
+                throw new IllegalArgumentException("--text-encoder " + textEncoder + " is the evaluation instrument " + INSTRUMENT
+                        + ": a generator must never be trained on what measures it (train another with train-contrastive --seed --out)");
+            }
+            text = new TextEncoderConfig(c.vocabulary(), c.textWidth(), c.textLayers(), c.heads(), c.maxTokens(), pooledPrompt, true);
+        }
         try (Autoencoder ae = Autoencoder.load(autoencoder)) {
             UNetConfig unet = UNetConfig.builder(ae.config().latentSize(), 1).inChannels(ae.config().latentChannels())
                     .baseChannels(baseChannels).channelMults(channelMults).numResBlocks(resBlocks).attentionResolutions(attention)
-                    .groups(8).heads(4).text(new TextEncoderConfig(CaptionParser.words(), textWidth, textLayers, 4, maxTokens, pooledPrompt)).build();
+                    .groups(8).heads(4).text(text).build();
             ModelConfig config = ModelConfig.teacher(unet, schedule.toConfig(), Parameterization.parse(prediction))
                     .onLatents(autoencoder.toString(), ModelStore.sha256(autoencoder.resolve(ModelStore.WEIGHTS)));
             String desc = "training-split fashion scenes (held-out pairs excluded) from Fashion-MNIST in " + FashionMnist.locate(data)
                     + ", encoded by " + autoencoder;
-            return train(config, new SceneLatents(new SceneGenerator(garments, false, seed), ae, maxTokens), desc, commit, opts);
+            return train(config, new SceneLatents(new SceneGenerator(garments, false, seed), ae, text.maxTokens()), desc, commit, opts);
         }
     }
 
     private int train(ModelConfig config, TrainingData trainingData, String dataDesc, String commit, TrainOptions opts) throws Exception {
         if (init != null) {
             ModelConfig initConfig = ModelStore.readConfig(init);
-            if (!initConfig.unet().equals(config.unet()) || !initConfig.schedule().equals(config.schedule())
+            UNetConfig u = initConfig.unet();
+            if (textEncoder != null && u.isTextConditioned()) { // its encoder is replaced by --text-encoder's and frozen
+                u = new UNetConfig(u.imageSize(), u.inChannels(), u.baseChannels(), u.channelMults(), u.numResBlocks(),
+                        u.attentionResolutions(), u.numClasses(), u.groups(), u.heads(), u.text().asFrozen());
+            }
+            if (!u.equals(config.unet()) || !initConfig.schedule().equals(config.schedule())
                     || initConfig.parameterization() != config.parameterization()) {
                 throw new IllegalArgumentException("--init " + init + " has a different architecture, schedule or prediction "
                         + "than the options given (its config: " + init.resolve(ModelStore.CONFIG) + ")");
             }
         }
         Path ckpt = checkpointDir != null ? checkpointDir : org.imagineflash.train.Checkpoint.defaultDir(out);
-        TeacherTraining.Result r = new TeacherTraining(config, opts).run(trainingData, init, ckpt, resume, System.err);
+        TeacherTraining training = new TeacherTraining(config, opts);
+        if (textEncoder != null) {
+            training.textEncoder(textEncoder);
+        }
+        TeacherTraining.Result r = training.run(trainingData, init, ckpt, resume, System.err);
         try (var ema = r.ema()) {
             String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             int n = r.losses().size();

@@ -67,8 +67,14 @@ public final class ContrastiveModel implements AutoCloseable {
             }
         }
 
+        /** The instrument's architecture (models/contrastive-scenes). */
         public static Config standard() {
             return new Config("contrastive", 128, 64, 2, 4, 16, CaptionParser.words());
+        }
+
+        /** This architecture with another text transformer. */
+        public Config withText(int width, int layers) {
+            return new Config(kind, embedding, width, layers, heads, maxTokens, vocabulary);
         }
     }
 
@@ -102,6 +108,21 @@ public final class ContrastiveModel implements AutoCloseable {
 
     public List<Parameter> parameters() {
         return BlockWeights.parameters(net);
+    }
+
+    /**
+     * The text tower's parameters in {@link org.imagineflash.model.TextEncoder}'s order (positions, token embedding,
+     * transformer blocks; not the output projection): a text-to-image teacher's frozen encoder starts from them. That
+     * model must be its own, trained with another seed and width than the instrument that measures the teacher.
+     */
+    public List<Parameter> textEncoderParameters() {
+        List<Parameter> list = new java.util.ArrayList<>();
+        list.add(net.positions);
+        list.addAll(BlockWeights.parameters(net.tokenEmbedding));
+        for (TransformerEncoderBlock layer : net.layers) {
+            list.addAll(BlockWeights.parameters(layer));
+        }
+        return list;
     }
 
     public FeatureStats reference() {

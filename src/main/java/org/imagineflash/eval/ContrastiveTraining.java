@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import org.imagineflash.data.LabeledImages;
+import org.imagineflash.data.scenes.Caption;
 import org.imagineflash.data.scenes.PromptSuite;
 import org.imagineflash.data.scenes.Scene;
 import org.imagineflash.data.scenes.SceneGenerator;
@@ -37,23 +38,34 @@ public final class ContrastiveTraining {
     private ContrastiveTraining() {
     }
 
+    /**
+     * @param hardNegatives whether each caption's {@link Caption#hardNegative} joins the batch's captions as an extra
+     *                      negative for the image→text loss (NegCLIP): with in-batch negatives only, a caption and its
+     *                      colour-swapped twin almost never meet, and the text encoder learns a bag of words
+     */
     public static TrainingLoop.Outcome train(ContrastiveModel m, SceneGenerator scenes, long steps, int batch, double lr, long seed,
-                                             PrintStream progress) throws IOException {
+                                             boolean hardNegatives, PrintStream progress) throws IOException {
         AdamW adam = AdamW.standard(m.parameters(), 1e-4f);
         LrSchedule schedule = new LrSchedule(LrSchedule.Kind.COSINE, lr, Math.min(200, steps / 10), steps);
         TrainingLoop.Step step = (s, r, sub) -> {
             List<byte[]> images = new ArrayList<>();
             List<String> captions = new ArrayList<>();
+            List<String> negatives = new ArrayList<>();
             for (int i = 0; i < batch; i++) {
                 Scene sc = scenes.scene(s * batch + i);
                 images.add(sc.rgb());
                 captions.add(sc.text());
+                if (hardNegatives) {
+                    negatives.add(sc.caption().hardNegative(r).text(r));
+                }
             }
+            captions.addAll(negatives);
+            int texts = captions.size();
             int[] idx = new int[batch];
             for (int i = 0; i < batch; i++) {
                 idx[i] = i;
             }
-            NDArray target = Tensors.ints(sub, idx).oneHot(batch).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+            NDArray target = Tensors.ints(sub, idx).oneHot(texts).toType(ai.djl.ndarray.types.DataType.FLOAT32, false); // (B, T)
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 ParameterStore ps = new ParameterStore(sub, false);
                 // constants as tensors of the step's manager (see Tensors: autograd must not read a freed scalar)
@@ -62,7 +74,8 @@ public final class ContrastiveTraining {
                 NDArray tx = normalised(m.encodeText(ps, m.tokens(sub, captions), true), c.get("2:3"));
                 NDArray logits = im.matMul(tx.transpose()).mul(c.get("0:1"));
                 NDArray li = logits.logSoftmax(1).mul(target).sum(new int[] {1}).mean().neg();
-                NDArray lt = logits.logSoftmax(0).mul(target).sum(new int[] {0}).mean().neg();
+                // text→image over the scenes' own captions only: a hard negative has no image of its own
+                NDArray lt = logits.get(":, :" + batch).logSoftmax(0).mul(target.get(":, :" + batch)).sum(new int[] {0}).mean().neg();
                 NDArray l = li.add(lt).mul(c.get("1:2"));
                 gc.backward(l);
                 return new float[] {l.getFloat()};
@@ -132,6 +145,57 @@ public final class ContrastiveTraining {
         return (double) hits / im.length;
     }
 
+    /**
+     * Whether the model binds words to their place in the caption: over the two-garment scenes, the fraction whose own
+     * caption scores above the caption with the colours swapped ({@code bindingColourSwap}, scenes with two colours) and
+     * above the caption with the relation reversed ({@code bindingRelationReversed}, spatial scenes). 0.5 is a bag of words.
+     */
+    static Map<String, Object> binding(ContrastiveModel m, SceneBenchmark.Judged real) {
+        List<byte[]> swapImages = new ArrayList<>();
+        List<String> swapTrue = new ArrayList<>();
+        List<String> swapped = new ArrayList<>();
+        List<byte[]> relImages = new ArrayList<>();
+        List<String> relTrue = new ArrayList<>();
+        List<String> reversed = new ArrayList<>();
+        for (int i = 0; i < real.images().size(); i++) {
+            Caption c = real.captions().get(i);
+            if (c.items().size() != 2) {
+                continue;
+            }
+            Caption.Item a = c.items().get(0);
+            Caption.Item b = c.items().get(1);
+            if (a.colour() != b.colour()) {
+                swapImages.add(real.images().get(i));
+                swapTrue.add(c.text());
+                swapped.add(Caption.of(new Caption.Item(a.garment(), b.colour()), c.relation(), new Caption.Item(b.garment(), a.colour())).text());
+            }
+            if (c.relation().spatial()) {
+                relImages.add(real.images().get(i));
+                relTrue.add(c.text());
+                reversed.add(Caption.of(a, c.relation().reversed(), b).text());
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("bindingColourSwap", preferred(m, swapImages, swapTrue, swapped));
+        out.put("bindingRelationReversed", preferred(m, relImages, relTrue, reversed));
+        return out;
+    }
+
+    /** The fraction of images that score higher with {@code own} than with {@code other}. */
+    private static double preferred(ContrastiveModel m, List<byte[]> images, List<String> own, List<String> other) {
+        if (images.isEmpty()) {
+            return Double.NaN;
+        }
+        float[][] im = m.imageFeatures(images);
+        float[][] a = m.textFeatures(own);
+        float[][] b = m.textFeatures(other);
+        int wins = 0;
+        for (int i = 0; i < im.length; i++) {
+            wins += ContrastiveModel.cosine(im[i], a[i]) > ContrastiveModel.cosine(im[i], b[i]) ? 1 : 0;
+        }
+        return (double) wins / im.length;
+    }
+
     /** The measurements of a trained model on the suite's real test-split scenes: retrieval, CLIP score, FD. */
     public static Map<String, Object> measure(ContrastiveModel m, PromptSuite suite, LabeledImages testSplit, int perPrompt) {
         SceneBenchmark.Judged real = SceneBenchmark.realScenes(suite, testSplit, perPrompt);
@@ -143,6 +207,7 @@ public final class ContrastiveTraining {
         out.put("clipScore", ContrastiveModel.meanCosine(im, m.textFeatures(captions)));
         SceneBenchmark.Judged shuffled = SceneBenchmark.shuffled(real, 0);
         out.put("clipScoreShuffled", ContrastiveModel.meanCosine(im, m.textFeatures(shuffled.captions().stream().map(c -> c.text()).toList())));
+        out.putAll(binding(m, real));
         if (m.reference() != null) {
             out.put("fdRealSuiteVsReference", FrechetDistance.between(FeatureStats.of(im), m.reference()));
         }

@@ -9,10 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a browser needs to run a class-conditional student itself, beside its ONNX graph ({@link OnnxExport}): the
- * student's timesteps with α_t and σ_t, how to read the network's output, and whether the first step uses Imagine
- * Flash's noise correction. The page's sampler ({@code public/browser.js}) repeats {@link
- * org.imagineflash.sampling.FewStepStudent}'s transitions with these numbers, and the noise of {@link
+ * What a browser needs to run a class-conditional student itself, beside its generation graph ({@link
+ * OnnxExport#student}, which holds the transitions): the shape of its noise and images, the class words, and the
+ * student's schedule for display. The page ({@code public/browser.js}) draws the noise of {@link
  * org.imagineflash.random.Seeds}, so a seed draws the server's image.
  *
  * @param timesteps the student's timesteps (as it samples them at its trained step count)

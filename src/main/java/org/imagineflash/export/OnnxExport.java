@@ -12,6 +12,11 @@ import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.model.CrossAttention;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.GroupNorm;
+import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.StudentConfig;
+import org.imagineflash.sampling.FewStepStudent;
+import org.imagineflash.schedule.NoiseSchedule;
 import org.imagineflash.model.ResBlock;
 import org.imagineflash.model.Resample;
 import org.imagineflash.model.SelfAttention;
@@ -78,6 +83,90 @@ public final class OnnxExport {
         return g.model(org.imagineflash.model.Provenance.currentGitCommit(), meta);
     }
 
+    /**
+     * A distilled student's whole generation as one graph ({@link FewStepStudent} unrolled): inputs {@code noise}
+     * (B, C, H, W), x_T, and {@code class} (B) int64 or, for a text-to-image student, {@code tokens} (B, L) int64;
+     * output {@code image}, x̂_0 clipped to [−1, 1] (decoded by the autoencoder for a latent student) before rounding.
+     * The text encoder runs once, the UNet once per student timestep with its weights held once, and between steps
+     * the transition f_Θ(x_t) = α_next·clip(x̂_0) + σ_next·ε̂, with ε̂ = x_T at t = T under noise correction
+     * ({@code noise_correction.png}); x̂_0 and ε̂ come from the network's output as {@link
+     * Parameterization#toPrediction} reads it. Runs the student's trained step count.
+     *
+     * @param autoencoder the decoder of a latent student (null for a pixel-space one)
+     */
+    public static Onnx.ModelProto student(DiffusionModel model, Autoencoder autoencoder, Map<String, String> metadata) {
+        ModelConfig mc = model.config();
+        if (!supportsStudentGraph(mc) || !(model.network() instanceof UNet unet)) {
+            throw new IllegalArgumentException("only a UNet student that steps deterministically through its timesteps exports as one graph "
+                    + "(an LCM student re-noises with fresh noise at every step)");
+        }
+        if ((mc.autoencoder() != null) != (autoencoder != null)) {
+            throw new IllegalArgumentException("a latent student exports with its autoencoder's decoder, a pixel-space one without");
+        }
+        UNetConfig c = unet.config();
+        OnnxGraph g = new OnnxGraph("student");
+        OnnxExport e = new OnnxExport(g, c);
+        long size = c.imageSize();
+        String xT = g.input("noise", Onnx.TensorProto.DataType.FLOAT, null, (long) c.inChannels(), size, size);
+        String condition;
+        String context = null;
+        if (c.isTextConditioned()) {
+            String[] encoded = e.encodeText(unet, g.input("tokens", Onnx.TensorProto.DataType.INT64, null, (long) c.text().maxTokens()));
+            context = encoded[0];
+            condition = c.text().pooled() ? e.linear((Linear) child(unet, "class"), encoded[1]) : null;
+        } else {
+            condition = e.classEmbedding(unet, g.input("class", Onnx.TensorProto.DataType.INT64, (Long) null));
+        }
+        NoiseSchedule schedule = model.schedule();
+        StudentConfig sc = mc.student();
+        int[] ts = sc.timesteps();
+        String x = xT;
+        String x0 = null;
+        for (int i = 0; i < ts.length; i++) {
+            String out = e.forward(unet, x, g.weight("t", new float[] {ts[i]}, 1), condition, context); // t broadcasts over the batch
+            double[] as = schedule.alphaSigmaAt(ts[i]);
+            String[] p = e.prediction(mc.parameterization(), out, x, as[0], as[1]);
+            if (i == ts.length - 1) {
+                x0 = e.clip(p[0]);
+                break;
+            }
+            String eps = sc.noiseCorrection() && i == 0 && ts[0] == schedule.numTrainTimesteps() - 1 ? xT : p[1];
+            String clean = sc.clipsX0() ? e.clip(p[0]) : p[0];
+            x = g.op("Add", new String[] {g.op("Mul", new String[] {clean, g.scalar("alpha", (float) schedule.alpha(ts[i + 1]))}),
+                    g.op("Mul", new String[] {eps, g.scalar("sigma", (float) schedule.sigma(ts[i + 1]))})});
+        }
+        String image = autoencoder == null ? x0 : e.decode(autoencoder, x0);
+        long channels = autoencoder == null ? c.inChannels() : autoencoder.config().imageChannels();
+        long side = autoencoder == null ? size : autoencoder.config().imageSize();
+        g.output(image, "image", Onnx.TensorProto.DataType.FLOAT, null, channels, side, side);
+        return g.model(org.imagineflash.model.Provenance.currentGitCommit(), new LinkedHashMap<>(metadata));
+    }
+
+    /**
+     * Whether a model exports as one generation graph ({@link #student}): a student that steps deterministically
+     * through its own timesteps (not an LCM student, which re-noises with fresh noise at every step).
+     */
+    public static boolean supportsStudentGraph(ModelConfig c) {
+        return c.isStudent() && c.student().sampler() != StudentConfig.Sampling.LCM;
+    }
+
+    /** (x̂_0, ε̂) from the network's output, the graph form of {@link Parameterization#toPrediction}, in its order of operations. */
+    private String[] prediction(Parameterization p, String out, String x, double alpha, double sigma) {
+        String a = g.scalar("alpha", (float) alpha);
+        String s = g.scalar("sigma", (float) sigma);
+        return switch (p) {
+            case EPS -> new String[] {g.op("Div", new String[] {g.op("Sub", new String[] {x, g.op("Mul", new String[] {out, s})}), a}), out};
+            case V -> new String[] {g.op("Sub", new String[] {g.op("Mul", new String[] {x, a}), g.op("Mul", new String[] {out, s})}),
+                    g.op("Add", new String[] {g.op("Mul", new String[] {x, s}), g.op("Mul", new String[] {out, a})})};
+            case X0 -> new String[] {out, g.op("Div", new String[] {g.op("Sub", new String[] {x, g.op("Mul", new String[] {out, a})}), s})};
+        };
+    }
+
+    /** x clipped to the data range [−1, 1]. */
+    private String clip(String x) {
+        return g.op("Clip", new String[] {x, g.scalar("minus_one", -1f), g.scalar("one", 1f)});
+    }
+
     /** The class embedding of labels: one-hot · Wᵀ is row {@code label} of Wᵀ. */
     private String classEmbedding(UNet unet, String labels) {
         NDArray w = param(child(unet, "class"), "weight"); // (E, K+1)
@@ -85,10 +174,6 @@ public final class OnnxExport {
         return g.op("Gather", new String[] {rows, labels}, attr("axis", 0L));
     }
 
-    /**
-     * The UNet's output for x at t, its blocks conditioned on the time embedding plus {@code conditionEmbedding} (a
-     * class's row or the projected pooled prompt) and, for a text network, on {@code context} through cross-attention.
-     */
     /**
      * A text-to-image model's text encoder as its own ONNX graph: input {@code tokens} (B, L) int64 (the prompt's ids,
      * padded with 0 to L), outputs {@code context} (B, L, W), the sequence cross-attention reads, and {@code pooled}
@@ -100,26 +185,14 @@ public final class OnnxExport {
             throw new IllegalArgumentException("only a text-to-image UNet has a text encoder");
         }
         UNetConfig c = unet.config();
-        TextEncoder text = (TextEncoder) child(unet, "text");
         OnnxGraph g = new OnnxGraph("text_encoder");
         OnnxExport e = new OnnxExport(g, c);
+        String tokens = g.input("tokens", Onnx.TensorProto.DataType.INT64, null, (long) c.text().maxTokens());
+        String[] encoded = e.encodeText(unet, tokens);
         long length = c.text().maxTokens();
         long width = c.text().width();
-        String tokens = g.input("tokens", Onnx.TensorProto.DataType.INT64, null, length);
-        NDArray table = param(child(text, "tokens"), "embedding");
-        String h = g.op("Gather", new String[] {g.weight("token_embedding", table.toFloatArray(), table.getShape().getShape()), tokens}, attr("axis", 0L));
-        NDArray positions = param(text, "positions");
-        h = g.op("Add", new String[] {h, g.weight("positions", positions.toFloatArray(), 1, length, width)});
-        for (int i = 0; i < c.text().layers(); i++) {
-            h = e.transformerLayer((TransformerEncoderBlock) child(text, "layer" + i), h, c.text().heads(), width);
-        }
-        // the mean over real tokens: weights 1 for ids ≠ 0; all ones for a prompt with none
-        String real = g.op("Cast", g.op("Not", g.op("Equal", new String[] {tokens, g.int64s("pad", 0)})), attr("to", (long) Onnx.TensorProto.DataType.FLOAT_VALUE));
-        String none = g.op("Cast", g.op("Equal", new String[] {g.op("ReduceSum", new String[] {real, g.int64s("axis1", 1)}, attr("keepdims", 1L)), g.scalar("zero", 0f)}),
-                attr("to", (long) Onnx.TensorProto.DataType.FLOAT_VALUE));
-        String weights = g.op("Unsqueeze", new String[] {g.op("Add", new String[] {real, none}), g.int64s("axis2", 2)}); // (B, L, 1)
-        String pooled = g.op("Div", new String[] {g.op("ReduceSum", new String[] {g.op("Mul", new String[] {h, weights}), g.int64s("axis1", 1)}, attr("keepdims", 0L)),
-                g.op("ReduceSum", new String[] {weights, g.int64s("axis1", 1)}, attr("keepdims", 0L))});
+        String h = encoded[0];
+        String pooled = encoded[1];
         g.output(h, "context", Onnx.TensorProto.DataType.FLOAT, null, length, width);
         g.output(pooled, "pooled", Onnx.TensorProto.DataType.FLOAT, null, width);
         return g.model(org.imagineflash.model.Provenance.currentGitCommit(), new LinkedHashMap<>(metadata));
@@ -136,15 +209,44 @@ public final class OnnxExport {
         OnnxExport e = new OnnxExport(g, null);
         long side = c.imageSize() / 4;
         String z = g.input("z", Onnx.TensorProto.DataType.FLOAT, null, (long) c.latentChannels(), side, side);
-        String h = g.op("Mul", new String[] {z, g.scalar("inv_scaling_factor", (float) (1.0 / c.scalingFactor()))});
-        for (Block b : autoencoder.decoderBlocks()) {
-            GroupNorm norm = Autoencoder.unitNorm(b);
-            String in = norm == null ? h : e.silu(e.groupNorm(norm, h));
-            Block inner = Autoencoder.unitInner(b);
-            h = inner instanceof Resample r ? e.resample(r, in) : e.conv((Conv2dBlock) inner, in);
-        }
+        String h = e.decode(autoencoder, z);
         g.output(h, "image", Onnx.TensorProto.DataType.FLOAT, null, (long) c.imageChannels(), (long) c.imageSize(), (long) c.imageSize());
         return g.model(org.imagineflash.model.Provenance.currentGitCommit(), new LinkedHashMap<>(metadata));
+    }
+
+    /** The autoencoder's decoder on the scaled latents {@code z}: the image (B, 3, H, W) in [−1, 1] before rounding. */
+    private String decode(Autoencoder autoencoder, String z) {
+        String h = g.op("Mul", new String[] {z, g.scalar("inv_scaling_factor", (float) (1.0 / autoencoder.config().scalingFactor()))});
+        for (Block b : autoencoder.decoderBlocks()) {
+            GroupNorm norm = Autoencoder.unitNorm(b);
+            String in = norm == null ? h : silu(groupNorm(norm, h));
+            Block inner = Autoencoder.unitInner(b);
+            h = inner instanceof Resample r ? resample(r, in) : conv((Conv2dBlock) inner, in);
+        }
+        return h;
+    }
+
+    /** The text encoder on {@code tokens} (B, L): its token sequence (B, L, W) and pooled prompt (B, W). */
+    private String[] encodeText(UNet unet, String tokens) {
+        UNetConfig c = config;
+        TextEncoder text = (TextEncoder) child(unet, "text");
+        long length = c.text().maxTokens();
+        long width = c.text().width();
+        NDArray table = param(child(text, "tokens"), "embedding");
+        String h = g.op("Gather", new String[] {g.weight("token_embedding", table.toFloatArray(), table.getShape().getShape()), tokens}, attr("axis", 0L));
+        NDArray positions = param(text, "positions");
+        h = g.op("Add", new String[] {h, g.weight("positions", positions.toFloatArray(), 1, length, width)});
+        for (int i = 0; i < c.text().layers(); i++) {
+            h = transformerLayer((TransformerEncoderBlock) child(text, "layer" + i), h, c.text().heads(), width);
+        }
+        // the mean over real tokens: weights 1 for ids ≠ 0; all ones for a prompt with none
+        String real = g.op("Cast", g.op("Not", g.op("Equal", new String[] {tokens, g.int64s("pad", 0)})), attr("to", (long) Onnx.TensorProto.DataType.FLOAT_VALUE));
+        String none = g.op("Cast", g.op("Equal", new String[] {g.op("ReduceSum", new String[] {real, g.int64s("axis1", 1)}, attr("keepdims", 1L)), g.scalar("zero", 0f)}),
+                attr("to", (long) Onnx.TensorProto.DataType.FLOAT_VALUE));
+        String weights = g.op("Unsqueeze", new String[] {g.op("Add", new String[] {real, none}), g.int64s("axis2", 2)}); // (B, L, 1)
+        String pooled = g.op("Div", new String[] {g.op("ReduceSum", new String[] {g.op("Mul", new String[] {h, weights}), g.int64s("axis1", 1)}, attr("keepdims", 0L)),
+                g.op("ReduceSum", new String[] {weights, g.int64s("axis1", 1)}, attr("keepdims", 0L))});
+        return new String[] {h, pooled};
     }
 
     /** One DJL transformer encoder layer on (B, L, W). */
@@ -208,6 +310,10 @@ public final class OnnxExport {
         return g.op("Mul", new String[] {g.op("Mul", new String[] {x, g.scalar("half", 0.5f)}), g.op("Add", new String[] {erf, g.scalar("one", 1f)})});
     }
 
+    /**
+     * The UNet's output for x at t, its blocks conditioned on the time embedding plus {@code conditionEmbedding} (a
+     * class's row or the projected pooled prompt) and, for a text network, on {@code context} through cross-attention.
+     */
     private String forward(UNet unet, String x, String t, String conditionEmbedding, String context) {
         // time embedding: [sin(t·f), cos(t·f)] → Linear → SiLU → Linear, plus the condition's embedding
         float[] f = UNet.timestepFrequencies(config.baseChannels());

@@ -6,6 +6,7 @@ import org.imagineflash.export.onnx.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,6 +23,30 @@ public final class OnnxGraph {
 
     private final Onnx.GraphProto.Builder graph = Onnx.GraphProto.newBuilder();
     private final Map<String, Integer> counters = new HashMap<>();
+    /** Constants already in the graph by content: a graph that runs a network several times holds its weights once. */
+    private final Map<Constant, String> constants = new HashMap<>();
+
+    /** A constant's element type, shape and values (floats as raw bits, so equality is bitwise). */
+    private record Constant(int type, List<Long> dims, List<Long> values, int[] floats) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Constant c && type == c.type && dims.equals(c.dims) && java.util.Objects.equals(values, c.values)
+                    && java.util.Arrays.equals(floats, c.floats);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(type, dims, values, java.util.Arrays.hashCode(floats));
+        }
+    }
+
+    private static int[] bits(float[] data) {
+        int[] b = new int[data.length];
+        for (int i = 0; i < data.length; i++) {
+            b[i] = Float.floatToRawIntBits(data[i]);
+        }
+        return b;
+    }
 
     public OnnxGraph(String name) {
         graph.setName(name);
@@ -49,19 +74,32 @@ public final class OnnxGraph {
                 .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(elemType.getNumber()).setShape(shape))).build();
     }
 
-    /** A float32 constant of the given shape. */
+    /** A float32 constant of the given shape (the existing one if the graph holds it already). */
     public String weight(String name, float[] data, long... dims) {
+        Constant key = new Constant(Onnx.TensorProto.DataType.FLOAT_VALUE, java.util.Arrays.stream(dims).boxed().toList(), null, bits(data));
+        String known = constants.get(key);
+        if (known != null) {
+            return known;
+        }
         ByteBuffer b = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(data);
         String unique = fresh(name);
         graph.addInitializer(Onnx.TensorProto.newBuilder().setName(unique).setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE)
                 .addAllDims(java.util.Arrays.stream(dims).boxed().toList()).setRawData(ByteString.copyFrom(b.array())));
+        constants.put(key, unique);
         return unique;
     }
 
     /** An int64 constant (shapes, axes, indices). */
     public String int64s(String name, long... values) {
+        Constant key = new Constant(Onnx.TensorProto.DataType.INT64_VALUE, List.of((long) values.length),
+                java.util.Arrays.stream(values).boxed().toList(), null);
+        String known = constants.get(key);
+        if (known != null) {
+            return known;
+        }
         String unique = fresh(name);
+        constants.put(key, unique);
         graph.addInitializer(Onnx.TensorProto.newBuilder().setName(unique).setDataType(Onnx.TensorProto.DataType.INT64_VALUE)
                 .addDims(values.length).addAllInt64Data(java.util.Arrays.stream(values).boxed().toList()));
         return unique;
@@ -69,7 +107,13 @@ public final class OnnxGraph {
 
     /** A float32 scalar constant. */
     public String scalar(String name, float value) {
+        Constant key = new Constant(Onnx.TensorProto.DataType.FLOAT_VALUE, List.of(), null, bits(new float[] {value}));
+        String known = constants.get(key);
+        if (known != null) {
+            return known;
+        }
         String unique = fresh(name);
+        constants.put(key, unique);
         graph.addInitializer(Onnx.TensorProto.newBuilder().setName(unique).setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE)
                 .addFloatData(value));
         return unique;

@@ -69,4 +69,24 @@ public final class BlockWeights {
             throw new IOException(file + ": truncated weights");
         }
     }
+
+    /**
+     * Copies the values of {@code from} into {@code to}, parameter by parameter in order; names and shapes must agree.
+     *
+     * @param what names the two sides in the error
+     */
+    public static void copy(List<Parameter> from, List<Parameter> to, String what) {
+        if (from.size() != to.size()) {
+            throw new IllegalArgumentException(what + ": " + from.size() + " parameters where " + to.size() + " are expected");
+        }
+        for (int i = 0; i < from.size(); i++) {
+            Parameter a = from.get(i);
+            Parameter b = to.get(i);
+            if (!a.getName().equals(b.getName()) || !a.getArray().getShape().equals(b.getArray().getShape())) {
+                throw new IllegalArgumentException(what + ": parameter " + i + " is '" + a.getName() + "' " + a.getArray().getShape()
+                        + " where '" + b.getName() + "' " + b.getArray().getShape() + " is expected");
+            }
+            b.getArray().set(a.getArray().toByteBuffer());
+        }
+    }
 }

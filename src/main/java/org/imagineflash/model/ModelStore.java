@@ -405,6 +405,9 @@ public final class ModelStore {
         Files.createDirectories(abs.getParent());
         Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
         try {
+            if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) { // readable as the model's other files
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
             try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
                 while (b.hasRemaining()) {

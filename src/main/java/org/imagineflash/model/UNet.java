@@ -151,14 +151,22 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
     private record Conditioning(NDArray emb, NDArray context) {
     }
 
+    /** The text encoder of a text-conditioned network (null otherwise). */
+    public TextEncoder textEncoder() {
+        return textEncoder;
+    }
+
     private Conditioning conditioning(ParameterStore ps, NDArray t, NDArray condition, boolean training) {
         NDArray temb = timestepEmbedding(t.toType(DataType.FLOAT32, false), config.baseChannels());
         temb = timeMlp1.forward(ps, new NDList(temb), training).head();
         temb = timeMlp2.forward(ps, new NDList(ResBlock.silu(temb)), training).head();
         if (textEncoder != null) {
-            NDList text = textEncoder.forward(ps, new NDList(condition), training); // (B, L, W), (B, W)
-            NDArray emb = classEmbedding == null ? temb : temb.add(classEmbedding.forward(ps, new NDList(text.get(1)), training).head());
-            return new Conditioning(emb, text.get(0));
+            boolean frozen = config.text().frozen();
+            NDList text = textEncoder.forward(ps, new NDList(condition), training && !frozen); // (B, L, W), (B, W)
+            NDArray context = frozen ? text.get(0).stopGradient() : text.get(0);
+            NDArray pooled = frozen ? text.get(1).stopGradient() : text.get(1);
+            NDArray emb = classEmbedding == null ? temb : temb.add(classEmbedding.forward(ps, new NDList(pooled), training).head());
+            return new Conditioning(emb, context);
         }
         NDArray onehot = condition.toType(DataType.INT32, false).oneHot(config.numClasses() + 1); // (B, K+1)
         return new Conditioning(temb.add(classEmbedding.forward(ps, new NDList(onehot), training).head()), null); // (B, E)
@@ -243,6 +251,9 @@ public final class UNet extends AbstractBlock implements FeatureNetwork {
         if (textEncoder != null) {
             Shape tokens = new Shape(b, c.text().maxTokens());
             textEncoder.initialize(manager, dataType, tokens);
+            if (c.text().frozen()) {
+                textEncoder.freezeParameters(true);
+            }
             context = textEncoder.getOutputShapes(new Shape[] {tokens})[0];
             if (classEmbedding != null) {
                 classEmbedding.initialize(manager, dataType, new Shape(b, c.text().width()));

@@ -22,15 +22,20 @@ public final class NoiseSource {
 
     /** Per-image noise with an explicit seed per image (requests batched together keep their own seeds). */
     public static NDArray perImage(NDManager m, long[] seeds, Shape imageShape) {
-        int n = (int) imageShape.size();
-        float[] all = new float[seeds.length * n];
-        for (int i = 0; i < seeds.length; i++) {
-            System.arraycopy(Seeds.gaussian(Seeds.stream(seeds[i], 0, 11), n), 0, all, i * n, n);
-        }
+        float[] all = perImage(seeds, (int) imageShape.size());
         long[] dims = new long[imageShape.dimension() + 1];
         dims[0] = seeds.length;
         System.arraycopy(imageShape.getShape(), 0, dims, 1, imageShape.dimension());
         return Tensors.floats(m, all, new Shape(dims));
+    }
+
+    /** The values of {@link #perImage(NDManager, long[], Shape)}: {@code n} standard normals per seed, image after image. */
+    public static float[] perImage(long[] seeds, int n) {
+        float[] all = new float[seeds.length * n];
+        for (int i = 0; i < seeds.length; i++) {
+            System.arraycopy(Seeds.gaussian(Seeds.stream(seeds[i], 0, 11), n), 0, all, i * n, n);
+        }
+        return all;
     }
 
     /** Per-image noise: image i of a batch gets the stream of seed + i, so a batch equals its images one by one. */

@@ -103,7 +103,13 @@ final class ModelRegistry implements AutoCloseable {
             throw new GenerateRequest.BadRequest("model '" + name + "' does not run in a browser: only class-conditional students "
                     + "that step deterministically do");
         }
-        return browser.computeIfAbsent(name, k -> new InBrowser(BrowserPlan.of(g.config()), g.onnx()));
+        return browser.computeIfAbsent(name, k -> {
+            try {
+                return new InBrowser(BrowserPlan.of(g.config()), g.studentGraph());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     /** The most steps a request may ask of a model: a student's trained steps, a teacher's limit. */

@@ -8,11 +8,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import org.imagineflash.data.LabeledImages;
+import org.imagineflash.eval.ContrastiveModel;
+import org.imagineflash.model.BlockWeights;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.NoiseLevels;
 import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.UNet;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,6 +33,7 @@ public final class TeacherTraining {
     private final ModelConfig modelConfig;
     private final TrainOptions opt;
     private final java.util.function.Function<org.imagineflash.model.UNetConfig, ai.djl.nn.Block> network;
+    private Path textEncoder;
 
     public TeacherTraining(ModelConfig modelConfig, TrainOptions options) {
         this(modelConfig, options, org.imagineflash.model.UNet::new);
@@ -41,6 +45,19 @@ public final class TeacherTraining {
         this.modelConfig = modelConfig;
         this.opt = options;
         this.network = network;
+    }
+
+    /**
+     * Starts the network's frozen text encoder ({@link org.imagineflash.model.TextEncoderConfig#frozen}) from the text
+     * tower of the contrastive model in {@code dir}, also over a warm start's encoder (not on resuming: the checkpoint
+     * holds it).
+     */
+    public TeacherTraining textEncoder(Path dir) {
+        if (!modelConfig.unet().isTextConditioned() || !modelConfig.unet().text().frozen()) {
+            throw new IllegalArgumentException("a pre-trained text encoder is for a text network whose encoder is frozen");
+        }
+        this.textEncoder = dir;
+        return this;
     }
 
     /** Losses per step (of this run) and the final EMA model (owned by the caller). */
@@ -71,6 +88,15 @@ public final class TeacherTraining {
         DiffusionModel model = DiffusionModel.create(modelConfig, opt.seed(), network);
         if (init != null && !resume) {
             ModelStore.readWeights(model, init.resolve(ModelStore.WEIGHTS));
+        }
+        if (textEncoder != null && !resume) {
+            try (ContrastiveModel pre = ContrastiveModel.load(textEncoder)) {
+                BlockWeights.copy(pre.textEncoderParameters(), BlockWeights.parameters(((UNet) model.network()).textEncoder()),
+                        "--text-encoder " + textEncoder);
+            } catch (IOException | RuntimeException e) {
+                model.close();
+                throw e;
+            }
         }
         DiffusionModel ema = model.copy(modelConfig);
         AdamW adam = AdamW.standard(model.parameters(), (float) opt.weightDecay());

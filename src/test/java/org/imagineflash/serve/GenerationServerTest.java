@@ -84,7 +84,10 @@ class GenerationServerTest {
                 + "/api/models/student-tiny/model.onnx")).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, onnx.statusCode());
         var graph = org.imagineflash.export.onnx.Onnx.ModelProto.parseFrom(onnx.body()).getGraph();
-        assertEquals("x", graph.getInput(0).getName());
+        // the student's whole generation: noise and class in, image out
+        assertEquals("noise", graph.getInput(0).getName());
+        assertEquals("class", graph.getInput(1).getName());
+        assertEquals("image", graph.getOutput(0).getName());
         assertEquals("same-origin", onnx.headers().firstValue("Cross-Origin-Opener-Policy").orElse(""));
         HttpResponse<String> teacher = get("/api/models/teacher-tiny/browser");
         assertEquals(400, teacher.statusCode());

@@ -80,6 +80,45 @@ public record Caption(List<Item> items, Relation relation) {
         return items.stream().anyMatch(Item::heldOut);
     }
 
+    /**
+     * A caption with the same words in another order, or one word changed, that this caption's scenes do not satisfy: the
+     * two colours swapped ("a blue sneaker left of a red bag"), the spatial relation reversed ("… right of …"), or the
+     * first garment's colour changed; a hard negative for contrastive training (NegCLIP, Yuksekgonul et al. 2023), which
+     * in-batch negatives alone do not teach binding with. For a training caption (no held-out pair), never a held-out pair.
+     */
+    public Caption hardNegative(SplittableRandom r) {
+        if (heldOut()) {
+            throw new IllegalArgumentException("'" + text() + "' has a held-out pair: hard negatives are for training captions");
+        }
+        List<Caption> options = new java.util.ArrayList<>();
+        if (items.size() == 2) {
+            Item a = items.get(0);
+            Item b = items.get(1);
+            if (a.colour() != b.colour() && a.garment() != b.garment()) {
+                options.add(of(new Item(a.garment(), b.colour()), relation, new Item(b.garment(), a.colour())));
+            }
+            if (relation.spatial()) {
+                options.add(of(a, relation.reversed(), b));
+            }
+        }
+        options.removeIf(Caption::heldOut);
+        if (!options.isEmpty()) {
+            return options.get(r.nextInt(options.size()));
+        }
+        NamedColour[] colours = NamedColour.values();
+        Item a = items.get(0);
+        int start = r.nextInt(colours.length - 1);
+        for (int j = 0; j < colours.length - 1; j++) { // every other colour once, from a random one
+            Item changed = new Item(a.garment(), colours[(a.colour().ordinal() + 1 + (start + j) % (colours.length - 1)) % colours.length]);
+            if (!changed.heldOut() && (items.size() == 1 || !changed.equals(items.get(1)))) {
+                List<Item> it = new java.util.ArrayList<>(items);
+                it.set(0, changed);
+                return new Caption(it, relation);
+            }
+        }
+        throw new IllegalStateException("no hard negative for " + text());
+    }
+
     /** The canonical text: "a red sneaker left of a blue bag". */
     public String text() {
         return text(null);

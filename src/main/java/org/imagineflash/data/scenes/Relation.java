@@ -41,6 +41,17 @@ public enum Relation {
         };
     }
 
+    /** The opposite spatial relation ("left of" ↔ "right of", "above" ↔ "below"); "and" is its own. */
+    public Relation reversed() {
+        return switch (this) {
+            case LEFT_OF -> RIGHT_OF;
+            case RIGHT_OF -> LEFT_OF;
+            case ABOVE -> BELOW;
+            case BELOW -> ABOVE;
+            case AND -> AND;
+        };
+    }
+
     /** Whether this is a spatial relation (not "and"). */
     public boolean spatial() {
         return this != AND;

@@ -171,8 +171,12 @@ public final class TrainTeacherCommand implements Callable<Integer> {
             Provenance before = init != null ? ModelStore.readProvenance(init) : null;
             long totalSteps = r.steps() + (before != null ? before.steps() : 0);
             double totalWall = r.wallSeconds() + (before != null ? before.wallSeconds() : 0);
-            ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, totalSteps, totalWall,
-                    initInfo(before, Map.of("parameters", ema.parameterCount(), "finalLossMean100", tail, "options", opts))));
+            Map<String, Object> extra = new java.util.LinkedHashMap<>(Map.of("parameters", ema.parameterCount(), "finalLossMean100", tail, "options", opts));
+            if (textEncoder != null) { // the frozen encoder's source, by content
+                extra.put("textEncoder", Map.of("dir", textEncoder.toString(),
+                        "weightsSha256", ModelStore.sha256(textEncoder.resolve(ModelStore.WEIGHTS))));
+            }
+            ModelStore.save(ema, out, Provenance.of(commit, cmd, seed, dataDesc, totalSteps, totalWall, initInfo(before, extra)));
             spec.commandLine().getOut().printf("wrote %s: %d parameters, %d steps (%d in total), %.0f s (%.0f s in total), loss (last 100) %.4f%n",
                     out, ema.parameterCount(), r.steps(), totalSteps, r.wallSeconds(), totalWall, tail);
         }

@@ -71,7 +71,6 @@ public final class ExportCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--deploy is for a distilled student that steps deterministically; " + model + " is "
                             + (m.config().isStudent() ? "an LCM student, which re-noises at every step" : "a teacher"));
                 }
-                ModelStore.requireWritable(file);
                 try (Autoencoder ae = m.config().autoencoder() == null ? null : Autoencoder.forModel(m.config(), model)) {
                     long bytes = OrtStudent.deploy(model, m, ae, file, meta);
                     spec.commandLine().getOut().printf("wrote %s: the whole generation of %s (%d steps%s), %.1f MB (opset %d)%n", file, model,

@@ -149,51 +149,38 @@ public final class ContrastiveTraining {
      * Whether the model binds words to their place in the caption: over the two-garment scenes, the fraction whose own
      * caption scores above the caption with the colours swapped ({@code bindingColourSwap}, scenes with two colours) and
      * above the caption with the relation reversed ({@code bindingRelationReversed}, spatial scenes). 0.5 is a bag of words.
+     *
+     * @param im the scenes' image embeddings
+     * @param own the embeddings of their captions
      */
-    static Map<String, Object> binding(ContrastiveModel m, SceneBenchmark.Judged real) {
-        List<byte[]> swapImages = new ArrayList<>();
-        List<String> swapTrue = new ArrayList<>();
-        List<String> swapped = new ArrayList<>();
-        List<byte[]> relImages = new ArrayList<>();
-        List<String> relTrue = new ArrayList<>();
-        List<String> reversed = new ArrayList<>();
-        for (int i = 0; i < real.images().size(); i++) {
-            Caption c = real.captions().get(i);
-            if (c.items().size() != 2) {
-                continue;
-            }
-            Caption.Item a = c.items().get(0);
-            Caption.Item b = c.items().get(1);
-            if (a.colour() != b.colour()) {
-                swapImages.add(real.images().get(i));
-                swapTrue.add(c.text());
-                swapped.add(Caption.of(new Caption.Item(a.garment(), b.colour()), c.relation(), new Caption.Item(b.garment(), a.colour())).text());
-            }
-            if (c.relation().spatial()) {
-                relImages.add(real.images().get(i));
-                relTrue.add(c.text());
-                reversed.add(Caption.of(a, c.relation().reversed(), b).text());
-            }
-        }
+    static Map<String, Object> binding(ContrastiveModel m, List<Caption> captions, float[][] im, float[][] own) {
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("bindingColourSwap", preferred(m, swapImages, swapTrue, swapped));
-        out.put("bindingRelationReversed", preferred(m, relImages, relTrue, reversed));
+        out.put("bindingColourSwap", preferred(m, captions, im, own,
+                c -> c.items().size() == 2 && c.items().get(0).colour() != c.items().get(1).colour(), Caption::coloursSwapped));
+        out.put("bindingRelationReversed", preferred(m, captions, im, own,
+                c -> c.items().size() == 2 && c.relation().spatial(), Caption::relationReversed));
         return out;
     }
 
-    /** The fraction of images that score higher with {@code own} than with {@code other}. */
-    private static double preferred(ContrastiveModel m, List<byte[]> images, List<String> own, List<String> other) {
-        if (images.isEmpty()) {
+    /** Over the scenes whose caption passes {@code which}: the fraction that score higher with it than with {@code other} of it. */
+    private static double preferred(ContrastiveModel m, List<Caption> captions, float[][] im, float[][] own,
+                                    java.util.function.Predicate<Caption> which, java.util.function.UnaryOperator<Caption> other) {
+        List<Integer> picked = new ArrayList<>();
+        for (int i = 0; i < captions.size(); i++) {
+            if (which.test(captions.get(i))) {
+                picked.add(i);
+            }
+        }
+        if (picked.isEmpty()) {
             return Double.NaN;
         }
-        float[][] im = m.imageFeatures(images);
-        float[][] a = m.textFeatures(own);
-        float[][] b = m.textFeatures(other);
+        float[][] b = m.textFeatures(picked.stream().map(i -> other.apply(captions.get(i)).text()).toList());
         int wins = 0;
-        for (int i = 0; i < im.length; i++) {
-            wins += ContrastiveModel.cosine(im[i], a[i]) > ContrastiveModel.cosine(im[i], b[i]) ? 1 : 0;
+        for (int k = 0; k < picked.size(); k++) {
+            int i = picked.get(k);
+            wins += ContrastiveModel.cosine(im[i], own[i]) > ContrastiveModel.cosine(im[i], b[k]) ? 1 : 0;
         }
-        return (double) wins / im.length;
+        return (double) wins / picked.size();
     }
 
     /** The measurements of a trained model on the suite's real test-split scenes: retrieval, CLIP score, FD. */
@@ -204,10 +191,11 @@ public final class ContrastiveTraining {
         float[][] im = m.imageFeatures(real.images()); // once, for every measurement below
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("retrievalTop1Of100", retrievalTop1(m, im, captions, pool, 100, 0));
-        out.put("clipScore", ContrastiveModel.meanCosine(im, m.textFeatures(captions)));
+        float[][] own = m.textFeatures(captions);
+        out.put("clipScore", ContrastiveModel.meanCosine(im, own));
         SceneBenchmark.Judged shuffled = SceneBenchmark.shuffled(real, 0);
         out.put("clipScoreShuffled", ContrastiveModel.meanCosine(im, m.textFeatures(shuffled.captions().stream().map(c -> c.text()).toList())));
-        out.putAll(binding(m, real));
+        out.putAll(binding(m, real.captions(), im, own));
         if (m.reference() != null) {
             out.put("fdRealSuiteVsReference", FrechetDistance.between(FeatureStats.of(im), m.reference()));
         }

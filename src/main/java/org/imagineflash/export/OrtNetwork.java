@@ -129,7 +129,8 @@ public final class OrtNetwork implements Network, AutoCloseable {
         return f;
     }
 
-    private static void close(OrtSession s) {
+    /** Closes a session (none: nothing), an ORT failure as an unchecked exception. */
+    static void close(OrtSession s) {
         if (s != null) {
             try {
                 s.close();

@@ -94,7 +94,7 @@ public final class OrtStudent implements AutoCloseable {
                         + ": export it again (imagine-flash export --model " + dir + " --deploy)");
             }
         } catch (OrtException | IOException | RuntimeException e) {
-            close(session);
+            OrtNetwork.close(session);
             throw e instanceof IOException io ? io : new IOException(file + ": " + e.getMessage());
         }
         return new OrtStudent(env, session, config, file, null);
@@ -128,16 +128,8 @@ public final class OrtStudent implements AutoCloseable {
         }
     }
 
-    private static void close(OrtSession s) {
-        try {
-            s.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     @Override
     public void close() {
-        close(session);
+        OrtNetwork.close(session);
     }
 }

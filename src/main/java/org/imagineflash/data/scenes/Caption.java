@@ -92,13 +92,11 @@ public record Caption(List<Item> items, Relation relation) {
         }
         List<Caption> options = new java.util.ArrayList<>();
         if (items.size() == 2) {
-            Item a = items.get(0);
-            Item b = items.get(1);
-            if (a.colour() != b.colour() && a.garment() != b.garment()) {
-                options.add(of(new Item(a.garment(), b.colour()), relation, new Item(b.garment(), a.colour())));
+            if (items.get(0).colour() != items.get(1).colour() && items.get(0).garment() != items.get(1).garment()) {
+                options.add(coloursSwapped());
             }
             if (relation.spatial()) {
-                options.add(of(a, relation.reversed(), b));
+                options.add(relationReversed());
             }
         }
         options.removeIf(Caption::heldOut);
@@ -117,6 +115,21 @@ public record Caption(List<Item> items, Relation relation) {
             }
         }
         throw new IllegalStateException("no hard negative for " + text());
+    }
+
+    /** The two garments with each other's colour ("a blue sneaker left of a red bag"); one garment: itself. */
+    public Caption coloursSwapped() {
+        if (items.size() == 1) {
+            return this;
+        }
+        Item a = items.get(0);
+        Item b = items.get(1);
+        return of(new Item(a.garment(), b.colour()), relation, new Item(b.garment(), a.colour()));
+    }
+
+    /** The same garments with the opposite relation ("… right of …"); one garment or "and": itself. */
+    public Caption relationReversed() {
+        return items.size() == 1 ? this : of(items.get(0), relation.reversed(), items.get(1));
     }
 
     /** The canonical text: "a red sneaker left of a blue bag". */

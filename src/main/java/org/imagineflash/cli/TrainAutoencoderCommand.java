@@ -41,6 +41,9 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-dir", description = "default: .NAME.checkpoint next to --out") Path checkpointDir;
     @Option(names = "--checkpoint-every", defaultValue = "250") long checkpointEvery;
     @Option(names = "--resume", description = "continue from the checkpoint") boolean resume;
+    @Option(names = "--finetune-decoder", paramLabel = "DIR",
+            description = "train only the decoder of this autoencoder, its encoder frozen: the latents stay the same, so models trained on them keep working with the new decoder")
+    Path finetuneDecoder;
 
     @Override
     public Integer call() throws Exception {
@@ -58,9 +61,21 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         LabeledImages train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
         LabeledImages test = FashionMnist.load(data, FashionMnist.Split.TEST);
         SceneGenerator scenes = new SceneGenerator(train, false, seed);
-        try (Autoencoder ae = Autoencoder.create(Autoencoder.Config.scenes(), seed)) {
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, scenes, steps, batchSize, lr, seed, ck, checkpointEvery, resume, System.err);
-            ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, scenes));
+        String latentsOf = null;
+        if (finetuneDecoder != null) {
+            try (Autoencoder init = Autoencoder.load(finetuneDecoder)) {
+                latentsOf = init.config().latentsOf() != null ? init.config().latentsOf()
+                        : ModelStore.sha256(finetuneDecoder.resolve(ModelStore.WEIGHTS));
+            }
+        }
+        try (Autoencoder ae = finetuneDecoder != null ? Autoencoder.load(finetuneDecoder) : Autoencoder.create(Autoencoder.Config.scenes(), seed)) {
+            AutoencoderTraining.Part part = finetuneDecoder != null ? AutoencoderTraining.Part.DECODER : AutoencoderTraining.Part.ALL;
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, part, scenes, steps, batchSize, lr, seed, ck, checkpointEvery, resume, System.err);
+            if (part == AutoencoderTraining.Part.ALL) {
+                ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, scenes));
+            } else {
+                ae.setLatentsOf(latentsOf);
+            }
             List<byte[]> real = SceneBenchmark.realScenes(PromptSuite.read(PromptSuite.DEFAULT), test, 5).images();
             double psnr = AutoencoderTraining.psnr(real, AutoencoderTraining.roundTrip(ae, real));
             double decodeMs = AutoencoderTraining.decodeMillis(ae, 200);
@@ -74,7 +89,12 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
             prov.put("wallSeconds", (System.nanoTime() - t0) / 1e9);
             prov.put("trainSeconds", o.wallSeconds());
             prov.put("machine", Provenance.machineDescription());
-            prov.put("klWeight", AutoencoderTraining.KL_WEIGHT);
+            if (finetuneDecoder != null) {
+                prov.put("decoderFineTunedFrom", finetuneDecoder.toString());
+                prov.put("latentsOf", latentsOf);
+            } else {
+                prov.put("klWeight", AutoencoderTraining.KL_WEIGHT);
+            }
             prov.put("scalingFactor", ae.config().scalingFactor());
             prov.put("psnrSuiteRealScenes", psnr);
             prov.put("decodeMsBatch1", decodeMs);

@@ -29,7 +29,7 @@ import java.util.TreeMap;
  * teacher at several step counts, the students and baselines, the ablation) scored on the prompt suite with
  * {@link SceneBenchmark} (FD and CLIP score from the contrastive model, the CompBench-analogue columns for seen and
  * held-out pairs), NFE and ms/image; a grid of the same prompts for every row; FD and complex score against steps.
- * Rows are cached by the model's weights and the row's settings.
+ * Rows are cached by the model's weights, its decoder's weights and the row's settings.
  */
 public final class SceneReport {
     /** One row: {@code model} is a model directory, or {@value #REAL} for real test-split scenes (the ceiling). */
@@ -57,6 +57,15 @@ public final class SceneReport {
         }
     }
 
+    /** The weights of the autoencoder that decodes a latent model's images (a fine-tuned decoder changes them); "" otherwise. */
+    static String decoderKey(Path modelDir) throws IOException {
+        if (modelDir == null) {
+            return "";
+        }
+        String ae = ModelStore.readConfig(modelDir).autoencoder();
+        return ae == null ? "" : ModelStore.sha256(Path.of(ae).resolve(ModelStore.WEIGHTS)).substring(0, 16);
+    }
+
     /** Evaluates (or reads from the cache) every row and writes {@code outDir}/README.md, results.json, grids and charts. */
     public static List<Map<String, Object>> run(Config cfg, Path data, Path outDir, PrintStream progress) throws IOException {
         Files.createDirectories(outDir.resolve("cache"));
@@ -79,7 +88,8 @@ public final class SceneReport {
                     continue;
                 }
                 String key = (real ? "real" : ModelStore.sha256(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16)
-                        + ModelStore.sha256(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8)) + "-" + Integer.toHexString(settings.hashCode());
+                        + ModelStore.sha256(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8))
+                        + "-" + Integer.toHexString((settings + decoderKey(modelDir)).hashCode());
                 Path cache = outDir.resolve("cache").resolve(key + ".json");
                 String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
                 Map<String, Object> r;

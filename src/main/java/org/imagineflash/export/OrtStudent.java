@@ -27,6 +27,8 @@ public final class OrtStudent implements AutoCloseable {
     public static final String FILE = "student.onnx";
     /** The graph's metadata key for the SHA-256 of the weights it holds. */
     public static final String WEIGHTS_SHA256 = "weightsSha256";
+    /** Metadata key: the SHA-256 of the weights of the autoencoder whose decoder a latent student's graph holds. */
+    public static final String DECODER_SHA256 = "decoderSha256";
 
     private final OrtEnvironment env;
     private final OrtSession session;
@@ -55,7 +57,7 @@ public final class OrtStudent implements AutoCloseable {
 
     /**
      * Writes the whole generation of the student loaded from {@code dir} as {@code file} (normally {@code dir}/{@value
-     * #FILE}), atomically, recording the SHA-256 of {@code dir}'s weights beside {@code metadata}.
+     * #FILE}), atomically, recording the SHA-256 of {@code dir}'s weights (and of its autoencoder's) beside {@code metadata}.
      *
      * @param autoencoder the decoder of a latent student (null for a pixel-space one)
      * @return the graph's size in bytes
@@ -63,6 +65,9 @@ public final class OrtStudent implements AutoCloseable {
     public static long deploy(Path dir, DiffusionModel model, Autoencoder autoencoder, Path file, Map<String, String> metadata) throws IOException {
         Map<String, String> meta = new java.util.LinkedHashMap<>(metadata);
         meta.put(WEIGHTS_SHA256, ModelStore.sha256(dir.resolve(ModelStore.WEIGHTS)));
+        if (model.config().autoencoder() != null) {
+            meta.put(DECODER_SHA256, ModelStore.sha256(Path.of(model.config().autoencoder()).resolve(ModelStore.WEIGHTS)));
+        }
         byte[] onnx = OnnxExport.student(model, autoencoder, meta).toByteArray();
         ModelStore.writeBytes(file, onnx);
         return onnx.length;
@@ -92,6 +97,12 @@ public final class OrtStudent implements AutoCloseable {
             if (!actual.equals(recorded)) {
                 throw new IOException(file + " was exported from other weights than " + dir.resolve(ModelStore.WEIGHTS)
                         + ": export it again (imagine-flash export --model " + dir + " --deploy)");
+            }
+            String decoder = session.getMetadata().getCustomMetadata().get(DECODER_SHA256);
+            Path ae = config.autoencoder() == null ? null : Path.of(config.autoencoder()).resolve(ModelStore.WEIGHTS);
+            if (decoder != null && ae != null && Files.isRegularFile(ae) && !decoder.equals(ModelStore.sha256(ae))) {
+                throw new IOException(file + " holds another decoder than " + ae.getParent() + " has now: export it again (imagine-flash export --model "
+                        + dir + " --deploy)");
             }
         } catch (OrtException | IOException | RuntimeException e) {
             OrtNetwork.close(session);

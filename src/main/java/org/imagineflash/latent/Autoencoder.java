@@ -48,15 +48,19 @@ public final class Autoencoder implements AutoCloseable {
      * @param latentChannels z
      * @param groups GroupNorm groups
      * @param scalingFactor 1/std of the latents of training scenes (1 before it is measured)
+     * @param latentsOf null, or the SHA-256 of the weights whose encoder and scaling factor these weights keep (only
+     *                  their decoder was fine-tuned): models trained on those latents decode with these
      */
-    public record Config(String kind, int imageSize, int imageChannels, int[] widths, int latentChannels, int groups, double scalingFactor) {
+    public record Config(String kind, int imageSize, int imageChannels, int[] widths, int latentChannels, int groups, double scalingFactor,
+                         String latentsOf) {
         public Config {
             if (!"autoencoder".equals(kind)) {
                 throw new IllegalArgumentException("not an autoencoder config (kind '" + kind + "')");
             }
             if (imageSize < 8 || imageSize > 1024 || imageSize % 4 != 0 || imageChannels < 1 || imageChannels > 4
                     || widths == null || widths.length != 3 || java.util.Arrays.stream(widths).anyMatch(w -> w < 1 || w > 1024 || w % groups != 0)
-                    || latentChannels < 1 || latentChannels > 64 || groups < 1 || !(scalingFactor > 0 && Double.isFinite(scalingFactor))) {
+                    || latentChannels < 1 || latentChannels > 64 || groups < 1 || !(scalingFactor > 0 && Double.isFinite(scalingFactor))
+                    || (latentsOf != null && !latentsOf.matches("[0-9a-f]{64}"))) {
                 throw new IllegalArgumentException("invalid autoencoder config " + this);
             }
         }
@@ -68,7 +72,7 @@ public final class Autoencoder implements AutoCloseable {
 
         /** A 48×48 RGB scene autoencoder to 12×12×4 latents with these stage widths and group-norm groups. */
         public static Config scenes(int[] widths, int groups) {
-            return new Config("autoencoder", 48, 3, widths, 4, groups, 1.0);
+            return new Config("autoencoder", 48, 3, widths, 4, groups, 1.0, null);
         }
 
         public int latentSize() {
@@ -76,25 +80,32 @@ public final class Autoencoder implements AutoCloseable {
         }
 
         public Config withScalingFactor(double s) {
-            return new Config(kind, imageSize, imageChannels, widths, latentChannels, groups, s);
+            return new Config(kind, imageSize, imageChannels, widths, latentChannels, groups, s, latentsOf);
+        }
+
+        /** This config, its decoder fine-tuned from the autoencoder whose weights have this SHA-256. */
+        public Config withLatentsOf(String sha256) {
+            return new Config(kind, imageSize, imageChannels, widths, latentChannels, groups, scalingFactor, sha256);
         }
 
         @Override
         public boolean equals(Object o) {
             return o instanceof Config c && kind.equals(c.kind) && imageSize == c.imageSize && imageChannels == c.imageChannels
                     && java.util.Arrays.equals(widths, c.widths) && latentChannels == c.latentChannels && groups == c.groups
-                    && scalingFactor == c.scalingFactor;
+                    && scalingFactor == c.scalingFactor && java.util.Objects.equals(latentsOf, c.latentsOf);
         }
 
         @Override
         public int hashCode() {
-            return java.util.Objects.hash(kind, imageSize, imageChannels, java.util.Arrays.hashCode(widths), latentChannels, groups, scalingFactor);
+            return java.util.Objects.hash(kind, imageSize, imageChannels, java.util.Arrays.hashCode(widths), latentChannels, groups, scalingFactor,
+                    latentsOf);
         }
 
         @Override
         public String toString() {
             return "Config[" + imageChannels + "×" + imageSize + "², widths " + java.util.Arrays.toString(widths) + ", latent "
-                    + latentChannels + ", groups " + groups + ", scale " + scalingFactor + "]";
+                    + latentChannels + ", groups " + groups + ", scale " + scalingFactor
+                    + (latentsOf == null ? "" : ", latents of " + latentsOf.substring(0, 12)) + "]";
         }
     }
 
@@ -137,12 +148,35 @@ public final class Autoencoder implements AutoCloseable {
         config = config.withScalingFactor(s);
     }
 
+    /** Records that this decoder was fine-tuned on the latents of the weights with this SHA-256 (see {@link Config}). */
+    public void setLatentsOf(String weightsSha256) {
+        config = config.withLatentsOf(weightsSha256);
+    }
+
     public NDManager manager() {
         return manager;
     }
 
     public List<Parameter> parameters() {
         return BlockWeights.parameters(net);
+    }
+
+    /** The decoder's parameters (what a decoder fine-tune trains). */
+    public List<Parameter> decoderParameters() {
+        return BlockWeights.parameters(net.decoder);
+    }
+
+    /** Freezes the encoder (no gradients), so that the latents it makes, and models trained on them, stay valid. */
+    public void freezeEncoder() {
+        net.encoder.freezeParameters(true);
+    }
+
+    /**
+     * Whether this autoencoder (loaded from {@code dir}) makes the latents of the weights with this SHA-256: they are
+     * its own weights, or those its decoder was fine-tuned from.
+     */
+    public boolean makesLatentsOf(String weightsSha256, Path dir) throws IOException {
+        return weightsSha256.equals(ModelStore.sha256(dir.resolve(ModelStore.WEIGHTS))) || weightsSha256.equals(config.latentsOf());
     }
 
     /** (μ, log σ²) of the posterior, unscaled, each (B, z, H/4, W/4). */
@@ -212,7 +246,7 @@ public final class Autoencoder implements AutoCloseable {
             throw new IOException(modelDir + " denoises the latents of " + dir + ", which does not load: " + e.getMessage());
         }
         String sha = config.autoencoderSha256();
-        if (sha != null && !sha.equals(ModelStore.sha256(dir.resolve(ModelStore.WEIGHTS)))) {
+        if (sha != null && !ae.makesLatentsOf(sha, dir)) {
             ae.close();
             throw new IOException(modelDir + " was trained on the latents of another " + dir
                     + " (its weights' checksum differs); retrain it on this autoencoder or restore that one");

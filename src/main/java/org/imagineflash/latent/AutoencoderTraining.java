@@ -26,6 +26,11 @@ import java.util.List;
  * Training of the {@link Autoencoder} on training-split scenes: L1 reconstruction of a sample z = μ + σ·ε of the
  * posterior plus β·KL(q(z|x) ‖ N(0, I)) (means over pixels and latent elements), AdamW with a cosine learning rate;
  * then the scaling factor 1/std of the latent means of training scenes.
+ * <p>
+ * A <em>decoder fine-tune</em> trains the decoder alone, on the L1 reconstruction of the posterior means, with the
+ * encoder frozen: the latents (the means, scaled) are unchanged, so every latent diffusion model trained on them keeps
+ * working and gets the better decoder. The means are also exactly what those models learn to generate and what the
+ * round trip decodes.
  */
 public final class AutoencoderTraining {
     /** β: small, so that latents stay informative (the KL term only keeps their scale in check, as in latent diffusion). */
@@ -40,10 +45,21 @@ public final class AutoencoderTraining {
         return Tensors.pixels(m, scenes, Scene.CHANNELS, Scene.SIZE, Scene.SIZE);
     }
 
-    public static TrainingLoop.Outcome train(Autoencoder ae, SceneGenerator scenes, long steps, int batch, double lr, long seed,
+    /** Which parameters a run trains. */
+    public enum Part {
+        /** Encoder and decoder: L1 of a posterior sample's decoding + β·KL. */
+        ALL,
+        /** The decoder alone, the encoder frozen: L1 of the posterior means' decoding. */
+        DECODER
+    }
+
+    public static TrainingLoop.Outcome train(Autoencoder ae, Part part, SceneGenerator scenes, long steps, int batch, double lr, long seed,
                                              Path checkpointDir, long checkpointEvery, boolean resume, PrintStream progress)
             throws IOException {
-        AdamW adam = AdamW.standard(ae.parameters(), 1e-4f);
+        if (part == Part.DECODER) {
+            ae.freezeEncoder();
+        }
+        AdamW adam = AdamW.standard(part == Part.DECODER ? ae.decoderParameters() : ae.parameters(), 1e-4f);
         LrSchedule schedule = new LrSchedule(LrSchedule.Kind.COSINE, lr, Math.min(200, steps / 10), steps);
         int z = ae.config().latentChannels();
         int ls = ae.config().latentSize();
@@ -59,6 +75,13 @@ public final class AutoencoderTraining {
                 NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) latent.size()), latent);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     ParameterStore ps = new ParameterStore(sub, false);
+                    if (part == Part.DECODER) {
+                        NDArray mu = ae.posterior(ps, x, false).get(0).stopGradient();
+                        NDArray rec = ae.decodeUnscaled(ps, mu, true).sub(x).abs().mean();
+                        gc.backward(rec);
+                        float l1 = rec.getFloat();
+                        return new float[] {l1, l1, 0f};
+                    }
                     NDList post = ae.posterior(ps, x, true);
                     NDArray mu = post.get(0);
                     NDArray logvar = post.get(1);

@@ -97,6 +97,32 @@ class StudentGraphTest {
         assertTrue(e.getMessage().contains(OrtStudent.FILE), e.getMessage());
     }
 
+    @Test
+    void aGraphWhoseDecoderWasReplacedSinceIsRefused(@TempDir Path tmp) throws Exception {
+        Path ae = tmp.resolve("autoencoder");
+        Files.createDirectories(ae);
+        for (String f : List.of(Autoencoder.CONFIG, ModelStore.WEIGHTS)) {
+            Files.copy(Path.of("models/autoencoder-scenes").resolve(f), ae.resolve(f));
+        }
+        Path student = tmp.resolve("student");
+        Files.createDirectories(student);
+        for (String f : List.of(ModelStore.WEIGHTS, ModelStore.PROVENANCE)) {
+            Files.copy(Path.of("models/if-scenes-1step").resolve(f), student.resolve(f));
+        }
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) ModelStore.JSON.readTree(Path.of("models/if-scenes-1step").resolve(ModelStore.CONFIG).toFile());
+        config.put("autoencoder", ae.toString());
+        ModelStore.JSON.writeValue(student.resolve(ModelStore.CONFIG).toFile(), config);
+        Path dir = deployed(student, tmp.resolve("deployed"));
+        try (Generator g = Generator.load(dir, Generator.Engine.ORT)) {
+            assertFalse(g.usesDjl());
+        }
+        byte[] w = Files.readAllBytes(ae.resolve(ModelStore.WEIGHTS));
+        w[w.length - 1] ^= 1; // the decoder's last weight: a fine-tuned decoder
+        Files.write(ae.resolve(ModelStore.WEIGHTS), w);
+        IOException e = assertThrows(IOException.class, () -> Generator.load(dir, Generator.Engine.ORT));
+        assertTrue(e.getMessage().contains("another decoder") && e.getMessage().contains("--deploy"), e.getMessage());
+    }
+
     /** What {@link NoTorchProbe} prints for a model on an engine, in a JVM of its own. */
     static String probe(Path dir, String engine) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -5,6 +5,7 @@ import ai.djl.training.ParameterStore;
 import org.imagineflash.data.scenes.Scene;
 import org.imagineflash.data.scenes.SceneGenerator;
 import org.imagineflash.data.scenes.ScenesTest;
+import org.imagineflash.model.ModelStore;
 import org.imagineflash.train.TrainingLoop;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,7 +45,7 @@ class AutoencoderTest {
         }
         try (Autoencoder ae = Autoencoder.create(tiny(), 1)) {
             double before = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, gen, 150, 8, 1e-3, 1, null, 0, false, null);
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 150, 8, 1e-3, 1, null, 0, false, null);
             double firstL1 = o.losses().get(0)[1];
             double lastL1 = o.losses().subList(130, 150).stream().mapToDouble(l -> l[1]).average().orElseThrow();
             assertTrue(lastL1 < firstL1 / 3, firstL1 + " → " + lastL1);
@@ -66,15 +67,55 @@ class AutoencoderTest {
         List<byte[]> probe = List.of(gen.scene(99).rgb());
         float[] trained;
         try (Autoencoder ae = Autoencoder.create(tiny(), 2)) {
-            AutoencoderTraining.train(ae, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, false, null);
+            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, false, null);
             trained = decoded(ae, probe);
         }
         try (Autoencoder ae = Autoencoder.create(tiny(), 7)) { // other initial weights: the checkpoint replaces them
             assertThrows(IllegalArgumentException.class,
-                    () -> AutoencoderTraining.train(ae, gen, 6, 4, 2e-3, 2, dir.resolve("ck"), 3, true, null));
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, true, null);
+                    () -> AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 6, 4, 2e-3, 2, dir.resolve("ck"), 3, true, null));
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, true, null);
             assertEquals(0, o.losses().size(), "the checkpoint is at the last step");
             assertArrayEquals(trained, decoded(ae, probe));
+        }
+    }
+
+    static float[] latents(Autoencoder ae, List<byte[]> scenes) {
+        try (NDManager sub = ae.manager().newSubManager()) {
+            return ae.encode(new ParameterStore(sub, false), AutoencoderTraining.images(sub, scenes)).toFloatArray();
+        }
+    }
+
+    @Test
+    void aDecoderFineTuneKeepsTheLatentsAndTheModelsTrainedOnThem() throws Exception {
+        SceneGenerator gen = new SceneGenerator(ScenesTest.garments(10), false, 0);
+        List<byte[]> scenes = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            scenes.add(gen.scene(10_000 + i).rgb());
+        }
+        try (Autoencoder ae = Autoencoder.create(tiny(), 3)) {
+            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 40, 8, 1e-3, 3, null, 0, false, null);
+            ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, gen));
+            ae.save(dir.resolve("a"), Map.of("test", true));
+        }
+        String shaA = ModelStore.sha256(dir.resolve("a").resolve(ModelStore.WEIGHTS));
+        try (Autoencoder ae = Autoencoder.load(dir.resolve("a"))) {
+            float[] before = latents(ae, scenes);
+            double psnrBefore = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
+            AutoencoderTraining.train(ae, AutoencoderTraining.Part.DECODER, gen, 80, 8, 1e-3, 4, null, 0, false, null);
+            assertArrayEquals(before, latents(ae, scenes), "the frozen encoder makes the same latents");
+            double psnrAfter = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
+            assertTrue(psnrAfter > psnrBefore + 0.5, psnrBefore + " → " + psnrAfter + " dB");
+            ae.setLatentsOf(shaA);
+            ae.save(dir.resolve("b"), Map.of("test", true));
+        }
+        try (Autoencoder b = Autoencoder.load(dir.resolve("b"))) {
+            assertEquals(shaA, b.config().latentsOf());
+            assertTrue(b.makesLatentsOf(shaA, dir.resolve("b")), "a model trained on a's latents decodes with b");
+            assertTrue(b.makesLatentsOf(ModelStore.sha256(dir.resolve("b").resolve(ModelStore.WEIGHTS)), dir.resolve("b")));
+            assertTrue(!b.makesLatentsOf("0".repeat(64), dir.resolve("b")));
+        }
+        try (Autoencoder a = Autoencoder.load(dir.resolve("a"))) {
+            assertTrue(a.config().latentsOf() == null && !a.makesLatentsOf("0".repeat(64), dir.resolve("a")));
         }
     }
 
@@ -85,6 +126,7 @@ class AutoencoderTest {
         Files.createDirectories(bad);
         Files.writeString(bad.resolve(Autoencoder.CONFIG), "{\"kind\":\"autoencoder\",\"imageSize\":47}");
         assertThrows(java.io.IOException.class, () -> Autoencoder.load(bad));
+        assertThrows(IllegalArgumentException.class, () -> Autoencoder.Config.scenes().withLatentsOf("not a checksum"));
         assertEquals(Scene.SIZE / 4, Autoencoder.Config.scenes().latentSize());
     }
 }

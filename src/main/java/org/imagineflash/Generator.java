@@ -48,10 +48,14 @@ public final class Generator implements AutoCloseable {
     private final Path dir;
     /** The decoder of a latent model; null for a pixel-space model. */
     private final Autoencoder autoencoder;
-    /** The network on ONNX Runtime ({@link Engine#ORT}); null: the model's own DJL block. */
-    private final OrtNetwork ort;
-    /** A latent model's decoder on ONNX Runtime ({@link Engine#ORT}); null: the autoencoder's DJL decoder. */
-    private final OrtDecoder ortDecoder;
+    private final Engine engine;
+    /**
+     * The network on ONNX Runtime ({@link Engine#ORT}), exported when first needed (a student with its whole graph
+     * needs it only for other step counts or guidance); null on DJL, or before then. Guarded by {@code this}.
+     */
+    private OrtNetwork ort;
+    /** A latent model's decoder on ONNX Runtime, made with {@link #ort}; null: the autoencoder's DJL decoder. */
+    private OrtDecoder ortDecoder;
     /**
      * A student's whole generation as one graph on ONNX Runtime ({@link Engine#ORT}; null otherwise): its exported file,
      * loaded without the DJL engine ({@code model} is then null), or exported in memory beside the per-step network.
@@ -71,15 +75,13 @@ public final class Generator implements AutoCloseable {
         }
     }
 
-    private Generator(DiffusionModel model, ModelConfig config, Path dir, Autoencoder autoencoder, OrtNetwork ort, OrtDecoder ortDecoder,
-                      OrtStudent student) {
+    private Generator(DiffusionModel model, ModelConfig config, Path dir, Autoencoder autoencoder, Engine engine, OrtStudent student) {
         this.model = model;
         this.config = config;
         this.schedule = model != null ? model.schedule() : new NoiseSchedule(config.schedule());
         this.dir = dir;
         this.autoencoder = autoencoder;
-        this.ort = ort;
-        this.ortDecoder = ortDecoder;
+        this.engine = engine;
         this.student = student;
     }
 
@@ -94,31 +96,48 @@ public final class Generator implements AutoCloseable {
         if (engine == Engine.ORT && OrtStudent.exported(dir)) {
             ModelConfig c = ModelStore.readConfig(dir);
             if (OnnxExport.supportsStudentGraph(c)) {
-                return new Generator(null, c, dir, null, null, null, OrtStudent.open(dir, c));
+                return new Generator(null, c, dir, null, Engine.ORT, OrtStudent.open(dir, c));
             }
         }
         Generator g = load(dir);
         if (engine == Engine.DJL) {
             return g;
         }
-        OrtNetwork network = null;
-        OrtDecoder decoder = null;
+        Generator on = null;
         try {
-            network = OrtNetwork.of(g.model);
-            decoder = g.autoencoder == null ? null : OrtDecoder.of(g.autoencoder);
             OrtStudent whole = OnnxExport.supportsStudentGraph(g.config)
                     ? OrtStudent.of(OnnxExport.student(g.model, g.autoencoder, java.util.Map.of()).toByteArray(), g.config) : null;
-            return new Generator(g.model, g.config, dir, g.autoencoder, network, decoder, whole);
+            on = new Generator(g.model, g.config, dir, g.autoencoder, Engine.ORT, whole);
+            if (whole == null) {
+                on.ortNetwork(); // every call of a teacher needs it: fail at load, not at the first request
+            }
+            return on;
         } catch (RuntimeException e) {
-            if (network != null) {
-                network.close();
+            if (on != null) {
+                on.close();
+            } else {
+                g.close();
             }
-            if (decoder != null) {
-                decoder.close();
-            }
-            g.close();
             throw e;
         }
+    }
+
+    /** The per-step network on ONNX Runtime (and the decoder of a latent model), exported at the first call; null on DJL. */
+    private synchronized OrtNetwork ortNetwork() {
+        if (engine != Engine.ORT || model == null) {
+            return null;
+        }
+        if (ort == null) {
+            OrtNetwork network = OrtNetwork.of(model);
+            try {
+                ortDecoder = autoencoder == null ? null : OrtDecoder.of(autoencoder);
+            } catch (RuntimeException e) {
+                network.close();
+                throw e;
+            }
+            ort = network;
+        }
+        return ort;
     }
 
     /**
@@ -133,7 +152,7 @@ public final class Generator implements AutoCloseable {
     }
 
     public Engine engine() {
-        return ort == null && student == null ? Engine.DJL : Engine.ORT;
+        return engine;
     }
 
     /** Whether the DJL engine runs any part of this model (false: a student run as its exported graph). */
@@ -157,7 +176,7 @@ public final class Generator implements AutoCloseable {
                 throw e;
             }
         }
-        return new Generator(m, m.config(), dir, ae, null, null, null);
+        return new Generator(m, m.config(), dir, ae, Engine.DJL, null);
     }
 
     /** Whether the model draws prompts (a text-to-image model) rather than classes. */
@@ -216,13 +235,15 @@ public final class Generator implements AutoCloseable {
         try (NDManager sub = model.manager().newSubManager()) {
             NDArray zT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
             var tokens = model.textTokens(sub, ids, prompts.size());
+            OrtNetwork ort = ortNetwork();
             Denoiser d = ort == null ? model.denoiser(tokens, o.cfg()) : model.denoiser(tokens, o.cfg(), ort);
             NDArray z0 = sampler.sample(d, zT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
             NDArray x;
             Shape images = new Shape(prompts.size(), autoencoder.config().imageChannels(), autoencoder.config().imageSize(),
                     autoencoder.config().imageSize());
-            if (ortDecoder != null) {
-                x = Tensors.floats(sub, ortDecoder.decode(z0.toFloatArray(), prompts.size()), images);
+            OrtDecoder decoder = ort == null ? null : ortDecoder();
+            if (decoder != null) {
+                x = Tensors.floats(sub, decoder.decode(z0.toFloatArray(), prompts.size()), images);
             } else {
                 try (NDManager dec = autoencoder.manager().newSubManager()) {
                     x = Tensors.floats(sub, autoencoder.decode(new ai.djl.training.ParameterStore(dec, false), z0.duplicate()).toFloatArray(), images);
@@ -412,6 +433,7 @@ public final class Generator implements AutoCloseable {
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
         try (NDManager sub = model.manager().newSubManager()) {
             NDArray xT = NoiseSource.perImage(sub, seeds, new Shape(model.config().unet().inChannels(), size, size));
+            OrtNetwork ort = ortNetwork();
             Denoiser d = ort == null ? model.denoiser(model.classLabels(sub, labels), o.cfg())
                     : model.denoiser(model.classLabels(sub, labels), o.cfg(), ort);
             NDArray x0 = sampler.sample(d, xT, new NoiseSource(seeds.length == 0 ? 0 : seeds[0] ^ 0x5DEECE66DL));
@@ -484,8 +506,12 @@ public final class Generator implements AutoCloseable {
         return b;
     }
 
+    private synchronized OrtDecoder ortDecoder() {
+        return ortDecoder;
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
         if (ort != null) {
             ort.close();
         }

@@ -44,6 +44,8 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
     @Option(names = "--finetune-decoder", paramLabel = "DIR",
             description = "train only the decoder of this autoencoder, its encoder frozen: the latents stay the same, so models trained on them keep working with the new decoder")
     Path finetuneDecoder;
+    @Option(names = "--gradient-weight", defaultValue = "0",
+            description = "weight of the image-gradient term beside L1 (mean |∇x̂ − ∇x|; 0: L1 alone)") double gradientWeight;
 
     @Override
     public Integer call() throws Exception {
@@ -70,7 +72,7 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         }
         try (Autoencoder ae = finetuneDecoder != null ? Autoencoder.load(finetuneDecoder) : Autoencoder.create(Autoencoder.Config.scenes(), seed)) {
             AutoencoderTraining.Part part = finetuneDecoder != null ? AutoencoderTraining.Part.DECODER : AutoencoderTraining.Part.ALL;
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, part, scenes, steps, batchSize, lr, seed, ck, checkpointEvery, resume, System.err);
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, part, gradientWeight, scenes, steps, batchSize, lr, seed, ck, checkpointEvery, resume, System.err);
             if (part == AutoencoderTraining.Part.ALL) {
                 ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, scenes));
             } else {
@@ -89,6 +91,7 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
             prov.put("wallSeconds", (System.nanoTime() - t0) / 1e9);
             prov.put("trainSeconds", o.wallSeconds());
             prov.put("machine", Provenance.machineDescription());
+            prov.put("gradientWeight", gradientWeight);
             if (finetuneDecoder != null) {
                 prov.put("decoderFineTunedFrom", finetuneDecoder.toString());
                 prov.put("latentsOf", latentsOf);

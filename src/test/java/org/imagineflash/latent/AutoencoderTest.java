@@ -101,7 +101,7 @@ class AutoencoderTest {
         try (Autoencoder ae = Autoencoder.load(dir.resolve("a"))) {
             float[] before = latents(ae, scenes);
             double psnrBefore = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
-            AutoencoderTraining.train(ae, AutoencoderTraining.Part.DECODER, gen, 80, 8, 1e-3, 4, null, 0, false, null);
+            AutoencoderTraining.train(ae, AutoencoderTraining.Part.DECODER, 0.5, gen, 80, 8, 1e-3, 4, null, 0, false, null);
             assertArrayEquals(before, latents(ae, scenes), "the frozen encoder makes the same latents");
             double psnrAfter = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
             assertTrue(psnrAfter > psnrBefore + 0.5, psnrBefore + " → " + psnrAfter + " dB");
@@ -116,6 +116,27 @@ class AutoencoderTest {
         }
         try (Autoencoder a = Autoencoder.load(dir.resolve("a"))) {
             assertTrue(a.config().latentsOf() == null && !a.makesLatentsOf("0".repeat(64), dir.resolve("a")));
+        }
+    }
+
+    @Test
+    void theGradientTermIsBlindToOffsetsAndMeasuresEdges() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] ramp = new float[2 * 3 * 4];
+            for (int i = 0; i < ramp.length; i++) {
+                ramp[i] = 0.5f * (i % 4) + 0.25f * ((i / 4) % 3); // +0.5 per column, +0.25 per row
+            }
+            var a = m.create(ramp, new ai.djl.ndarray.types.Shape(1, 2, 3, 4));
+            assertEquals(0, AutoencoderTraining.gradientDistance(a.add(0.7f), a).getFloat(), 1e-6, "an offset has no edges");
+            assertEquals(0.75, AutoencoderTraining.gradientDistance(a, m.zeros(a.getShape())).getFloat(), 1e-6);
+        }
+    }
+
+    @Test
+    void refusesANegativeGradientWeight() {
+        try (Autoencoder ae = Autoencoder.create(tiny(), 1)) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> AutoencoderTraining.train(ae, AutoencoderTraining.Part.DECODER, -1, null, 1, 1, 1e-3, 1, null, 0, false, null));
         }
     }
 

@@ -94,6 +94,10 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
             prov.put("gradientWeight", gradientWeight);
             if (finetuneDecoder != null) {
                 prov.put("decoderFineTunedFrom", finetuneDecoder.toString());
+                java.nio.file.Path initProv = finetuneDecoder.resolve(ModelStore.PROVENANCE);
+                if (java.nio.file.Files.isRegularFile(initProv)) { // how the encoder it keeps was made
+                    prov.put("init", ModelStore.JSON.readValue(initProv.toFile(), Map.class));
+                }
                 prov.put("latentsOf", latentsOf);
             } else {
                 prov.put("klWeight", AutoencoderTraining.KL_WEIGHT);

@@ -1,7 +1,6 @@
 package org.imagineflash.cli;
 
 import org.imagineflash.serve.GenerationServer;
-import org.imagineflash.serve.LoadClient;
 import org.imagineflash.serve.ServerLimits;
 import org.imagineflash.serve.ServingEngine;
 import picocli.CommandLine.Command;
@@ -67,16 +66,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .queueCapacity(queue).maxQueuedCost(maxQueuedCost).maxBatch(maxBatch).workers(w).build();
         GenerationServer server = new GenerationServer(models, limits, ServingEngine.parse(engine));
         server.start(port);
-        if (warmupRequests > 0) {
-            // the JIT compiles the request path during the first ~1000 requests: the load test's first run after start-up
-            // had p99 182–256 ms without this, 183–229 ms with it. At most 10 s (a teacher-only server is slow to warm).
-            String local = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host.contains(":") ? "[" + host + "]" : host;
-            java.net.URI uri = java.net.URI.create("http://" + local + ":" + server.port() + "/api/generate");
-            LoadClient.Phase warm = LoadClient.run(uri, 8, warmupRequests, LoadClient.requests(2_000_000, ""),
-                    System.nanoTime() + 10_000_000_000L, () -> false);
-            if (warm.latencies().isEmpty()) {
-                throw new IllegalStateException("the server answered none of its " + warmupRequests + " warm-up requests");
-            }
+        if (warmupRequests > 0 && server.warmUp(warmupRequests) == 0) {
+            throw new IllegalStateException("the server answered none of its " + warmupRequests + " warm-up requests");
         }
         spec.commandLine().getOut().printf("serving %s on http://%s:%d/ (default model %s); Ctrl-C stops%n",
                 models, host, server.port(), server.defaultModel());

@@ -10,6 +10,7 @@ import org.eclipse.jetty.server.ConnectionLimit;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.ServerConnector;
 import org.imagineflash.Generator;
+import org.imagineflash.data.scenes.PromptSuite;
 import org.imagineflash.data.Prompts;
 import org.imagineflash.data.scenes.CaptionParser;
 
@@ -134,6 +135,24 @@ public final class GenerationServer implements AutoCloseable {
 
     public String defaultModel() {
         return models.defaultModel();
+    }
+
+    /**
+     * Sends {@code requests} generation requests for the default model to this server over loopback HTTP, eight at a
+     * time, for at most 10 s: the JIT compiles the request path during the first ~1000 requests (the load test's
+     * first run after start-up had p99 182–256 ms without this, 183–229 ms with it). Class names, or the prompt
+     * suite's sentences for a text-to-image model.
+     *
+     * @return how many were answered
+     */
+    public int warmUp(int requests) throws Exception {
+        String h = host();
+        String local = h.equals("0.0.0.0") || h.equals("::") ? "127.0.0.1" : h.contains(":") ? "[" + h + "]" : h;
+        java.net.URI uri = java.net.URI.create("http://" + local + ":" + port() + "/api/generate");
+        var body = models.get(models.defaultModel()).isTextToImage()
+                ? LoadClient.requests(PromptSuite.standard().entries().stream().map(PromptSuite.Entry::prompt).toList(), 2_000_000, "")
+                : LoadClient.requests(2_000_000, "");
+        return LoadClient.run(uri, 8, requests, body, System.nanoTime() + 10_000_000_000L, () -> false).latencies().size();
     }
 
     /** The address the server listens on. */

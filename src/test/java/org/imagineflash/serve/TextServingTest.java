@@ -117,4 +117,22 @@ class TextServingTest {
     private static int[] pixels(BufferedImage img) {
         return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
     }
+
+    @Test
+    void aServerOfTextModelsAloneWarmsUpOnSentences() throws Exception {
+        Path only = dir.resolve("text-only");
+        java.nio.file.Files.createDirectories(only.resolve("text-student"));
+        try (var files = java.nio.file.Files.list(dir.resolve("models").resolve("text-student"))) {
+            for (Path f : files.toList()) {
+                java.nio.file.Files.copy(f, only.resolve("text-student").resolve(f.getFileName()));
+            }
+        }
+        GenerationServer textOnly = new GenerationServer(only, ServerLimits.defaults()).start(0);
+        try {
+            assertEquals(12, textOnly.warmUp(12), "every warm-up request is a sentence the text model draws");
+        } finally {
+            textOnly.close();
+        }
+        assertEquals(12, server.warmUp(12), "a class model as the default: class names");
+    }
 }

@@ -92,4 +92,30 @@ class GeneratorScenesTest {
         String m = assertThrows(java.io.IOException.class, () -> Generator.load(textModel(dir.resolve("ae2").toString(), other))).getMessage();
         assertTrue(m.contains("checksum differs"), m);
     }
+
+    @Test
+    void threadsDrawingSentencesAtOnceOnDjlAllGetTheirImages() throws Exception {
+        try (Autoencoder ae = Autoencoder.create(Autoencoder.Config.scenes(new int[] {8, 8, 16}, 4), 1)) {
+            ae.save(dir.resolve("ae3"), Map.of("test", true));
+        }
+        try (Generator g = Generator.load(textModel(dir.resolve("ae3").toString()))) {
+            Generator.Options o = new Generator.Options(SamplerFamily.DDIM, 2, 1.0, null);
+            List<String> prompts = List.of("a red sneaker left of a blue bag", "a white dress", "a cyan bag");
+            byte[] expected = g.generateScenes(prompts, new long[] {1, 2, 3}, o).images().get(2);
+            // a server's workers: the text encoder's embedding table is shared by every call (it was released under
+            // concurrent calls, and every later call failed)
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<byte[]>> done = new java.util.ArrayList<>();
+                for (int i = 0; i < 32; i++) {
+                    done.add(pool.submit(() -> g.generateScenes(prompts, new long[] {1, 2, 3}, o).images().get(2)));
+                }
+                for (var f : done) {
+                    assertArrayEquals(expected, f.get());
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
 }

@@ -63,14 +63,8 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         LabeledImages train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
         LabeledImages test = FashionMnist.load(data, FashionMnist.Split.TEST);
         SceneGenerator scenes = new SceneGenerator(train, false, seed);
-        String latentsOf = null;
-        if (finetuneDecoder != null) {
-            try (Autoencoder init = Autoencoder.load(finetuneDecoder)) {
-                latentsOf = init.config().latentsOf() != null ? init.config().latentsOf()
-                        : ModelStore.sha256(finetuneDecoder.resolve(ModelStore.WEIGHTS));
-            }
-        }
         try (Autoencoder ae = finetuneDecoder != null ? Autoencoder.load(finetuneDecoder) : Autoencoder.create(Autoencoder.Config.scenes(), seed)) {
+            String latentsOf = finetuneDecoder != null ? ae.latents(finetuneDecoder) : null;
             AutoencoderTraining.Part part = finetuneDecoder != null ? AutoencoderTraining.Part.DECODER : AutoencoderTraining.Part.ALL;
             TrainingLoop.Outcome o = AutoencoderTraining.train(ae, part, gradientWeight, scenes, steps, batchSize, lr, seed, ck, checkpointEvery, resume, System.err);
             if (part == AutoencoderTraining.Part.ALL) {

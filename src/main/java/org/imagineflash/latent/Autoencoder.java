@@ -179,6 +179,14 @@ public final class Autoencoder implements AutoCloseable {
         return weightsSha256.equals(ModelStore.sha256(dir.resolve(ModelStore.WEIGHTS))) || weightsSha256.equals(config.latentsOf());
     }
 
+    /**
+     * The SHA-256 that names the latents this autoencoder (loaded from {@code dir}) makes: the weights its decoder was
+     * fine-tuned from, or its own (what a decoder fine-tune of it records as {@link Config#latentsOf}).
+     */
+    public String latents(Path dir) throws IOException {
+        return config.latentsOf() != null ? config.latentsOf() : ModelStore.sha256(dir.resolve(ModelStore.WEIGHTS));
+    }
+
     /** (μ, log σ²) of the posterior, unscaled, each (B, z, H/4, W/4). */
     public NDList posterior(ParameterStore ps, NDArray x, boolean training) {
         NDArray h = net.encoder.forward(ps, new NDList(x), training).head();

@@ -294,7 +294,7 @@ public final class ContrastiveModel implements AutoCloseable {
         }
 
         NDArray text(ParameterStore ps, NDArray tokens, boolean training) {
-            NDArray e = tokenEmbedding.forward(ps, new NDList(tokens), training).head(); // (B, L, W)
+            NDArray e = org.imagineflash.model.TokenEmbedding.lookup(ps, tokenEmbedding, tokens, training); // (B, L, W)
             NDArray pos = ps.getValue(positions, tokens.getDevice(), training);
             NDArray h = e.add(pos.expandDims(0));
             for (TransformerEncoderBlock layer : layers) {

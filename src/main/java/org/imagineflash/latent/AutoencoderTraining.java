@@ -58,12 +58,6 @@ public final class AutoencoderTraining {
         DECODER
     }
 
-    public static TrainingLoop.Outcome train(Autoencoder ae, Part part, SceneGenerator scenes, long steps, int batch, double lr, long seed,
-                                             Path checkpointDir, long checkpointEvery, boolean resume, PrintStream progress)
-            throws IOException {
-        return train(ae, part, 0, scenes, steps, batch, lr, seed, checkpointDir, checkpointEvery, resume, progress);
-    }
-
     /** Mean |∇a − ∇b| over horizontal and vertical finite differences of (B, C, H, W) images. */
     static NDArray gradientDistance(NDArray a, NDArray b) {
         NDArray d = a.sub(b);
@@ -97,38 +91,31 @@ public final class AutoencoderTraining {
                     images.add(scenes.scene(s * batch + i).rgb());
                 }
                 NDArray x = images(sub, images);
-                NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) latent.size()), latent);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     ParameterStore ps = new ParameterStore(sub, false);
-                    if (part == Part.DECODER) {
-                        NDArray mu = ae.posterior(ps, x, false).get(0).stopGradient();
-                        NDArray xHat = ae.decodeUnscaled(ps, mu, true);
-                        NDArray rec = xHat.sub(x).abs().mean();
-                        NDArray l = rec;
-                        if (gradientWeight > 0) {
-                            NDArray gw = Tensors.floats(sub, new float[] {(float) gradientWeight});
-                            l = rec.add(gradientDistance(xHat, x).mul(gw));
-                        }
-                        gc.backward(l);
-                        return new float[] {l.getFloat(), rec.getFloat(), 0f};
-                    }
-                    NDList post = ae.posterior(ps, x, true);
-                    NDArray mu = post.get(0);
-                    NDArray logvar = post.get(1);
                     // constants as tensors of the step's manager (Tensors: a scalar DJL creates for mul(float) is
                     // freed at once while autograd may still read it in backward)
-                    NDArray c = Tensors.floats(sub, new float[] {0.5f, 1f, (float) KL_WEIGHT});
-                    NDArray half = c.get("0:1");
-                    NDArray sample = mu.add(logvar.mul(half).exp().mul(eps));
-                    NDArray xHat = ae.decodeUnscaled(ps, sample, true);
+                    NDArray c = Tensors.floats(sub, new float[] {0.5f, 1f, (float) KL_WEIGHT, (float) gradientWeight});
+                    NDArray xHat;
+                    NDArray kl = null;
+                    if (part == Part.DECODER) {
+                        xHat = ae.decodeUnscaled(ps, ae.posterior(ps, x, false).get(0).stopGradient(), true);
+                    } else {
+                        NDList post = ae.posterior(ps, x, true);
+                        NDArray mu = post.get(0);
+                        NDArray logvar = post.get(1);
+                        NDArray half = c.get("0:1");
+                        NDArray eps = Tensors.floats(sub, Seeds.gaussian(r, (int) latent.size()), latent);
+                        xHat = ae.decodeUnscaled(ps, mu.add(logvar.mul(half).exp().mul(eps)), true);
+                        kl = mu.square().add(logvar.exp()).sub(c.get("1:2")).sub(logvar).mul(half).mean();
+                    }
                     NDArray rec = xHat.sub(x).abs().mean();
-                    NDArray kl = mu.square().add(logvar.exp()).sub(c.get("1:2")).sub(logvar).mul(half).mean();
-                    NDArray l = rec.add(kl.mul(c.get("2:3")));
+                    NDArray l = kl == null ? rec : rec.add(kl.mul(c.get("2:3")));
                     if (gradientWeight > 0) {
-                        l = l.add(gradientDistance(xHat, x).mul(Tensors.floats(sub, new float[] {(float) gradientWeight})));
+                        l = l.add(gradientDistance(xHat, x).mul(c.get("3:4")));
                     }
                     gc.backward(l);
-                    return new float[] {l.getFloat(), rec.getFloat(), kl.getFloat()};
+                    return new float[] {l.getFloat(), rec.getFloat(), kl == null ? 0f : kl.getFloat()};
                 }
             }
 

@@ -42,7 +42,7 @@ public final class TextEncoder extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.singletonOrThrow();
-        NDArray h = embed(ps, ids, training)
+        NDArray h = TokenEmbedding.lookup(ps, tokens, ids, training)
                 .add(ps.getValue(positions, ids.getDevice(), training).expandDims(0)); // (B, L, W)
         for (TransformerEncoderBlock layer : layers) {
             h = layer.forward(ps, new NDList(h), training).head();
@@ -51,18 +51,6 @@ public final class TextEncoder extends AbstractBlock {
         NDArray weights = real.add(real.sum(new int[] {1}, true).eq(0).toType(DataType.FLOAT32, false)).expandDims(2); // ∅: all
         NDArray pooled = h.mul(weights).sum(new int[] {1}).div(weights.sum(new int[] {1}));
         return new NDList(h, pooled);
-    }
-
-    /**
-     * The token embeddings (B, L, W) of ids (B, L): the rows of {@link IdEmbedding}'s table, as a one-hot product (exact:
-     * one product by 1 and the rest by 0) whose result belongs to the ids' manager. {@code IdEmbedding.forward} attaches
-     * the shared table to a scope of the caller's for the lookup and then hands it back, which races when two threads
-     * run the model at once (a server's workers): one thread handed the table back to another's closed scope, and every
-     * later request failed on the released weights.
-     */
-    private NDArray embed(ParameterStore ps, NDArray ids, boolean training) {
-        NDArray table = ps.getValue(tokens.getParameters().get("embedding"), ids.getDevice(), training); // (V, W)
-        return ids.oneHot((int) table.getShape().get(0)).matMul(table);
     }
 
     @Override

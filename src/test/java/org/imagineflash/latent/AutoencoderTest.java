@@ -29,6 +29,15 @@ class AutoencoderTest {
     @TempDir
     Path dir;
 
+    /** 16 scenes beyond the few a short training run draws. */
+    static List<byte[]> probes(SceneGenerator gen) {
+        List<byte[]> scenes = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            scenes.add(gen.scene(10_000 + i).rgb());
+        }
+        return scenes;
+    }
+
     static float[] decoded(Autoencoder ae, List<byte[]> scenes) {
         try (NDManager sub = ae.manager().newSubManager()) {
             ParameterStore ps = new ParameterStore(sub, false);
@@ -39,13 +48,10 @@ class AutoencoderTest {
     @Test
     void learnsToReconstructAndRoundTripsThroughItsFiles() throws Exception {
         SceneGenerator gen = new SceneGenerator(ScenesTest.garments(10), false, 0);
-        List<byte[]> scenes = new ArrayList<>();
-        for (int i = 0; i < 16; i++) {
-            scenes.add(gen.scene(10_000 + i).rgb());
-        }
+        List<byte[]> scenes = probes(gen);
         try (Autoencoder ae = Autoencoder.create(tiny(), 1)) {
             double before = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 150, 8, 1e-3, 1, null, 0, false, null);
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 150, 8, 1e-3, 1, null, 0, false, null);
             double firstL1 = o.losses().get(0)[1];
             double lastL1 = o.losses().subList(130, 150).stream().mapToDouble(l -> l[1]).average().orElseThrow();
             assertTrue(lastL1 < firstL1 / 3, firstL1 + " → " + lastL1);
@@ -67,13 +73,13 @@ class AutoencoderTest {
         List<byte[]> probe = List.of(gen.scene(99).rgb());
         float[] trained;
         try (Autoencoder ae = Autoencoder.create(tiny(), 2)) {
-            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, false, null);
+            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, false, null);
             trained = decoded(ae, probe);
         }
         try (Autoencoder ae = Autoencoder.create(tiny(), 7)) { // other initial weights: the checkpoint replaces them
             assertThrows(IllegalArgumentException.class,
-                    () -> AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 6, 4, 2e-3, 2, dir.resolve("ck"), 3, true, null));
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, true, null);
+                    () -> AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 6, 4, 2e-3, 2, dir.resolve("ck"), 3, true, null));
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, true, null);
             assertEquals(0, o.losses().size(), "the checkpoint is at the last step");
             assertArrayEquals(trained, decoded(ae, probe));
         }
@@ -88,12 +94,9 @@ class AutoencoderTest {
     @Test
     void aDecoderFineTuneKeepsTheLatentsAndTheModelsTrainedOnThem() throws Exception {
         SceneGenerator gen = new SceneGenerator(ScenesTest.garments(10), false, 0);
-        List<byte[]> scenes = new ArrayList<>();
-        for (int i = 0; i < 16; i++) {
-            scenes.add(gen.scene(10_000 + i).rgb());
-        }
+        List<byte[]> scenes = probes(gen);
         try (Autoencoder ae = Autoencoder.create(tiny(), 3)) {
-            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, gen, 40, 8, 1e-3, 3, null, 0, false, null);
+            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 40, 8, 1e-3, 3, null, 0, false, null);
             ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, gen));
             ae.save(dir.resolve("a"), Map.of("test", true));
         }

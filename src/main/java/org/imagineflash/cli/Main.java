@@ -9,7 +9,7 @@ import java.io.PrintWriter;
 /** The {@code imagine-flash} command line. */
 @Command(name = "imagine-flash", mixinStandardHelpOptions = true, version = "imagine-flash 0.1.0",
         description = "Class-conditional diffusion on Fashion-MNIST, Imagine Flash distillation and real-time serving.",
-        subcommands = {DemoCommand.class, SampleCommand.class, TrainTeacherCommand.class, DistillCommand.class, TrainClassifierCommand.class, EvalCommand.class, ServeCommand.class, LoadTestCommand.class, ReportCommand.class, BenchmarkCommand.class, ScheduleCommand.class, ScenesCommand.class, TrainContrastiveCommand.class, TrainAutoencoderCommand.class, ExportCommand.class})
+        subcommands = {DemoCommand.class, SampleCommand.class, TrainTeacherCommand.class, DistillCommand.class, TrainClassifierCommand.class, EvalCommand.class, ServeCommand.class, LoadTestCommand.class, ReportCommand.class, BenchmarkCommand.class, ScheduleCommand.class, ScenesCommand.class, TrainContrastiveCommand.class, TrainAutoencoderCommand.class, ExportCommand.class, ConvertCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

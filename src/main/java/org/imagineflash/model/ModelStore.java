@@ -18,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -29,7 +30,6 @@ public final class ModelStore {
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "weights.params";
     public static final String PROVENANCE = "provenance.json";
-    private static final int MAGIC = 0x49465731; // "IFW1"
     public static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -79,14 +79,50 @@ public final class ModelStore {
     }
 
     public static void writeWeights(DiffusionModel model, Path file) throws IOException {
+        writeWeights(model, file, WeightPrecision.FLOAT32);
+    }
+
+    /** Writes the parameters (name, shape, values at {@code precision}, in the block's order). */
+    public static void writeWeights(DiffusionModel model, Path file, WeightPrecision precision) throws IOException {
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
-            out.writeInt(MAGIC);
+            out.writeInt(precision.magic());
             List<Parameter> params = model.parameters();
             out.writeInt(params.size());
             for (Parameter p : params) {
                 out.writeUTF(p.getName());
-                Tensors.write(out, p.getArray());
+                Tensors.write(out, p.getArray(), precision);
             }
+        }
+    }
+
+    /**
+     * Rewrites the model in {@code dir} with its weights stored at {@code precision}, atomically: the other files are
+     * kept, except a deployed graph ({@code student.onnx}), which holds the old weights and must be exported again.
+     * The provenance keeps how the model was made and records the conversion.
+     *
+     * @return the new weights file's size in bytes
+     */
+    public static long convertWeights(Path dir, WeightPrecision precision, String command) throws IOException {
+        try (DiffusionModel model = load(dir)) {
+            Provenance p = readProvenance(dir);
+            Map<String, Object> extra = new java.util.LinkedHashMap<>(p == null || p.extra() == null ? Map.of() : p.extra());
+            extra.put("weightPrecision", precision.name().toLowerCase(java.util.Locale.ROOT));
+            extra.put("convertedBy", command);
+            try (var files = Files.list(dir)) {
+                List<Path> keep = files.filter(f -> Files.isRegularFile(f) && !List.of(WEIGHTS, PROVENANCE, "student.onnx")
+                        .contains(f.getFileName().toString())).toList();
+                writeDirAtomically(dir, tmp -> {
+                    for (Path f : keep) {
+                        Files.copy(f, tmp.resolve(f.getFileName()));
+                    }
+                    writeWeights(model, tmp.resolve(WEIGHTS), precision);
+                    Provenance converted = p == null
+                            ? Provenance.of(command, 0, dir.toString(), 0, 0, extra)
+                            : new Provenance(p.command(), p.seed(), p.data(), p.steps(), p.gitCommit(), p.wallSeconds(), p.machine(), p.created(), extra, null);
+                    JSON.writeValue(tmp.resolve(PROVENANCE).toFile(), converted.withWeightsSha256(sha256(tmp.resolve(WEIGHTS))));
+                });
+            }
+            return Files.size(dir.resolve(WEIGHTS));
         }
     }
 
@@ -140,8 +176,8 @@ public final class ModelStore {
     }
 
     /**
-     * Loads parameters (name, shape, float32 values, in the block's order) into the model's own tensors, checking
-     * every name and shape against the architecture in config.json.
+     * Loads parameters (name, shape, float32 or float16 values, in the block's order) into the model's own tensors,
+     * checking every name and shape against the architecture in config.json.
      */
     public static void readWeights(DiffusionModel model, Path file) throws IOException {
         readWeights(model, file, newSha256());
@@ -152,7 +188,8 @@ public final class ModelStore {
         List<Parameter> params = model.parameters();
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(
                 new java.security.DigestInputStream(Files.newInputStream(file), digest)))) {
-            if (in.readInt() != MAGIC) {
+            WeightPrecision precision = WeightPrecision.ofMagic(in.readInt());
+            if (precision == null) {
                 throw new IOException(file + ": not an imagine-flash weights file (bad magic)");
             }
             int n = in.readInt();
@@ -164,7 +201,7 @@ public final class ModelStore {
                 if (!name.equals(p.getName())) {
                     throw new IOException(file + ": parameter '" + name + "' where config.json's architecture has '" + p.getName() + "'");
                 }
-                Tensors.readInto(in, p.getArray(), file + ": parameter " + name);
+                Tensors.readInto(in, p.getArray(), file + ": parameter " + name, precision);
             }
             if (in.read() != -1) {
                 throw new IOException(file + ": trailing bytes after the weights (weights do not match config.json)");

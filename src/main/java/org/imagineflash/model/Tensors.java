@@ -59,19 +59,35 @@ public final class Tensors {
 
     /** Writes shape and float32 values. */
     public static void write(DataOutputStream out, NDArray a) throws IOException {
+        write(out, a, WeightPrecision.FLOAT32);
+    }
+
+    /** Writes shape and values at {@code precision} (float32, or IEEE half: {@link Float16}). */
+    public static void write(DataOutputStream out, NDArray a, WeightPrecision precision) throws IOException {
         long[] dims = a.getShape().getShape();
         out.writeInt(dims.length);
         for (long d : dims) {
             out.writeLong(d);
         }
         float[] f = a.toType(DataType.FLOAT32, false).toFloatArray();
-        byte[] b = new byte[f.length * 4];
-        java.nio.ByteBuffer.wrap(b).asFloatBuffer().put(f);
-        out.write(b);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(f.length * precision.bytes());
+        if (precision == WeightPrecision.FLOAT16) {
+            for (float v : f) {
+                b.putShort(Float16.encode(v));
+            }
+        } else {
+            b.asFloatBuffer().put(f);
+        }
+        out.write(b.array());
     }
 
-    /** Reads what {@link #write} wrote into an existing array of the same shape (copying into PyTorch's memory). */
+    /** Reads what {@link #write} wrote (float32) into an existing array of the same shape (copying into PyTorch's memory). */
     public static void readInto(DataInputStream in, NDArray target, String name) throws IOException {
+        readInto(in, target, name, WeightPrecision.FLOAT32);
+    }
+
+    /** Reads what {@link #write} wrote at {@code precision} into an existing array of the same shape, as float32. */
+    public static void readInto(DataInputStream in, NDArray target, String name, WeightPrecision precision) throws IOException {
         int rank = in.readInt();
         if (rank < 0 || rank > 8) {
             throw new IOException("corrupt array header for " + name);
@@ -84,10 +100,17 @@ public final class Tensors {
         if (!s.equals(target.getShape())) {
             throw new IOException(name + " has shape " + s + " but config.json's architecture needs " + target.getShape());
         }
-        byte[] b = new byte[Math.toIntExact(s.size() * 4)];
+        byte[] b = new byte[Math.toIntExact(s.size() * precision.bytes())];
         in.readFully(b);
-        float[] f = new float[b.length / 4];
-        java.nio.ByteBuffer.wrap(b).asFloatBuffer().get(f);
+        float[] f = new float[Math.toIntExact(s.size())];
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
+        if (precision == WeightPrecision.FLOAT16) {
+            for (int i = 0; i < f.length; i++) {
+                f[i] = Float16.decode(buf.getShort());
+            }
+        } else {
+            buf.asFloatBuffer().get(f);
+        }
         for (float v : f) {
             if (!Float.isFinite(v)) {
                 throw new IOException(name + " holds non-finite values (NaN or ∞): the weights are corrupt or training diverged");

@@ -46,6 +46,64 @@ class ModelStoreTest {
     }
 
     @Test
+    void float16WeightsHalveTheFileAndLoadAsTheRoundedWeights() throws IOException {
+        Path d = dir.resolve("m");
+        float[] before;
+        try (DiffusionModel m = DiffusionModel.create(TinyModels.teacher(), 3)) {
+            before = output(m);
+            ModelStore.save(m, d, Provenance.of("train", 3, "none", 10, 1.5, Map.of("loss", 0.25)));
+        }
+        Files.writeString(d.resolve("student.onnx"), "a graph of the float32 weights");
+        Files.writeString(d.resolve("notes.txt"), "kept");
+        long f32 = Files.size(d.resolve(ModelStore.WEIGHTS));
+        long f16 = ModelStore.convertWeights(d, WeightPrecision.FLOAT16, "imagine-flash convert --model m --precision float16");
+        assertTrue(f16 < f32 * 0.51, f16 + " vs " + f32 + " bytes");
+        assertFalse(Files.exists(d.resolve("student.onnx")), "a deployed graph of the old weights is removed");
+        assertEquals("kept", Files.readString(d.resolve("notes.txt")));
+        Provenance p = ModelStore.readProvenance(d);
+        assertEquals("train", p.command());
+        assertEquals(10, p.steps());
+        assertEquals("float16", p.extra().get("weightPrecision"));
+        assertEquals(0.25, p.extra().get("loss"));
+        try (DiffusionModel loaded = ModelStore.load(d)) { // the checksum in the provenance matches the new file
+            for (ai.djl.nn.Parameter q : loaded.parameters()) {
+                for (float v : q.getArray().toFloatArray()) {
+                    assertEquals(v, Float16.decode(Float16.encode(v)), "every weight is a half");
+                }
+            }
+            float[] after = output(loaded);
+            double maxDiff = 0;
+            double scale = 0;
+            for (int i = 0; i < before.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(after[i] - before[i]));
+                scale = Math.max(scale, Math.abs(before[i]));
+            }
+            assertTrue(maxDiff > 0, "rounding changed the weights");
+            assertTrue(maxDiff < 1e-2 * scale, "output changes by the weights' rounding only: " + maxDiff + " of " + scale);
+        }
+        ModelStore.convertWeights(d, WeightPrecision.FLOAT32, "back");
+        assertTrue(Files.size(d.resolve(ModelStore.WEIGHTS)) > f16 * 1.9);
+        try (DiffusionModel loaded = ModelStore.load(d)) {
+            assertEquals("float32", ModelStore.readProvenance(d).extra().get("weightPrecision"));
+            output(loaded);
+        }
+    }
+
+    @Test
+    void aTruncatedFloat16FileIsAClearError() throws IOException {
+        Path d = dir.resolve("m");
+        try (DiffusionModel m = DiffusionModel.create(TinyModels.teacher(), 3)) {
+            ModelStore.save(m, d, Provenance.of("train", 3, "none", 10, 1.5, Map.of()));
+        }
+        ModelStore.convertWeights(d, WeightPrecision.FLOAT16, "convert");
+        Path w = d.resolve(ModelStore.WEIGHTS);
+        byte[] b = Files.readAllBytes(w);
+        Files.write(w, java.util.Arrays.copyOf(b, b.length - 10));
+        IOException e = assertThrows(IOException.class, () -> ModelStore.load(d));
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    @Test
     void sameSeedSameWeights() {
         try (DiffusionModel a = DiffusionModel.create(TinyModels.teacher(), 5); DiffusionModel b = DiffusionModel.create(TinyModels.teacher(), 5)) {
             assertArrayEquals(output(a), output(b));

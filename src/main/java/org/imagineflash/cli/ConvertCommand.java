@@ -34,7 +34,7 @@ public final class ConvertCommand implements Callable<Integer> {
         long before = Files.isRegularFile(weights) ? Files.size(weights) : 0;
         String cmd = "imagine-flash " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         long after = ModelStore.convertWeights(model, p, cmd);
-        spec.commandLine().getOut().printf("wrote %s: weights as %s, %.1f MB (was %.1f MB)%n", model, precision, after / 1e6, before / 1e6);
+        spec.commandLine().getOut().printf("wrote %s: weights as %s, %.1f MB (was %.1f MB)%n", model, p, after / 1e6, before / 1e6);
         return 0;
     }
 }

@@ -106,7 +106,7 @@ public final class ModelStore {
         try (DiffusionModel model = load(dir)) {
             Provenance p = readProvenance(dir);
             Map<String, Object> extra = new java.util.LinkedHashMap<>(p == null || p.extra() == null ? Map.of() : p.extra());
-            extra.put("weightPrecision", precision.name().toLowerCase(java.util.Locale.ROOT));
+            extra.put("weightPrecision", precision.toString());
             extra.put("convertedBy", command);
             try (var files = Files.list(dir)) {
                 List<Path> keep = files.filter(f -> Files.isRegularFile(f) && !List.of(WEIGHTS, PROVENANCE, "student.onnx")

@@ -37,12 +37,19 @@ public enum WeightPrecision {
         return null;
     }
 
-    /** Parses float32 | float16. */
+    /** Parses float32 | float16 (the names {@link #toString} gives). */
     public static WeightPrecision parse(String s) {
-        return switch (s) {
-            case "float32" -> FLOAT32;
-            case "float16" -> FLOAT16;
-            default -> throw new IllegalArgumentException("weight precision must be float32 or float16, got '" + s + "'");
-        };
+        for (WeightPrecision p : values()) {
+            if (p.toString().equals(s)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("weight precision must be float32 or float16, got '" + s + "'");
+    }
+
+    /** float32 | float16: the name on the command line and in provenance.json. */
+    @Override
+    public String toString() {
+        return name().toLowerCase(java.util.Locale.ROOT);
     }
 }

@@ -189,9 +189,16 @@ public final class TrainTeacherCommand implements Callable<Integer> {
             return extra;
         }
         Map<String, Object> m = new java.util.LinkedHashMap<>(extra);
-        m.put("init", p == null ? Map.of("dir", init.toString())
-                : Map.of("dir", init.toString(), "steps", p.steps(), "wallSeconds", p.wallSeconds(), "command", p.command(),
-                "gitCommit", String.valueOf(p.gitCommit())));
+        if (p == null) {
+            m.put("init", Map.of("dir", init.toString()));
+            return m;
+        }
+        Map<String, Object> start = new java.util.LinkedHashMap<>(Map.of("dir", init.toString(), "steps", p.steps(),
+                "wallSeconds", p.wallSeconds(), "command", p.command(), "gitCommit", String.valueOf(p.gitCommit())));
+        if (p.extra() != null && p.extra().get("init") != null) { // a chain of warm starts keeps every link
+            start.put("init", p.extra().get("init"));
+        }
+        m.put("init", start);
         return m;
     }
 }

@@ -218,7 +218,7 @@ public final class Report {
     }
 
     /** The cached figures by the row they were measured for (its model directory and settings). */
-    private static Map<String, Path> cachedByRow(Path cacheDir) throws IOException {
+    static Map<String, Path> cachedByRow(Path cacheDir) throws IOException {
         Map<String, Path> byRow = new java.util.HashMap<>();
         try (var files = Files.list(cacheDir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
@@ -232,7 +232,7 @@ public final class Report {
 
     /** The rows (model path | settings) whose figures a cache entry holds ("row", one, in entries written before "rows"). */
     @SuppressWarnings("unchecked")
-    private static List<String> rowsOf(Map<String, Object> entry) {
+    static List<String> rowsOf(Map<String, Object> entry) {
         List<String> rows = new ArrayList<>();
         if (entry.get("rows") instanceof List<?> l) {
             for (Object o : l) {

@@ -29,7 +29,8 @@ import java.util.TreeMap;
  * teacher at several step counts, the students and baselines, the ablation) scored on the prompt suite with
  * {@link SceneBenchmark} (FD and CLIP score from the contrastive model, the CompBench-analogue columns for seen and
  * held-out pairs), NFE and ms/image; a grid of the same prompts for every row; FD and complex score against steps.
- * Rows are cached by the model's weights, its decoder's weights and the row's settings.
+ * Rows are cached by the model's weights, its decoder's weights and the row's settings; a row whose model directory is
+ * absent (an experiment's run folder on another checkout) keeps the figures and grid measured where it was.
  */
 public final class SceneReport {
     /** One row: {@code model} is a model directory, or {@value #REAL} for real test-split scenes (the ceiling). */
@@ -78,31 +79,46 @@ public final class SceneReport {
         try (DomainClassifier cells = DomainClassifier.load(Path.of(cfg.cellClassifier()));
              ContrastiveModel cm = ContrastiveModel.load(Path.of(cfg.contrastive()))) {
             SceneEvaluator evaluator = new SceneEvaluator(cells);
+            Map<String, Path> cachedByRow = Report.cachedByRow(outDir.resolve("cache"));
             for (Row row : cfg.rows()) {
                 String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.perPrompt() + "|" + instruments
                         + org.imagineflash.sampling.Sampler.codeVersionKey();
+                // names a row's figures without its weights: a model that is not in this checkout (an experiment's
+                // run directory) keeps the figures measured where it was, as in the class-conditional report
+                String rowKey = row.model() + "|" + settings;
+                String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
                 boolean real = REAL.equals(row.model());
                 Path modelDir = real ? null : Path.of(row.model());
-                if (!real && !Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {
-                    results.add(new LinkedHashMap<>(Map.of("name", row.name(), "table", row.table(), "missing", "model directory " + row.model() + " not found")));
-                    continue;
-                }
-                String key = (real ? "real" : ModelStore.sha256(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16)
-                        + ModelStore.sha256(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8))
-                        + "-" + Integer.toHexString((settings + decoderKey(modelDir)).hashCode());
-                Path cache = outDir.resolve("cache").resolve(key + ".json");
-                String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
                 Map<String, Object> r;
-                if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
-                    r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
-                } else {
-                    if (progress != null) {
-                        progress.println("scene report: evaluating " + row.name());
+                if (!real && !Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {
+                    Path earlier = cachedByRow.get(rowKey);
+                    if (earlier == null || !Files.isRegularFile(outDir.resolve(grid))) {
+                        results.add(new LinkedHashMap<>(Map.of("name", row.name(), "table", row.table(), "missing", "model directory " + row.model() + " not found")));
+                        continue;
                     }
-                    r = real ? evaluateReal(cfg, suite, data, evaluator, cm, outDir.resolve(grid))
-                            : evaluateModel(cfg, row, suite, modelDir, evaluator, cm, outDir.resolve(grid));
-                    ModelStore.writeJson(cache, r);
+                    r = ModelStore.JSON.readValue(earlier.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+                } else {
+                    String key = (real ? "real" : ModelStore.sha256(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16)
+                            + ModelStore.sha256(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8))
+                            + "-" + Integer.toHexString((settings + decoderKey(modelDir)).hashCode());
+                    Path cache = outDir.resolve("cache").resolve(key + ".json");
+                    if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
+                        r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+                    } else {
+                        if (progress != null) {
+                            progress.println("scene report: evaluating " + row.name());
+                        }
+                        r = real ? evaluateReal(cfg, suite, data, evaluator, cm, outDir.resolve(grid))
+                                : evaluateModel(cfg, row, suite, modelDir, evaluator, cm, outDir.resolve(grid));
+                    }
+                    List<String> rows = new ArrayList<>(Report.rowsOf(r));
+                    if (!rows.contains(rowKey)) { // the rows whose figures these are, for a later checkout without the model
+                        rows.add(rowKey);
+                        r.put("rows", rows);
+                        ModelStore.writeJson(cache, r);
+                    }
                 }
+                r.remove("rows");
                 Map<String, Object> full = new LinkedHashMap<>();
                 full.put("name", row.name());
                 full.put("table", row.table());

@@ -192,6 +192,35 @@ class CliTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void aChainOfWarmStartsKeepsEveryLinkInTheProvenance() throws Exception {
+        String[] arch = {"--steps", "1", "--batch-size", "2", "--base-channels", "8", "--channel-mults", "1",
+                "--res-blocks", "1", "--attention", "0", "--checkpoint-every", "1"};
+        Path first = dir.resolve("chain-1");
+        Path second = dir.resolve("chain-2");
+        Path third = dir.resolve("chain-3");
+        assertEquals(0, run(concat(arch, "--seed", "1", "--out", first.toString())).code());
+        assertEquals(0, run(concat(arch, "--seed", "2", "--init", first.toString(), "--out", second.toString())).code());
+        Run last = run(concat(arch, "--seed", "3", "--init", second.toString(), "--out", third.toString()));
+        assertEquals(0, last.code(), last.err());
+        Provenance p = ModelStore.readProvenance(third);
+        assertEquals(3, p.steps(), "steps summed over the chain");
+        Map<String, Object> init = (Map<String, Object>) p.extra().get("init");
+        assertEquals(second.toString(), init.get("dir"));
+        Map<String, Object> before = (Map<String, Object>) init.get("init");
+        assertTrue(before != null && first.toString().equals(before.get("dir")), "the first link: " + init);
+        assertTrue(String.valueOf(init.get("command")).contains("--seed 2"), init.toString());
+    }
+
+    private static String[] concat(String[] head, String... tail) {
+        String[] all = new String[head.length + tail.length + 1];
+        all[0] = "train-teacher";
+        System.arraycopy(head, 0, all, 1, head.length);
+        System.arraycopy(tail, 0, all, head.length + 1, tail.length);
+        return all;
+    }
+
+    @Test
     void sceneCommandsRefuseBadInputWithOneLine() {
         Run caption = run("sample", "--model", model.toString(), "--prompt", "a red sneaker left of a blue bag", "--n", "1",
                 "--out", dir.resolve("c.png").toString());

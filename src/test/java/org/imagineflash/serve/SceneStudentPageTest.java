@@ -28,8 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The shipped 3-step scene student behind the page, in Chromium: a sentence typed letter by letter ends in images
  * whose garment and colour the scene evaluator reads as the sentence says. The sentence is a single garment: the
  * shipped scene teacher gets relations right in half of its scenes (report/scenes), so its student is judged where it
- * is mostly right. At the page's 8 images it draws 5 green dresses (seeds 0–7) under ONEDNN_MAX_CPU_ISA=SSE41, AVX2
- * and AVX512_CORE alike, and 45 of 72 green, red and blue dresses (24 seeds each); raise this to a relation when the
+ * is mostly right. At the page's 8 images it draws 6 green dresses (seeds 0–7) under ONEDNN_MAX_CPU_ISA=SSE41, AVX2
+ * and AVX512_CORE alike, and 59 of 72 green, red and blue dresses (24 seeds each); raise this to a relation when the
  * teacher binds them.
  */
 class SceneStudentPageTest {

@@ -1,0 +1,53 @@
+package org.imagineflash.eval;
+
+import org.imagineflash.model.DiffusionModel;
+import org.imagineflash.model.ModelStore;
+import org.imagineflash.model.Provenance;
+import org.imagineflash.data.scenes.CaptionParser;
+import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.Parameterization;
+import org.imagineflash.model.TextEncoderConfig;
+import org.imagineflash.model.UNetConfig;
+import org.imagineflash.schedule.ScheduleConfig;
+import org.imagineflash.sampling.SamplerFamily;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The scene report on an untrained tiny text model, scored with the shipped instruments: cache and absent models. */
+class SceneReportTest {
+    @Test
+    void aRowKeepsItsFiguresWhenItsModelDirectoryIsGone(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("tiny-text");
+        UNetConfig u = UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
+                .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
+        ModelConfig c = ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents("models/autoencoder-scenes", null);
+        try (DiffusionModel m = DiffusionModel.create(c, 1)) {
+            ModelStore.save(m, model, Provenance.of("test model", 1, "none", 0, 0, Map.of()));
+        }
+        SceneReport.Config cfg = new SceneReport.Config(1, "prompts/scenes.txt", "models/classifier-cells", "models/contrastive-scenes", List.of(
+                new SceneReport.Row("tiny DDIM-2", "comparison", "teacher DDIM", model.toString(), SamplerFamily.DDIM, 2, 1.0),
+                new SceneReport.Row("never measured", "comparison", "x", dir.resolve("nothing").toString(), SamplerFamily.DDIM, 2, 1.0)));
+        Path out = dir.resolve("report");
+        List<Map<String, Object>> first = SceneReport.run(cfg, null, out, null);
+        assertFalse(first.get(0).containsKey("missing"));
+        assertFalse(first.get(0).containsKey("rows"), "the cache's bookkeeping stays out of the results");
+        assertTrue(((Number) first.get(0).get("fd")).doubleValue() > 1, "an untrained model is far from real scenes");
+        assertTrue(first.get(1).containsKey("missing"));
+        for (String f : List.of("weights.params", "config.json", "provenance.json")) {
+            Files.delete(model.resolve(f));
+        }
+        List<Map<String, Object>> second = SceneReport.run(cfg, null, out, null);
+        assertEquals(first.get(0), second.get(0), "the same entry whether the model is present or not");
+        assertTrue(second.get(1).containsKey("missing"), "a row never measured stays missing");
+        assertTrue(Files.readString(out.resolve("README.md")).contains("| tiny DDIM-2 |"));
+    }
+}

@@ -1,6 +1,5 @@
 package org.imagineflash;
 
-import org.imagineflash.data.scenes.CaptionParser;
 import org.imagineflash.data.scenes.Scene;
 import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.model.DiffusionModel;
@@ -8,7 +7,7 @@ import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Provenance;
-import org.imagineflash.model.TextEncoderConfig;
+import org.imagineflash.model.TinyModels;
 import org.imagineflash.model.UNetConfig;
 import org.imagineflash.sampling.SamplerFamily;
 import org.imagineflash.schedule.ScheduleConfig;
@@ -33,8 +32,7 @@ class GeneratorScenesTest {
     }
 
     Path textModel(String autoencoder, String sha) throws Exception {
-        UNetConfig u = UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
-                .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
+        UNetConfig u = TinyModels.sceneUnet();
         ModelConfig c = ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents(autoencoder, sha);
         try (DiffusionModel m = DiffusionModel.create(c, 3)) {
             ModelStore.save(m, dir.resolve("t2i"), Provenance.of("test", 3, "none", 0, 0, Map.of()));

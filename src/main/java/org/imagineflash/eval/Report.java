@@ -110,8 +110,8 @@ public final class Report {
                     Map<String, Object> full = new LinkedHashMap<>();
                     full.put("name", row.name());
                     full.put("table", row.table());
-                    Path earlier = cachedByRow.get(rowKey);
-                    if (earlier != null && Files.isRegularFile(outDir.resolve(grid))) {
+                    Path earlier = earlier(cachedByRow, rowKey, outDir.resolve(grid));
+                    if (earlier != null) {
                         used.add(earlier.toAbsolutePath().normalize());
                         used.add(outDir.resolve(grid).toAbsolutePath().normalize());
                         full.put("method", row.method());
@@ -135,11 +135,7 @@ public final class Report {
                 used.add(outDir.resolve(grid).toAbsolutePath().normalize());
                 if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
                     r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
-                    List<String> rows = rowsOf(r);
-                    if (!rows.contains(rowKey)) {
-                        rows.add(rowKey);
-                        r.remove("row");
-                        r.put("rows", rows);
+                    if (remember(r, rowKey)) {
                         ModelStore.writeJson(cache, r);
                     }
                     if (speedRun != null && timed.add(cache.toAbsolutePath().normalize())) {
@@ -230,9 +226,30 @@ public final class Report {
         return byRow;
     }
 
+    /**
+     * The cache entry of a row whose model directory is absent (an experiment's run folder on another checkout), when
+     * its figures and grid were kept; null otherwise.
+     */
+    static Path earlier(Map<String, Path> cachedByRow, String rowKey, Path grid) {
+        Path entry = cachedByRow.get(rowKey);
+        return entry != null && Files.isRegularFile(grid) ? entry : null;
+    }
+
+    /** Records that a cache entry's figures are those of {@code rowKey} too; true when the entry changed. */
+    static boolean remember(Map<String, Object> entry, String rowKey) {
+        List<String> rows = rowsOf(entry);
+        if (rows.contains(rowKey)) {
+            return false;
+        }
+        rows.add(rowKey);
+        entry.remove("row");
+        entry.put("rows", rows);
+        return true;
+    }
+
     /** The rows (model path | settings) whose figures a cache entry holds ("row", one, in entries written before "rows"). */
     @SuppressWarnings("unchecked")
-    static List<String> rowsOf(Map<String, Object> entry) {
+    private static List<String> rowsOf(Map<String, Object> entry) {
         List<String> rows = new ArrayList<>();
         if (entry.get("rows") instanceof List<?> l) {
             for (Object o : l) {

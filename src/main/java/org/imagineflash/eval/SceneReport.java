@@ -91,8 +91,8 @@ public final class SceneReport {
                 Path modelDir = real ? null : Path.of(row.model());
                 Map<String, Object> r;
                 if (!real && !Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {
-                    Path earlier = cachedByRow.get(rowKey);
-                    if (earlier == null || !Files.isRegularFile(outDir.resolve(grid))) {
+                    Path earlier = Report.earlier(cachedByRow, rowKey, outDir.resolve(grid));
+                    if (earlier == null) {
                         results.add(new LinkedHashMap<>(Map.of("name", row.name(), "table", row.table(), "missing", "model directory " + row.model() + " not found")));
                         continue;
                     }
@@ -111,10 +111,7 @@ public final class SceneReport {
                         r = real ? evaluateReal(cfg, suite, data, evaluator, cm, outDir.resolve(grid))
                                 : evaluateModel(cfg, row, suite, modelDir, evaluator, cm, outDir.resolve(grid));
                     }
-                    List<String> rows = new ArrayList<>(Report.rowsOf(r));
-                    if (!rows.contains(rowKey)) { // the rows whose figures these are, for a later checkout without the model
-                        rows.add(rowKey);
-                        r.put("rows", rows);
+                    if (Report.remember(r, rowKey)) { // for a later checkout without the model
                         ModelStore.writeJson(cache, r);
                     }
                 }

@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -194,14 +195,12 @@ class CliTest {
     @Test
     @SuppressWarnings("unchecked")
     void aChainOfWarmStartsKeepsEveryLinkInTheProvenance() throws Exception {
-        String[] arch = {"--steps", "1", "--batch-size", "2", "--base-channels", "8", "--channel-mults", "1",
-                "--res-blocks", "1", "--attention", "0", "--checkpoint-every", "1"};
         Path first = dir.resolve("chain-1");
         Path second = dir.resolve("chain-2");
         Path third = dir.resolve("chain-3");
-        assertEquals(0, run(concat(arch, "--seed", "1", "--out", first.toString())).code());
-        assertEquals(0, run(concat(arch, "--seed", "2", "--init", first.toString(), "--out", second.toString())).code());
-        Run last = run(concat(arch, "--seed", "3", "--init", second.toString(), "--out", third.toString()));
+        assertEquals(0, tinyTeacher("--seed", "1", "--out", first.toString()).code());
+        assertEquals(0, tinyTeacher("--seed", "2", "--init", first.toString(), "--out", second.toString()).code());
+        Run last = tinyTeacher("--seed", "3", "--init", second.toString(), "--out", third.toString());
         assertEquals(0, last.code(), last.err());
         Provenance p = ModelStore.readProvenance(third);
         assertEquals(3, p.steps(), "steps summed over the chain");
@@ -212,12 +211,12 @@ class CliTest {
         assertTrue(String.valueOf(init.get("command")).contains("--seed 2"), init.toString());
     }
 
-    private static String[] concat(String[] head, String... tail) {
-        String[] all = new String[head.length + tail.length + 1];
-        all[0] = "train-teacher";
-        System.arraycopy(head, 0, all, 1, head.length);
-        System.arraycopy(tail, 0, all, head.length + 1, tail.length);
-        return all;
+    /** One step of train-teacher on a tiny architecture, with {@code more} options. */
+    private static Run tinyTeacher(String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("train-teacher", "--steps", "1", "--batch-size", "2", "--base-channels", "8",
+                "--channel-mults", "1", "--res-blocks", "1", "--attention", "0", "--checkpoint-every", "1"));
+        args.addAll(List.of(more));
+        return run(args.toArray(String[]::new));
     }
 
     @Test

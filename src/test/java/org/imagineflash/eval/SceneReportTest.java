@@ -1,15 +1,14 @@
 package org.imagineflash.eval;
 
 import org.imagineflash.model.DiffusionModel;
-import org.imagineflash.model.ModelStore;
-import org.imagineflash.model.Provenance;
-import org.imagineflash.data.scenes.CaptionParser;
 import org.imagineflash.model.ModelConfig;
+import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Parameterization;
-import org.imagineflash.model.TextEncoderConfig;
+import org.imagineflash.model.Provenance;
+import org.imagineflash.model.TinyModels;
 import org.imagineflash.model.UNetConfig;
-import org.imagineflash.schedule.ScheduleConfig;
 import org.imagineflash.sampling.SamplerFamily;
+import org.imagineflash.schedule.ScheduleConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,8 +26,7 @@ class SceneReportTest {
     @Test
     void aRowKeepsItsFiguresWhenItsModelDirectoryIsGone(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("tiny-text");
-        UNetConfig u = UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
-                .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
+        UNetConfig u = TinyModels.sceneUnet();
         ModelConfig c = ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents("models/autoencoder-scenes", null);
         try (DiffusionModel m = DiffusionModel.create(c, 1)) {
             ModelStore.save(m, model, Provenance.of("test model", 1, "none", 0, 0, Map.of()));

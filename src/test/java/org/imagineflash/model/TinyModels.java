@@ -13,6 +13,12 @@ public final class TinyModels {
                 .numResBlocks(1).attentionResolutions(4).groups(4).heads(2).build();
     }
 
+    /** A tiny text-conditioned UNet on the scene task's 4×12×12 latents, reading the scene vocabulary. */
+    public static UNetConfig sceneUnet() {
+        return UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
+                .groups(4).heads(2).text(new TextEncoderConfig(org.imagineflash.data.scenes.CaptionParser.words(), 16, 1, 2, 12)).build();
+    }
+
     public static ModelConfig teacher() {
         return ModelConfig.teacher(unet(), ScheduleConfig.ddpmLinear(), Parameterization.EPS);
     }

@@ -1,6 +1,5 @@
 package org.imagineflash.serve;
 
-import org.imagineflash.data.scenes.CaptionParser;
 import org.imagineflash.latent.Autoencoder;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
@@ -8,7 +7,7 @@ import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Parameterization;
 import org.imagineflash.model.Provenance;
 import org.imagineflash.model.StudentConfig;
-import org.imagineflash.model.TextEncoderConfig;
+import org.imagineflash.model.TinyModels;
 import org.imagineflash.model.UNetConfig;
 import org.imagineflash.schedule.ScheduleConfig;
 
@@ -42,8 +41,7 @@ final class ServeFixtures {
      */
     static Path withTextModels(Path dir) throws IOException {
         Path models = models(dir.resolve("models"));
-        UNetConfig u = UNetConfig.builder(12, 1).inChannels(4).baseChannels(16).channelMults(1, 2).attentionResolutions(6)
-                .groups(4).heads(2).text(new TextEncoderConfig(CaptionParser.words(), 16, 1, 2, 12)).build();
+        UNetConfig u = TinyModels.sceneUnet();
         Path ae = dir.resolve("ae");
         try (Autoencoder a = Autoencoder.create(Autoencoder.Config.scenes(new int[] {8, 8, 16}, 4), 1)) {
             a.save(ae, Map.of());

@@ -194,7 +194,8 @@ public final class TrainTeacherCommand implements Callable<Integer> {
             return m;
         }
         Map<String, Object> start = new java.util.LinkedHashMap<>(Map.of("dir", init.toString(), "steps", p.steps(),
-                "wallSeconds", p.wallSeconds(), "command", p.command(), "gitCommit", String.valueOf(p.gitCommit())));
+                "wallSeconds", p.wallSeconds(), "command", p.command(), "gitCommit", String.valueOf(p.gitCommit()),
+                "machine", String.valueOf(p.machine()))); // the wall times of a chain's links are each on their own machine
         if (p.extra() != null && p.extra().get("init") != null) { // a chain of warm starts keeps every link
             start.put("init", p.extra().get("init"));
         }

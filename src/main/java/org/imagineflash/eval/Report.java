@@ -193,7 +193,19 @@ public final class Report {
                 pb.step();
             }
         }
-        // rows no longer in the config leave no stale grids or cached figures behind
+        prune(outDir, used);
+        ReportWriter.write(cfg, results, outDir);
+        return results;
+    }
+
+    /** How a row samples: its own settings where it has them, else the model's defaults. */
+    private static Generator.Options options(Row row, SamplerOptions rowOptions, Generator.Options d) {
+        return new Generator.Options(row.sampler() != null ? row.sampler() : d.sampler(), row.steps() != null ? row.steps() : d.steps(),
+                row.cfg() != null ? row.cfg() : d.cfg(), rowOptions);
+    }
+
+    /** Deletes the cached figures and grids under {@code outDir} that no row of this run used (rows no longer in the config). */
+    static void prune(Path outDir, java.util.Set<Path> used) throws IOException {
         for (String sub : List.of("cache", "grids")) {
             try (var files = Files.list(outDir.resolve(sub))) {
                 for (Path f : files.toList()) {
@@ -203,14 +215,6 @@ public final class Report {
                 }
             }
         }
-        ReportWriter.write(cfg, results, outDir);
-        return results;
-    }
-
-    /** How a row samples: its own settings where it has them, else the model's defaults. */
-    private static Generator.Options options(Row row, SamplerOptions rowOptions, Generator.Options d) {
-        return new Generator.Options(row.sampler() != null ? row.sampler() : d.sampler(), row.steps() != null ? row.steps() : d.steps(),
-                row.cfg() != null ? row.cfg() : d.cfg(), rowOptions);
     }
 
     /** The cached figures by the row they were measured for (its model directory and settings). */

@@ -80,6 +80,7 @@ public final class SceneReport {
              ContrastiveModel cm = ContrastiveModel.load(Path.of(cfg.contrastive()))) {
             SceneEvaluator evaluator = new SceneEvaluator(cells);
             Map<String, Path> cachedByRow = Report.cachedByRow(outDir.resolve("cache"));
+            java.util.Set<Path> used = new java.util.HashSet<>();
             for (Row row : cfg.rows()) {
                 String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.perPrompt() + "|" + instruments
                         + org.imagineflash.sampling.Sampler.codeVersionKey();
@@ -97,11 +98,13 @@ public final class SceneReport {
                         continue;
                     }
                     r = ModelStore.JSON.readValue(earlier.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+                    used.add(earlier.toAbsolutePath().normalize());
                 } else {
                     String key = (real ? "real" : ModelStore.sha256(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16)
                             + ModelStore.sha256(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8))
                             + "-" + Integer.toHexString((settings + decoderKey(modelDir)).hashCode());
                     Path cache = outDir.resolve("cache").resolve(key + ".json");
+                    used.add(cache.toAbsolutePath().normalize());
                     if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
                         r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
                     } else {
@@ -116,6 +119,7 @@ public final class SceneReport {
                     }
                 }
                 r.remove("rows");
+                used.add(outDir.resolve(grid).toAbsolutePath().normalize());
                 Map<String, Object> full = new LinkedHashMap<>();
                 full.put("name", row.name());
                 full.put("table", row.table());
@@ -125,6 +129,7 @@ public final class SceneReport {
                 full.putAll(r);
                 results.add(full);
             }
+            Report.prune(outDir, used);
         }
         write(cfg, results, outDir);
         return results;

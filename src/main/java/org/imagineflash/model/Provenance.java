@@ -38,9 +38,20 @@ public record Provenance(String command, long seed, String data, long steps, Str
         return new Provenance(command, seed, data, steps, gitCommit, wallSeconds, machineDescription(), Instant.now().toString(), extra, null);
     }
 
+    /** The processor, cores, OS and Java: wall times and speeds are only comparable on the same processor. */
     public static String machineDescription() {
-        return Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " "
+        return cpuModel() + Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " "
                 + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version");
+    }
+
+    /** The processor's model name and ", " where Linux reports it, else "". */
+    private static String cpuModel() {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim() + ", ").orElse("");
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return "";
+        }
     }
 
     /** The current git commit of the working directory, or "unknown". */

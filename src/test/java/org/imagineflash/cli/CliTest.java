@@ -209,6 +209,7 @@ class CliTest {
         Map<String, Object> before = (Map<String, Object>) init.get("init");
         assertTrue(before != null && first.toString().equals(before.get("dir")), "the first link: " + init);
         assertTrue(String.valueOf(init.get("command")).contains("--seed 2"), init.toString());
+        assertEquals(ModelStore.readProvenance(second).machine(), init.get("machine"), "each link names the machine its wall time was measured on");
     }
 
     /** One step of train-teacher on a tiny architecture, with {@code more} options. */

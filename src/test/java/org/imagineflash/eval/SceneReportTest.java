@@ -47,5 +47,11 @@ class SceneReportTest {
         assertEquals(first.get(0), second.get(0), "the same entry whether the model is present or not");
         assertTrue(second.get(1).containsKey("missing"), "a row never measured stays missing");
         assertTrue(Files.readString(out.resolve("README.md")).contains("| tiny DDIM-2 |"));
+
+        SceneReport.Config without = new SceneReport.Config(1, cfg.prompts(), cfg.cellClassifier(), cfg.contrastive(), List.of(cfg.rows().get(1)));
+        SceneReport.run(without, null, out, null);
+        try (var cache = Files.list(out.resolve("cache")); var grids = Files.list(out.resolve("grids"))) {
+            assertEquals(0, cache.count() + grids.count(), "a row taken out of the config leaves no figures or grid behind");
+        }
     }
 }

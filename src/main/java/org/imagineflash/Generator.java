@@ -277,6 +277,11 @@ public final class Generator implements AutoCloseable {
                 throw new IllegalArgumentException("--cfg must be in [0, 50], got " + cfg);
             }
         }
+
+        /** Network evaluations per sampler step and image: guidance runs the conditional and the unconditional input. */
+        public int nfePerStep() {
+            return cfg != 1.0 ? 2 : 1;
+        }
     }
 
     /** Generated images: uint8 pixels (N·H·W), their classes, wall time and denoiser evaluations per image. */

@@ -68,7 +68,7 @@ public final class DemoCommand implements Callable<Integer> {
                 g.generate(new int[] {0}, seed, opt); // warm-up
                 Generator.Images im = g.generate(labels, seed, opt);
                 Generator.Images one = g.generate(new int[] {7}, seed, opt);
-                int nfe = im.nfe() * (opt.cfg() != 1.0 ? 2 : 1);
+                int nfe = im.nfe() * opt.nfePerStep();
                 o.printf("%-22s %-9s %-7s %-5d %-5d %-12.2f %-12.2f%n", dir.getFileName(), g.config().kind(),
                         opt.sampler(), opt.steps(), nfe, im.millis() / labels.length, one.millis());
                 columns.add(PngGrid.grid(im.pixels(), labels.length, im.height(), im.width(), perClass, 2));
@@ -110,7 +110,7 @@ public final class DemoCommand implements Callable<Integer> {
         g.generateScenes(List.of(SceneReport.GRID_PROMPTS.get(0)), new long[] {seed}, opt); // warm-up
         Generator.Scenes row = g.generateScenes(SceneReport.GRID_PROMPTS, seeds, opt);
         Generator.Scenes one = g.generateScenes(List.of(SceneReport.GRID_PROMPTS.get(1)), new long[] {seed}, opt);
-        int nfe = row.nfe() * (opt.cfg() != 1.0 ? 2 : 1);
+        int nfe = row.nfe() * opt.nfePerStep();
         o.printf("%-22s %-9s %-7s %-5d %-5d %-12.2f %-12.2f (text-to-image, with the decoder)%n", dir.getFileName(), g.config().kind(),
                 opt.sampler(), opt.steps(), nfe, row.millis() / SceneReport.GRID_PROMPTS.size(), one.millis());
         for (int i = 0; i < SceneReport.GRID_PROMPTS.size(); i++) {

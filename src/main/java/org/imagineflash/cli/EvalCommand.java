@@ -108,7 +108,7 @@ public final class EvalCommand implements Callable<Integer> {
                     result.put("sampler", o.sampler().id());
                     result.put("steps", o.steps());
                     result.put("cfg", o.cfg());
-                    result.put("nfe", gen.nfe() * (o.cfg() != 1.0 && !g.isStudent() ? 2 : 1));
+                    result.put("nfe", gen.nfe() * o.nfePerStep());
                     result.put("nfeNote", "network evaluations per image; guidance doubles the batch of each step");
                     result.put("seed", seed);
                     result.put("generationMsPerImage", gen.millis() / n);

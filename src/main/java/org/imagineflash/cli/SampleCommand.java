@@ -86,7 +86,7 @@ public final class SampleCommand implements Callable<Integer> {
                 new IdxFile(new int[] {labels.length}, lb).write(Path.of(idx + "-labels-idx1-ubyte"));
             }
             spec.commandLine().getOut().printf("wrote %s (%d images, %s %d steps, cfg %.1f): %.1f ms/image, NFE %d%n",
-                    out, labels.length, o.sampler(), o.steps(), o.cfg(), images.millis() / labels.length, images.nfe());
+                    out, labels.length, o.sampler(), o.steps(), o.cfg(), images.millis() / labels.length, images.nfe() * o.nfePerStep());
         }
         return 0;
     }
@@ -115,7 +115,7 @@ public final class SampleCommand implements Callable<Integer> {
             PngGrid.write(PngGrid.captioned(scenes.images(), captions, org.imagineflash.data.scenes.Scene.SIZE,
                     org.imagineflash.data.scenes.Scene.SIZE, Math.min(n, 4), 3), out);
             spec.commandLine().getOut().printf("wrote %s (%d images of '%s', %s %d steps, cfg %.1f): %.1f ms/image, NFE %d%n",
-                    out, n, target.prompt, o.sampler(), o.steps(), o.cfg(), scenes.millis() / n, scenes.nfe());
+                    out, n, target.prompt, o.sampler(), o.steps(), o.cfg(), scenes.millis() / n, scenes.nfe() * o.nfePerStep());
         }
         return 0;
     }

@@ -158,7 +158,7 @@ public final class Report {
                         r.put("sampler", s.id());
                         r.put("steps", st);
                         r.put("cfg", c);
-                        r.put("nfe", im.nfe() * (c != 1.0 ? 2 : 1));
+                        r.put("nfe", im.nfe() * o.nfePerStep());
                         r.putAll(Evaluation.score(dc, im.pixels(), labels));
                         r.putAll(Evaluation.speed(g, o, 5));
                         if (speedRun != null) {

@@ -167,7 +167,7 @@ public final class SceneReport {
                 seeds[i] = i;
             }
             Generator.Scenes gridScenes = g.generateScenes(GRID_PROMPTS, seeds, o);
-            r.put("nfe", gridScenes.nfe() * (o.cfg() != 1.0 ? 2 : 1));
+            r.put("nfe", gridScenes.nfe() * o.nfePerStep());
             r.putAll(SceneBenchmark.score(evaluator, cm, judged));
             double[] ms = new double[5];
             for (int i = 0; i < ms.length; i++) {

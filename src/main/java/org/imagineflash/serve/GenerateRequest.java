@@ -33,7 +33,7 @@ record GenerateRequest(String modelName, Generator generator, Subject subject, G
     }
 
     int nfePerStep() {
-        return options.cfg() != 1.0 ? 2 : 1;
+        return options.nfePerStep();
     }
 
     static GenerateRequest parse(JsonNode body, String accept, ModelRegistry models, ServerLimits limits) {

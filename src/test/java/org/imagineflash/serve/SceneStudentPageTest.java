@@ -26,14 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The shipped 3-step scene student behind the page, in Chromium: a sentence typed letter by letter ends in images
- * whose garment and colour the scene evaluator reads as the sentence says. The sentence is a single garment: the
- * shipped scene teacher gets relations right in half of its scenes (report/scenes), so its student is judged where it
- * is mostly right. At the page's 8 images it draws 6 green dresses (seeds 0–7) under ONEDNN_MAX_CPU_ISA=SSE41, AVX2
- * and AVX512_CORE alike, and 59 of 72 green, red and blue dresses (24 seeds each); raise this to a relation when the
- * teacher binds them.
+ * whose garments, colours and relation the scene evaluator reads as the sentence says. At the page's 8 images (seeds
+ * 0–7) the student draws "a red sneaker left of a blue bag" entirely right in 6 (complex 0.75) under
+ * ONEDNN_MAX_CPU_ISA=SSE41, AVX2 and AVX512_CORE alike, and in 20 of 24 seeds with ONNX Runtime; the bar is 4 of 8.
  */
 class SceneStudentPageTest {
-    static final String SENTENCE = "a green dress";
+    static final String SENTENCE = "a red sneaker left of a blue bag";
     /** The page's largest batch: with 4 images one seed more or less decides the verdict. */
     static final int IMAGES = 8;
     @TempDir
@@ -87,7 +85,7 @@ class SceneStudentPageTest {
             var score = new SceneEvaluator(cells).score(scenes, java.util.Collections.nCopies(scenes.size(), caption));
             System.out.printf("page images of '%s': object %.2f, colour %.2f, spatial %.2f, complex %.2f%n", SENTENCE,
                     score.all().object(), score.all().colourBinding(), score.all().spatial(), score.all().complex());
-            assertTrue(score.all().complex() >= 0.5, "most images show a green dress: " + score.all().asMap());
+            assertTrue(score.all().complex() >= 0.5, "most images show a red sneaker left of a blue bag: " + score.all().asMap());
         }
     }
 }

@@ -104,7 +104,7 @@ public final class Report {
                 // names a row's figures without its weights: a model that is not in this checkout (an experiment's
                 // run directory) keeps the figures measured where it was
                 String rowKey = row.model() + "|" + settings;
-                String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
+                String grid = gridFile(row.name());
                 if (!Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {
                     pb.step();
                     Map<String, Object> full = new LinkedHashMap<>();
@@ -112,12 +112,12 @@ public final class Report {
                     full.put("table", row.table());
                     Path earlier = earlier(cachedByRow, rowKey, outDir.resolve(grid));
                     if (earlier != null) {
-                        used.add(earlier.toAbsolutePath().normalize());
-                        used.add(outDir.resolve(grid).toAbsolutePath().normalize());
+                        used.add(earlier);
+                        used.add(outDir.resolve(grid));
                         full.put("method", row.method());
                         full.put("model", row.model());
                         full.put("grid", grid);
-                        full.putAll(ModelStore.JSON.readValue(earlier.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { }));
+                        full.putAll(readEntry(earlier));
                     } else {
                         full.put("missing", "model directory " + row.model() + " not found");
                     }
@@ -131,10 +131,10 @@ public final class Report {
                 Path cache = outDir.resolve("cache").resolve(key + ".json");
                 migrate(outDir.resolve("cache").resolve(weightsKey + ".json"), cache, rowKey);
                 Map<String, Object> r;
-                used.add(cache.toAbsolutePath().normalize());
-                used.add(outDir.resolve(grid).toAbsolutePath().normalize());
+                used.add(cache);
+                used.add(outDir.resolve(grid));
                 if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
-                    r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+                    r = readEntry(cache);
                     if (remember(r, rowKey)) {
                         ModelStore.writeJson(cache, r);
                     }
@@ -206,10 +206,14 @@ public final class Report {
 
     /** Deletes the cached figures and grids under {@code outDir} that no row of this run used (rows no longer in the config). */
     static void prune(Path outDir, java.util.Set<Path> used) throws IOException {
+        java.util.Set<Path> keep = new java.util.HashSet<>();
+        for (Path u : used) {
+            keep.add(u.toAbsolutePath().normalize());
+        }
         for (String sub : List.of("cache", "grids")) {
             try (var files = Files.list(outDir.resolve(sub))) {
                 for (Path f : files.toList()) {
-                    if (!used.contains(f.toAbsolutePath().normalize())) {
+                    if (!keep.contains(f.toAbsolutePath().normalize())) {
                         Files.delete(f);
                     }
                 }
@@ -217,12 +221,22 @@ public final class Report {
         }
     }
 
+    /** A row's grid file under the report folder, named after the row. */
+    static String gridFile(String rowName) {
+        return "grids/" + rowName.replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
+    }
+
+    /** A cache entry's figures. */
+    static LinkedHashMap<String, Object> readEntry(Path entry) throws IOException {
+        return ModelStore.JSON.readValue(entry.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+    }
+
     /** The cached figures by the row they were measured for (its model directory and settings). */
     static Map<String, Path> cachedByRow(Path cacheDir) throws IOException {
         Map<String, Path> byRow = new java.util.HashMap<>();
         try (var files = Files.list(cacheDir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                for (String row : rowsOf(ModelStore.JSON.readValue(f.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { }))) {
+                for (String row : rowsOf(readEntry(f))) {
                     byRow.putIfAbsent(row, f);
                 }
             }
@@ -273,7 +287,7 @@ public final class Report {
         if (Files.isRegularFile(cache) || !Files.isRegularFile(old)) {
             return;
         }
-        Map<String, Object> r = ModelStore.JSON.readValue(old.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+        Map<String, Object> r = readEntry(old);
         if (rowsOf(r).equals(List.of(rowKey))) {
             r.remove("row");
             r.put("rows", new ArrayList<>(List.of(rowKey)));

@@ -1,6 +1,5 @@
 package org.imagineflash.eval;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import org.imagineflash.Generator;
 import org.imagineflash.data.FashionMnist;
 import org.imagineflash.data.PngGrid;
@@ -87,7 +86,7 @@ public final class SceneReport {
                 // names a row's figures without its weights: a model that is not in this checkout (an experiment's
                 // run directory) keeps the figures measured where it was, as in the class-conditional report
                 String rowKey = row.model() + "|" + settings;
-                String grid = "grids/" + row.name().replaceAll("[^A-Za-z0-9._-]+", "_") + ".png";
+                String grid = Report.gridFile(row.name());
                 boolean real = REAL.equals(row.model());
                 Path modelDir = real ? null : Path.of(row.model());
                 Map<String, Object> r;
@@ -97,16 +96,16 @@ public final class SceneReport {
                         results.add(new LinkedHashMap<>(Map.of("name", row.name(), "table", row.table(), "missing", "model directory " + row.model() + " not found")));
                         continue;
                     }
-                    r = ModelStore.JSON.readValue(earlier.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
-                    used.add(earlier.toAbsolutePath().normalize());
+                    r = Report.readEntry(earlier);
+                    used.add(earlier);
                 } else {
                     String key = (real ? "real" : ModelStore.sha256(modelDir.resolve(ModelStore.WEIGHTS)).substring(0, 16)
                             + ModelStore.sha256(modelDir.resolve(ModelStore.CONFIG)).substring(0, 8))
                             + "-" + Integer.toHexString((settings + decoderKey(modelDir)).hashCode());
                     Path cache = outDir.resolve("cache").resolve(key + ".json");
-                    used.add(cache.toAbsolutePath().normalize());
+                    used.add(cache);
                     if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
-                        r = ModelStore.JSON.readValue(cache.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+                        r = Report.readEntry(cache);
                     } else {
                         if (progress != null) {
                             progress.println("scene report: evaluating " + row.name());
@@ -119,7 +118,7 @@ public final class SceneReport {
                     }
                 }
                 r.remove("rows");
-                used.add(outDir.resolve(grid).toAbsolutePath().normalize());
+                used.add(outDir.resolve(grid));
                 Map<String, Object> full = new LinkedHashMap<>();
                 full.put("name", row.name());
                 full.put("table", row.table());

@@ -46,6 +46,9 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
     Path finetuneDecoder;
     @Option(names = "--gradient-weight", defaultValue = "0",
             description = "weight of the image-gradient term beside L1 (mean |∇x̂ − ∇x|; 0: L1 alone)") double gradientWeight;
+    @Option(names = "--decoder-depth", paramLabel = "D",
+            description = "residual units after each decoder upsampling (0..4; default: those of --finetune-decoder, else 0); "
+                    + "with --finetune-decoder, added units start as the identity") Integer decoderDepth;
 
     @Override
     public Integer call() throws Exception {
@@ -63,7 +66,10 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         LabeledImages train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
         LabeledImages test = FashionMnist.load(data, FashionMnist.Split.TEST);
         SceneGenerator scenes = new SceneGenerator(train, false, seed);
-        try (Autoencoder ae = finetuneDecoder != null ? Autoencoder.load(finetuneDecoder) : Autoencoder.create(Autoencoder.Config.scenes(), seed)) {
+        if (decoderDepth != null && (decoderDepth < 0 || decoderDepth > Autoencoder.Config.MAX_DECODER_DEPTH)) {
+            throw new IllegalArgumentException("--decoder-depth must be in 0.." + Autoencoder.Config.MAX_DECODER_DEPTH + ", got " + decoderDepth);
+        }
+        try (Autoencoder ae = start(seed)) {
             String latentsOf = finetuneDecoder != null ? ae.latents(finetuneDecoder) : null;
             AutoencoderTraining.Part part = finetuneDecoder != null ? AutoencoderTraining.Part.DECODER : AutoencoderTraining.Part.ALL;
             TrainingLoop.Outcome o = AutoencoderTraining.train(ae, part, gradientWeight, scenes, steps, batchSize, lr, seed, ck, checkpointEvery, resume, System.err);
@@ -86,6 +92,7 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
             prov.put("trainSeconds", o.wallSeconds());
             prov.put("machine", Provenance.machineDescription());
             prov.put("gradientWeight", gradientWeight);
+            prov.put("decoderDepth", ae.config().decoderDepth());
             if (finetuneDecoder != null) {
                 prov.put("decoderFineTunedFrom", finetuneDecoder.toString());
                 java.nio.file.Path initProv = finetuneDecoder.resolve(ModelStore.PROVENANCE);
@@ -105,5 +112,19 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
                     out, psnr, decodeMs, ae.config().scalingFactor(), o.wallSeconds());
         }
         return 0;
+    }
+
+    /** The autoencoder a run starts from: a new one, or the one whose decoder it fine-tunes (deepened if asked). */
+    private Autoencoder start(long seed) throws java.io.IOException {
+        if (finetuneDecoder == null) {
+            return Autoencoder.create(Autoencoder.Config.scenes().withDecoderDepth(decoderDepth == null ? 0 : decoderDepth), seed);
+        }
+        Autoencoder base = Autoencoder.load(finetuneDecoder);
+        if (decoderDepth == null || decoderDepth == base.config().decoderDepth()) {
+            return base;
+        }
+        try (base) {
+            return base.withDecoderDepth(decoderDepth);
+        }
     }
 }

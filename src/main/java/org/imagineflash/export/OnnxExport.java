@@ -218,12 +218,18 @@ public final class OnnxExport {
     private String decode(Autoencoder autoencoder, String z) {
         String h = g.op("Mul", new String[] {z, g.scalar("inv_scaling_factor", (float) (1.0 / autoencoder.config().scalingFactor()))});
         for (Block b : autoencoder.decoderBlocks()) {
-            GroupNorm norm = Autoencoder.unitNorm(b);
-            String in = norm == null ? h : silu(groupNorm(norm, h));
-            Block inner = Autoencoder.unitInner(b);
-            h = inner instanceof Resample r ? resample(r, in) : conv((Conv2dBlock) inner, in);
+            Block body = Autoencoder.residualBody(b);
+            h = body == null ? decoderUnit(b, h) : g.op("Add", new String[] {h, decoderUnit(body, h)});
         }
         return h;
+    }
+
+    /** One decoder unit of {@link Autoencoder#decoderBlocks()}: a convolution, or GroupNorm → SiLU → convolution or resampling. */
+    private String decoderUnit(Block b, String h) {
+        GroupNorm norm = Autoencoder.unitNorm(b);
+        String in = norm == null ? h : silu(groupNorm(norm, h));
+        Block inner = Autoencoder.unitInner(b);
+        return inner instanceof Resample r ? resample(r, in) : conv((Conv2dBlock) inner, in);
     }
 
     /** The text encoder on {@code tokens} (B, L): its token sequence (B, L, W) and pooled prompt (B, W). */

@@ -36,7 +36,9 @@ import java.util.Map;
  *   decoder: conv(w) · [conv(w)] · [conv(w)] · [conv(m)] · [up×2, conv(m)] · [conv(f)] · [up×2, conv(f)] · [conv(3)]
  * </pre>
  * The decoder narrows before it upsamples, so most of its depth runs at 12×12: it runs after every student's last
- * step and must stay cheap at batch 1.
+ * step and must stay cheap at batch 1. A decoder depth d &gt; 0 adds d residual units x + conv(SiLU(GN(x))) after each
+ * upsampling (at 24×24 with m channels, at 48×48 with f), where the garments' small structure is drawn; their last
+ * convolution starts at zero, so a deeper decoder fine-tuned from a shallower one starts as exactly that decoder.
  * Latents are stored scaled: z = scalingFactor·(μ + σ·ε), with the scaling factor chosen after training so that
  * latents of training scenes have unit variance (diffusers' {@code scaling_factor}); {@link #decode} divides it out.
  */
@@ -50,9 +52,13 @@ public final class Autoencoder implements AutoCloseable {
      * @param scalingFactor 1/std of the latents of training scenes (1 before it is measured)
      * @param latentsOf null, or the SHA-256 of the weights whose encoder and scaling factor these weights keep (only
      *                  their decoder was fine-tuned): models trained on those latents decode with these
+     * @param decoderDepth residual units after each of the decoder's upsamplings (0: none; absent in older configs)
      */
     public record Config(String kind, int imageSize, int imageChannels, int[] widths, int latentChannels, int groups, double scalingFactor,
-                         String latentsOf) {
+                         String latentsOf, int decoderDepth) {
+        /** The largest {@link #decoderDepth}: each unit costs decoding time after every student's last step. */
+        public static final int MAX_DECODER_DEPTH = 4;
+
         public Config {
             if (!"autoencoder".equals(kind)) {
                 throw new IllegalArgumentException("not an autoencoder config (kind '" + kind + "')");
@@ -60,7 +66,7 @@ public final class Autoencoder implements AutoCloseable {
             if (imageSize < 8 || imageSize > 1024 || imageSize % 4 != 0 || imageChannels < 1 || imageChannels > 4
                     || widths == null || widths.length != 3 || java.util.Arrays.stream(widths).anyMatch(w -> w < 1 || w > 1024 || w % groups != 0)
                     || latentChannels < 1 || latentChannels > 64 || groups < 1 || !(scalingFactor > 0 && Double.isFinite(scalingFactor))
-                    || (latentsOf != null && !latentsOf.matches("[0-9a-f]{64}"))) {
+                    || (latentsOf != null && !latentsOf.matches("[0-9a-f]{64}")) || decoderDepth < 0 || decoderDepth > MAX_DECODER_DEPTH) {
                 throw new IllegalArgumentException("invalid autoencoder config " + this);
             }
         }
@@ -72,7 +78,7 @@ public final class Autoencoder implements AutoCloseable {
 
         /** A 48×48 RGB scene autoencoder to 12×12×4 latents with these stage widths and group-norm groups. */
         public static Config scenes(int[] widths, int groups) {
-            return new Config("autoencoder", 48, 3, widths, 4, groups, 1.0, null);
+            return new Config("autoencoder", 48, 3, widths, 4, groups, 1.0, null, 0);
         }
 
         public int latentSize() {
@@ -80,32 +86,37 @@ public final class Autoencoder implements AutoCloseable {
         }
 
         public Config withScalingFactor(double s) {
-            return new Config(kind, imageSize, imageChannels, widths, latentChannels, groups, s, latentsOf);
+            return new Config(kind, imageSize, imageChannels, widths, latentChannels, groups, s, latentsOf, decoderDepth);
         }
 
         /** This config, its decoder fine-tuned from the autoencoder whose weights have this SHA-256. */
         public Config withLatentsOf(String sha256) {
-            return new Config(kind, imageSize, imageChannels, widths, latentChannels, groups, scalingFactor, sha256);
+            return new Config(kind, imageSize, imageChannels, widths, latentChannels, groups, scalingFactor, sha256, decoderDepth);
+        }
+
+        /** This config with {@code d} residual units after each decoder upsampling (the encoder and latents unchanged). */
+        public Config withDecoderDepth(int d) {
+            return new Config(kind, imageSize, imageChannels, widths, latentChannels, groups, scalingFactor, latentsOf, d);
         }
 
         @Override
         public boolean equals(Object o) {
             return o instanceof Config c && kind.equals(c.kind) && imageSize == c.imageSize && imageChannels == c.imageChannels
                     && java.util.Arrays.equals(widths, c.widths) && latentChannels == c.latentChannels && groups == c.groups
-                    && scalingFactor == c.scalingFactor && java.util.Objects.equals(latentsOf, c.latentsOf);
+                    && scalingFactor == c.scalingFactor && java.util.Objects.equals(latentsOf, c.latentsOf) && decoderDepth == c.decoderDepth;
         }
 
         @Override
         public int hashCode() {
             return java.util.Objects.hash(kind, imageSize, imageChannels, java.util.Arrays.hashCode(widths), latentChannels, groups, scalingFactor,
-                    latentsOf);
+                    latentsOf, decoderDepth);
         }
 
         @Override
         public String toString() {
             return "Config[" + imageChannels + "×" + imageSize + "², widths " + java.util.Arrays.toString(widths) + ", latent "
                     + latentChannels + ", groups " + groups + ", scale " + scalingFactor
-                    + (latentsOf == null ? "" : ", latents of " + latentsOf.substring(0, 12)) + "]";
+                    + (decoderDepth == 0 ? "" : ", decoder depth " + decoderDepth) + (latentsOf == null ? "" : ", latents of " + latentsOf.substring(0, 12)) + "]";
         }
     }
 
@@ -118,6 +129,7 @@ public final class Autoencoder implements AutoCloseable {
         this.manager = NDManager.newBaseManager();
         this.net = new Net(config);
         net.initialize(manager, DataType.FLOAT32, new Shape(1, config.imageChannels(), config.imageSize(), config.imageSize()));
+        net.zeroResiduals();
     }
 
     public static Autoencoder create(Config config, long seed) {
@@ -135,6 +147,11 @@ public final class Autoencoder implements AutoCloseable {
         return b instanceof NormActConv n ? n.norm : null;
     }
 
+    /** The GroupNorm → SiLU → convolution unit a residual decoder unit adds to its input, or null for any other unit. */
+    public static Block residualBody(Block b) {
+        return b instanceof Residual r ? r.body : null;
+    }
+
     /** The convolution or resampling block of a decoder unit (the block itself for a plain convolution). */
     public static Block unitInner(Block b) {
         return b instanceof NormActConv n ? n.conv : b;
@@ -142,6 +159,31 @@ public final class Autoencoder implements AutoCloseable {
 
     public Config config() {
         return config;
+    }
+
+    /**
+     * A copy of this autoencoder whose decoder has {@code depth} residual units after each upsampling: the encoder, the
+     * scaling factor and every existing unit keep their weights, and the added units start as the identity, so the copy
+     * decodes exactly as this one until its decoder is fine-tuned.
+     */
+    public Autoencoder withDecoderDepth(int depth) {
+        if (depth < config.decoderDepth()) {
+            throw new IllegalArgumentException("a decoder fine-tune can add residual units, not remove them (this decoder has "
+                    + config.decoderDepth() + " after each upsampling, asked for " + depth + ")");
+        }
+        Autoencoder deeper = new Autoencoder(config.withDecoderDepth(depth));
+        BlockWeights.copy(BlockWeights.parameters(net.encoder), BlockWeights.parameters(deeper.net.encoder), "encoder");
+        List<Block> from = net.decoder.blocks;
+        List<Block> to = deeper.net.decoder.blocks;
+        int j = 0;
+        for (Block b : from) {
+            while (to.get(j) instanceof Residual && !(b instanceof Residual)) {
+                j++; // a new unit: stays the identity
+            }
+            BlockWeights.copy(BlockWeights.parameters(b), BlockWeights.parameters(to.get(j)), "decoder unit " + j);
+            j++;
+        }
+        return deeper;
     }
 
     public void setScalingFactor(double s) {
@@ -301,6 +343,31 @@ public final class Autoencoder implements AutoCloseable {
         }
     }
 
+    /** x + (GroupNorm → SiLU → convolution 3×3)(x), channels kept: the decoder's extra depth (see the class comment). */
+    static final class Residual extends AbstractBlock {
+        private final NormActConv body;
+
+        Residual(int groups, int channels) {
+            super((byte) 1);
+            body = addChildBlock("body", new NormActConv(groups, channels, new Conv2dBlock(channels, 3, 1)));
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            return new NDList(inputs.head().add(body.forward(ps, inputs, training).head()));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return inputShapes;
+        }
+
+        @Override
+        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+            body.initialize(manager, dataType, inputShapes);
+        }
+    }
+
     /** Blocks applied in order, each shape following from the last. */
     static final class Chain extends AbstractBlock {
         private final List<Block> blocks = new ArrayList<>();
@@ -362,15 +429,32 @@ public final class Autoencoder implements AutoCloseable {
                     .add(new NormActConv(g, m, new Conv2dBlock(w, 3, 1)))
                     .add(new NormActConv(g, w, new Conv2dBlock(w, 3, 1)))
                     .add(new NormActConv(g, w, new Conv2dBlock(2 * c.latentChannels(), 3, 1))));
-            decoder = addChildBlock("decoder", new Chain()
+            Chain d = new Chain()
                     .add(new Conv2dBlock(w, 3, 1))
                     .add(new NormActConv(g, w, new Conv2dBlock(w, 3, 1)))
                     .add(new NormActConv(g, w, new Conv2dBlock(w, 3, 1)))
                     .add(new NormActConv(g, w, new Conv2dBlock(m, 3, 1)))
-                    .add(new NormActConv(g, m, new Resample(m, Resample.Kind.UP)))
-                    .add(new NormActConv(g, m, new Conv2dBlock(f, 3, 1)))
-                    .add(new NormActConv(g, f, new Resample(f, Resample.Kind.UP)))
-                    .add(new NormActConv(g, f, new Conv2dBlock(c.imageChannels(), 3, 1))));
+                    .add(new NormActConv(g, m, new Resample(m, Resample.Kind.UP)));
+            for (int i = 0; i < c.decoderDepth(); i++) {
+                d.add(new Residual(g, m));
+            }
+            d.add(new NormActConv(g, m, new Conv2dBlock(f, 3, 1)))
+                    .add(new NormActConv(g, f, new Resample(f, Resample.Kind.UP)));
+            for (int i = 0; i < c.decoderDepth(); i++) {
+                d.add(new Residual(g, f));
+            }
+            decoder = addChildBlock("decoder", d.add(new NormActConv(g, f, new Conv2dBlock(c.imageChannels(), 3, 1))));
+        }
+
+        /** Zeroes the last convolution of every residual unit, so that each starts as the identity. */
+        void zeroResiduals() {
+            for (Block b : decoder.blocks) {
+                if (b instanceof Residual r) {
+                    for (Parameter p : BlockWeights.parameters(r.body.conv)) {
+                        p.getArray().muli(0);
+                    }
+                }
+            }
         }
 
         @Override

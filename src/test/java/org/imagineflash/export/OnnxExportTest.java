@@ -177,6 +177,22 @@ class OnnxExportTest {
     }
 
     @Test
+    void aDecoderWithResidualUnitsMatches() throws Exception {
+        var gen = new org.imagineflash.data.scenes.SceneGenerator(org.imagineflash.data.scenes.ScenesTest.garments(10), false, 0);
+        try (var base = org.imagineflash.latent.Autoencoder.create(org.imagineflash.latent.Autoencoder.Config.scenes(new int[] {8, 8, 16}, 4), 1);
+             var ae = base.withDecoderDepth(2)) {
+            // a few decoder steps so that the residual units are no longer the identity
+            org.imagineflash.latent.AutoencoderTraining.train(ae, org.imagineflash.latent.AutoencoderTraining.Part.DECODER, 0, gen, 5, 4, 1e-2, 1, null, 0, false, null);
+            try (OrtDecoder ort = OrtDecoder.of(ae); NDManager sub = ae.manager().newSubManager()) {
+                float[] z = org.imagineflash.random.Seeds.gaussian(new SplittableRandom(6), 2 * 4 * 12 * 12);
+                float[] expected = ae.decode(new ai.djl.training.ParameterStore(sub, false), Tensors.floats(sub, z, new Shape(2, 4, 12, 12))).toFloatArray();
+                double max = maxAbsDifference(expected, ort.decode(z, 2));
+                assertTrue(max < 1e-4, "max |ORT − DJL| = " + max);
+            }
+        }
+    }
+
+    @Test
     void theSceneStudentsImagesOnOnnxRuntimeAreTheDjlImagesWithinOneGreyLevel() throws Exception {
         List<String> prompts = List.of("a red sneaker left of a blue bag", "a green dress", "a cyan bag above a white coat");
         long[] seeds = {3, 4, 5};

@@ -123,6 +123,53 @@ class AutoencoderTest {
     }
 
     @Test
+    void aDeeperDecoderStartsAsTheShallowOneAndKeepsTheLatents() throws Exception {
+        SceneGenerator gen = new SceneGenerator(ScenesTest.garments(10), false, 0);
+        List<byte[]> scenes = probes(gen);
+        try (Autoencoder ae = Autoencoder.create(tiny(), 3)) {
+            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 30, 8, 1e-3, 3, null, 0, false, null);
+            ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, gen));
+            float[] z = latents(ae, scenes);
+            float[] x = decoded(ae, scenes);
+            try (Autoencoder one = ae.withDecoderDepth(1)) {
+                assertEquals(1, one.config().decoderDepth());
+                assertEquals(ae.config().scalingFactor(), one.config().scalingFactor());
+                assertTrue(one.decoderParameters().size() > ae.decoderParameters().size());
+                assertArrayEquals(z, latents(one, scenes));
+                assertArrayEquals(x, decoded(one, scenes), 1e-6f, "added units start as the identity");
+                double before = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(one, scenes));
+                AutoencoderTraining.train(one, AutoencoderTraining.Part.DECODER, 0, gen, 60, 8, 1e-3, 4, null, 0, false, null);
+                assertArrayEquals(z, latents(one, scenes), "the frozen encoder makes the same latents");
+                double after = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(one, scenes));
+                assertTrue(after > before + 0.5, before + " → " + after + " dB");
+                float[] y = decoded(one, scenes);
+                // deepening again keeps the trained units (and adds identities): the same images
+                try (Autoencoder two = one.withDecoderDepth(2)) {
+                    assertArrayEquals(y, decoded(two, scenes), 1e-6f);
+                    two.save(dir.resolve("two"), Map.of("test", true));
+                }
+                try (Autoencoder loaded = Autoencoder.load(dir.resolve("two"))) {
+                    assertEquals(2, loaded.config().decoderDepth());
+                    assertArrayEquals(y, decoded(loaded, scenes), 1e-6f);
+                }
+                assertThrows(IllegalArgumentException.class, () -> one.withDecoderDepth(0), "units are not removed");
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> tiny().withDecoderDepth(Autoencoder.Config.MAX_DECODER_DEPTH + 1));
+        // a config written before decoder depth existed reads as depth 0
+        Path old = dir.resolve("old");
+        try (Autoencoder ae = Autoencoder.create(tiny(), 1)) {
+            ae.save(old, Map.of("test", true));
+        }
+        String json = Files.readString(old.resolve(Autoencoder.CONFIG)).replaceAll(",\\s*\"decoderDepth\"\\s*:\\s*0", "");
+        assertTrue(!json.contains("decoderDepth"), json);
+        Files.writeString(old.resolve(Autoencoder.CONFIG), json);
+        try (Autoencoder ae = Autoencoder.load(old)) {
+            assertEquals(0, ae.config().decoderDepth());
+        }
+    }
+
+    @Test
     void theGradientTermIsBlindToOffsetsAndMeasuresEdges() {
         try (NDManager m = NDManager.newBaseManager()) {
             float[] ramp = new float[2 * 3 * 4];

@@ -206,7 +206,7 @@ public final class SceneReport {
                 .append("spatial, count and complex are the CompBench-analogue scores of all prompts; complex (seen / held-out) splits ")
                 .append("prompts with and without a held-out colour–garment pair. ms/image at batch 1 includes the decoder.\n\n");
         for (String table : new String[] {"comparison", "ablation"}) {
-            md.append(table.equals("comparison") ? "## Comparison\n\n" : "## Ablation of the 3-step student\n\n");
+            md.append(table.equals("comparison") ? "## Comparison\n\n" : "## Ablation (the 3-step student unless a row says otherwise)\n\n");
             md.append("| row | sampler | steps | NFE | FD ↓ | CLIP ↑ | object | colour | spatial | count | complex | complex seen / held-out | ms/image | grid |\n");
             md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (Map<String, Object> r : results) {

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The shipped 3-step scene student behind the page, in Chromium: a sentence typed letter by letter ends in images
  * whose garments, colours and relation the scene evaluator reads as the sentence says. At the page's 8 images (seeds
  * 0–7) the student draws "a red sneaker left of a blue bag" entirely right in 7 (complex 0.88) under
- * ONEDNN_MAX_CPU_ISA=SSE41, AVX2 and AVX512_CORE alike (the same scores under all three), and in 22 of 24 seeds with
+ * ONEDNN_MAX_CPU_ISA=SSE41, AVX2 and AVX512_CORE alike (the same scores under all three), and in 23 of 24 seeds with
  * ONNX Runtime; the bar is 5 of 8.
  */
 class SceneStudentPageTest {

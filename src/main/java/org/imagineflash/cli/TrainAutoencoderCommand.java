@@ -61,14 +61,14 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         if (resume && !Checkpoint.exists(ck)) {
             throw new IllegalArgumentException("--resume: no checkpoint in " + ck);
         }
+        if (decoderDepth != null) {
+            Autoencoder.Config.scenes().withDecoderDepth(decoderDepth); // the config owns the range; fail before loading data
+        }
         String commit = Provenance.currentGitCommit();
         long t0 = System.nanoTime();
         LabeledImages train = FashionMnist.load(data, FashionMnist.Split.TRAIN);
         LabeledImages test = FashionMnist.load(data, FashionMnist.Split.TEST);
         SceneGenerator scenes = new SceneGenerator(train, false, seed);
-        if (decoderDepth != null && (decoderDepth < 0 || decoderDepth > Autoencoder.Config.MAX_DECODER_DEPTH)) {
-            throw new IllegalArgumentException("--decoder-depth must be in 0.." + Autoencoder.Config.MAX_DECODER_DEPTH + ", got " + decoderDepth);
-        }
         try (Autoencoder ae = start(seed)) {
             String latentsOf = finetuneDecoder != null ? ae.latents(finetuneDecoder) : null;
             AutoencoderTraining.Part part = finetuneDecoder != null ? AutoencoderTraining.Part.DECODER : AutoencoderTraining.Part.ALL;

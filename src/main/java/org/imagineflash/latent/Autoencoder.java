@@ -66,8 +66,11 @@ public final class Autoencoder implements AutoCloseable {
             if (imageSize < 8 || imageSize > 1024 || imageSize % 4 != 0 || imageChannels < 1 || imageChannels > 4
                     || widths == null || widths.length != 3 || java.util.Arrays.stream(widths).anyMatch(w -> w < 1 || w > 1024 || w % groups != 0)
                     || latentChannels < 1 || latentChannels > 64 || groups < 1 || !(scalingFactor > 0 && Double.isFinite(scalingFactor))
-                    || (latentsOf != null && !latentsOf.matches("[0-9a-f]{64}")) || decoderDepth < 0 || decoderDepth > MAX_DECODER_DEPTH) {
+                    || (latentsOf != null && !latentsOf.matches("[0-9a-f]{64}"))) {
                 throw new IllegalArgumentException("invalid autoencoder config " + this);
+            }
+            if (decoderDepth < 0 || decoderDepth > MAX_DECODER_DEPTH) {
+                throw new IllegalArgumentException("the decoder depth must be in 0.." + MAX_DECODER_DEPTH + ", got " + decoderDepth);
             }
         }
 

@@ -91,13 +91,19 @@ class AutoencoderTest {
         }
     }
 
+    /** A tiny autoencoder (seed 3) trained end to end for {@code steps} batches of 8, its scaling factor measured. */
+    static Autoencoder trainedTiny(SceneGenerator gen, long steps) throws java.io.IOException {
+        Autoencoder ae = Autoencoder.create(tiny(), 3);
+        AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, steps, 8, 1e-3, 3, null, 0, false, null);
+        ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, gen));
+        return ae;
+    }
+
     @Test
     void aDecoderFineTuneKeepsTheLatentsAndTheModelsTrainedOnThem() throws Exception {
         SceneGenerator gen = new SceneGenerator(ScenesTest.garments(10), false, 0);
         List<byte[]> scenes = probes(gen);
-        try (Autoencoder ae = Autoencoder.create(tiny(), 3)) {
-            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 40, 8, 1e-3, 3, null, 0, false, null);
-            ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, gen));
+        try (Autoencoder ae = trainedTiny(gen, 40)) {
             ae.save(dir.resolve("a"), Map.of("test", true));
         }
         String shaA = ModelStore.sha256(dir.resolve("a").resolve(ModelStore.WEIGHTS));
@@ -126,9 +132,7 @@ class AutoencoderTest {
     void aDeeperDecoderStartsAsTheShallowOneAndKeepsTheLatents() throws Exception {
         SceneGenerator gen = new SceneGenerator(ScenesTest.garments(10), false, 0);
         List<byte[]> scenes = probes(gen);
-        try (Autoencoder ae = Autoencoder.create(tiny(), 3)) {
-            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 30, 8, 1e-3, 3, null, 0, false, null);
-            ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, gen));
+        try (Autoencoder ae = trainedTiny(gen, 30)) {
             float[] z = latents(ae, scenes);
             float[] x = decoded(ae, scenes);
             try (Autoencoder one = ae.withDecoderDepth(1)) {

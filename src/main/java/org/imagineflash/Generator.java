@@ -394,7 +394,7 @@ public final class Generator implements AutoCloseable {
             if (sc.sampler() == StudentConfig.Sampling.LCM) {
                 return SamplerFamily.LCM.create(schedule, so);
             }
-            return new FewStepStudent(schedule, ts, sc.noiseCorrection(), sc.clipsX0());
+            return new FewStepStudent(schedule, ts, sc.noiseCorrection(), sc.clipsX0(), config.dataRange());
         }
         return o.sampler().create(schedule, so);
     }

@@ -9,6 +9,7 @@ import ai.djl.util.Pair;
 import org.imagineflash.export.onnx.Onnx;
 import org.imagineflash.kernel.Conv2dBlock;
 import org.imagineflash.latent.Autoencoder;
+import org.imagineflash.model.DataRange;
 import org.imagineflash.model.CrossAttention;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.GroupNorm;
@@ -127,11 +128,11 @@ public final class OnnxExport {
             double[] as = schedule.alphaSigmaAt(ts[i]);
             String[] p = e.prediction(mc.parameterization(), out, x, as[0], as[1]);
             if (i == ts.length - 1) {
-                x0 = e.clip(p[0]);
+                x0 = e.clip(p[0], mc.dataRange());
                 break;
             }
             String eps = sc.noiseCorrection() && i == 0 && ts[0] == schedule.numTrainTimesteps() - 1 ? xT : p[1];
-            String clean = sc.clipsX0() ? e.clip(p[0]) : p[0];
+            String clean = sc.clipsX0() ? e.clip(p[0], mc.dataRange()) : p[0];
             x = g.op("Add", new String[] {g.op("Mul", new String[] {clean, g.scalar("alpha", (float) schedule.alpha(ts[i + 1]))}),
                     g.op("Mul", new String[] {eps, g.scalar("sigma", (float) schedule.sigma(ts[i + 1]))})});
         }
@@ -162,8 +163,11 @@ public final class OnnxExport {
         };
     }
 
-    /** x clipped to the data range [−1, 1]. */
-    private String clip(String x) {
+    /** x clipped to the data range: [−1, 1] for images, unchanged for latents. */
+    private String clip(String x, DataRange range) {
+        if (!range.bounded()) {
+            return x;
+        }
         return g.op("Clip", new String[] {x, g.scalar("minus_one", -1f), g.scalar("one", 1f)});
     }
 

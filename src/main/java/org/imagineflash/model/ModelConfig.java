@@ -73,6 +73,12 @@ public record ModelConfig(Kind kind, UNetConfig unet, ScheduleConfig schedule, P
         }
     }
 
+    /** The range of x_0: images in [−1, 1], or the unbounded latents of a latent diffusion model. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public DataRange dataRange() {
+        return autoencoder == null ? DataRange.PIXELS : DataRange.LATENTS;
+    }
+
     @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isStudent() {
         return student != null;

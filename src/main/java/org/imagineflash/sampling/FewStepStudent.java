@@ -1,6 +1,7 @@
 package org.imagineflash.sampling;
 
 import ai.djl.ndarray.NDArray;
+import org.imagineflash.model.DataRange;
 import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.Prediction;
 import org.imagineflash.schedule.NoiseSchedule;
@@ -18,22 +19,29 @@ import java.util.Arrays;
  * ({@code noise_correction.png}). With fewer steps than trained, use {@link #prefix}: the student's timesteps are
  * re-selected evenly from its list (always keeping the first).
  *
- * <p>x̂_0 is clipped to [−1, 1] before re-noising for students trained through this clipped rollout (Imagine Flash,
- * ADD). A step-distillation student is trained so that the <em>unclipped</em> DDIM step lands on its teacher's two
- * steps (its x̂_0 at high noise is not an image and often leaves [−1, 1]), so it samples with {@code clipX0 = false}.
+ * <p>x̂_0 is clipped to the data range ({@link DataRange}: [−1, 1] for images, no bound for latents) before re-noising
+ * for students trained through this clipped rollout (Imagine Flash, ADD). A step-distillation student is trained so
+ * that the <em>unclipped</em> DDIM step lands on its teacher's two steps (its x̂_0 at high noise is not an image and
+ * often leaves [−1, 1]), so it samples with {@code clipX0 = false}.
  */
 public final class FewStepStudent implements Sampler {
     private final NoiseSchedule schedule;
     private final int[] ts;
     private final boolean noiseCorrection;
     private final boolean clipX0;
+    private final DataRange range;
 
+    /** A pixel-space student that clips x̂_0 before re-noising. */
     public FewStepStudent(NoiseSchedule schedule, int[] timesteps, boolean noiseCorrection) {
-        this(schedule, timesteps, noiseCorrection, true);
+        this(schedule, timesteps, noiseCorrection, true, DataRange.PIXELS);
     }
 
-    /** @param clipX0 clip x̂_0 to [−1, 1] before re-noising it to the next timestep (the last x̂_0 is always clipped) */
-    public FewStepStudent(NoiseSchedule schedule, int[] timesteps, boolean noiseCorrection, boolean clipX0) {
+    /**
+     * @param clipX0 clip x̂_0 to the data range before re-noising it to the next timestep (the last x̂_0 is always
+     *               clipped to it)
+     * @param range  the range of x_0 ([−1, 1] for images; latents are never clipped)
+     */
+    public FewStepStudent(NoiseSchedule schedule, int[] timesteps, boolean noiseCorrection, boolean clipX0, DataRange range) {
         for (int i = 0; i < timesteps.length; i++) {
             if (timesteps[i] < 0 || timesteps[i] >= schedule.numTrainTimesteps()) {
                 throw new IllegalArgumentException("student timestep " + timesteps[i] + " is outside 0.." + (schedule.numTrainTimesteps() - 1));
@@ -46,6 +54,7 @@ public final class FewStepStudent implements Sampler {
         this.ts = timesteps.clone();
         this.noiseCorrection = noiseCorrection;
         this.clipX0 = clipX0;
+        this.range = range;
     }
 
     /** n of the trained timesteps, spread evenly and starting at the first (e.g. [999, 666, 333] → 2: [999, 499]). */
@@ -73,7 +82,7 @@ public final class FewStepStudent implements Sampler {
         for (int i = from; i < to; i++) {
             Prediction p = model.predict(x, ts[i]);
             if (i == ts.length - 1) {
-                return p.x0().clip(-1, 1);
+                return range.clip(p.x0());
             }
             x = step(p, x, xT, i);
         }
@@ -84,8 +93,8 @@ public final class FewStepStudent implements Sampler {
     public NDArray step(Prediction p, NDArray x, NDArray xT, int i) {
         int next = ts[i + 1];
         NDArray eps = noiseCorrection && i == 0 && ts[0] == schedule.numTrainTimesteps() - 1 ? xT : p.eps();
-        // x̂_0 is clipped to the data range [−1, 1] before re-noising (as DDPM/DDIM's clip_sample) unless disabled
-        NDArray x0 = clipX0 ? p.x0().clip(-1, 1) : p.x0();
+        // x̂_0 is clipped to the data range before re-noising (as DDPM/DDIM's clip_sample) unless disabled
+        NDArray x0 = clipX0 ? range.clip(p.x0()) : p.x0();
         return x0.mul(schedule.alpha(next)).add(eps.mul(schedule.sigma(next)));
     }
 

@@ -1,5 +1,6 @@
 package org.imagineflash.distill;
 
+import org.imagineflash.model.DataRange;
 import org.imagineflash.distill.imagineflash.TeacherTarget;
 import org.imagineflash.schedule.NoiseSchedule;
 import org.imagineflash.schedule.ScheduleConfig;
@@ -48,8 +49,8 @@ class ShiftFunctionTest {
 
     @Test
     void teacherTargetTimesEndAtTauOverK() {
-        TeacherTarget t = new TeacherTarget(new NoiseSchedule(ScheduleConfig.ddpmLinear()), 4);
+        TeacherTarget t = new TeacherTarget(new NoiseSchedule(ScheduleConfig.ddpmLinear()), 4, DataRange.PIXELS);
         assertArrayEquals(new double[] {800, 600, 400, 200}, t.times(800), 1e-12);
-        assertThrows(IllegalArgumentException.class, () -> new TeacherTarget(new NoiseSchedule(ScheduleConfig.ddpmLinear()), 0));
+        assertThrows(IllegalArgumentException.class, () -> new TeacherTarget(new NoiseSchedule(ScheduleConfig.ddpmLinear()), 0, DataRange.PIXELS));
     }
 }

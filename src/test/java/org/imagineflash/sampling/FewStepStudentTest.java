@@ -1,5 +1,6 @@
 package org.imagineflash.sampling;
 
+import org.imagineflash.model.DataRange;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -30,11 +31,23 @@ class FewStepStudentTest {
             double s = SCHEDULE.sigma(499);
             // x_499 = α·x̂_0 + σ·ε̂ (DDIM, η = 0, no noise correction)
             float clipped = new FewStepStudent(SCHEDULE, ts, false).run(OUT_OF_RANGE, x, 0, 1).getFloat(0, 0, 0, 0);
-            float raw = new FewStepStudent(SCHEDULE, ts, false, false).run(OUT_OF_RANGE, x, 0, 1).getFloat(0, 0, 0, 0);
+            float raw = new FewStepStudent(SCHEDULE, ts, false, false, DataRange.PIXELS).run(OUT_OF_RANGE, x, 0, 1).getFloat(0, 0, 0, 0);
             assertEquals(a * 1 + s * 0.5, clipped, 1e-6);
             assertEquals(a * 3 + s * 0.5, raw, 1e-6);
             // the last step's x̂_0 is the image: clipped either way
-            assertEquals(1f, new FewStepStudent(SCHEDULE, ts, false, false).sample(OUT_OF_RANGE, x, null).getFloat(0, 0, 0, 0), 1e-6);
+            assertEquals(1f, new FewStepStudent(SCHEDULE, ts, false, false, DataRange.PIXELS).sample(OUT_OF_RANGE, x, null).getFloat(0, 0, 0, 0), 1e-6);
+        }
+    }
+
+    @Test
+    void aLatentStudentNeverClipsItsX0() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.ones(new Shape(1, 1, 2, 2)).mul(0.5f);
+            int[] ts = {999, 499};
+            FewStepStudent latent = new FewStepStudent(SCHEDULE, ts, false, true, DataRange.LATENTS);
+            // latents have unit variance and no bound: x̂_0 = 3 is re-noised and returned as it is
+            assertEquals(SCHEDULE.alpha(499) * 3 + SCHEDULE.sigma(499) * 0.5, latent.run(OUT_OF_RANGE, x, 0, 1).getFloat(0, 0, 0, 0), 1e-6);
+            assertEquals(3f, latent.sample(OUT_OF_RANGE, x, null).getFloat(0, 0, 0, 0), 1e-6);
         }
     }
 

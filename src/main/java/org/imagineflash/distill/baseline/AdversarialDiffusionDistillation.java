@@ -11,6 +11,7 @@ import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
+import org.imagineflash.model.DataRange;
 import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
@@ -163,8 +164,9 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                     DistillationLoop.StudentOutput so = DistillationLoop.forward(student, xs, studentT, lab, sub);
                     fake = so.x0();
                     // the teacher's target carries no gradient (stopgrad on x̂_ψ)
-                    NDArray renoised = new NoiseLevels(teacher.schedule()).noise(fake.stopGradient().clip(-1, 1), fresh, teacherT, sub);
-                    NDArray goal = teacher.predict(renoised, teacherT, lab, opt.cfg()).x0().clip(-1, 1).stopGradient();
+                    DataRange range = teacher.config().dataRange();
+                    NDArray renoised = new NoiseLevels(teacher.schedule()).noise(range.clip(fake.stopGradient()), fresh, teacherT, sub);
+                    NDArray goal = range.clip(teacher.predict(renoised, teacherT, lab, opt.cfg()).x0()).stopGradient();
                     NDArray distill = so.regressionTo(goal, Tensors.floats(sub, distillWeight).reshape(-1, 1, 1, 1));
                     // same value as x̂_0, gradient scaled per example (Tensors: a scalar DJL creates for mul(float)
                     // is freed right away while autograd may still read it in backward)

@@ -12,6 +12,7 @@ import org.imagineflash.distill.Discriminator;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
+import org.imagineflash.model.DataRange;
 import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
@@ -115,8 +116,9 @@ public final class ImagineFlashDistillation implements Distillation {
         Adversarial a = method.adversarial();
         AdversarialTerm adv = a.enabled()
                 ? new AdversarialTerm(teacher, student.manager(), opt.seed(), a.discLr(), a.critic(), AdversarialTerm.Setup.IMAGINE_FLASH) : null;
-        FewStepStudent sampler = new FewStepStudent(teacher.schedule(), opt.timesteps(), method.noiseCorrection());
-        TeacherTarget target = new TeacherTarget(teacher.schedule(), method.teacherSteps());
+        DataRange range = teacher.config().dataRange();
+        FewStepStudent sampler = new FewStepStudent(teacher.schedule(), opt.timesteps(), method.noiseCorrection(), true, range);
+        TeacherTarget target = new TeacherTarget(teacher.schedule(), method.teacherSteps(), range);
         int b = opt.batchSize();
         Shape shape = DistillationLoop.batchShape(teacher, b);
         int hw = (int) (shape.size() / b);
@@ -166,7 +168,7 @@ public final class ImagineFlashDistillation implements Distillation {
                         double[] as = teacher.schedule().alphaSigmaAt(tauInt);
                         NDArray noiseForSrl = method.srlNoise() == ImagineFlashOptions.SrlNoise.FRESH ? Tensors.floats(sub, fresh, shape)
                                 : student.parameterization().eps(so.out(), xIn, so.alpha(), so.sigma()).stopGradient();
-                        NDArray chi = detached.clip(-1, 1).mul(as[0]).add(noiseForSrl.mul(as[1]));
+                        NDArray chi = range.clip(detached).mul(as[0]).add(noiseForSrl.mul(as[1]));
                         goal = target.x0(guidedTeacher, chi, tauInt);
                     } else {
                         goal = target.x0(guidedTeacher, xIn, t);

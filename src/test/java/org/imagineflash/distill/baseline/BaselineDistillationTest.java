@@ -1,5 +1,6 @@
 package org.imagineflash.distill.baseline;
 
+import org.imagineflash.model.DataRange;
 import org.imagineflash.distill.Adversarial;
 import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
@@ -57,8 +58,8 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         double bar = ddimBar(4);
         try (DiffusionModel s = new StepDistillation(teacher, options(trailing(4), "same", 1200, 3e-4), MixtureProblem.training(6000, 1), 8, null)
                 .run(null, false, null).ema()) {
-            double clipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, true), 1.0, reference);
-            double unclipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, false), 1.0, reference);
+            double clipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, true, DataRange.PIXELS), 1.0, reference);
+            double unclipped = MixtureProblem.distance(s, new FewStepStudent(s.schedule(), trailing(4), false, false, DataRange.PIXELS), 1.0, reference);
             double student = Math.min(clipped, unclipped);
             System.out.printf("step distillation 8→4: student %.4f (clipped %.4f, unclipped %.4f) vs teacher DDIM-4 %.4f%n",
                     student, clipped, unclipped, bar);
@@ -97,7 +98,7 @@ class BaselineDistillationTest extends MixtureTeacherTest {
             }
             ai.djl.ndarray.NDArray xT = org.imagineflash.sampling.NoiseSource.perImage(sub, 77, n, new ai.djl.ndarray.types.Shape(1, 4, 4));
             org.imagineflash.model.Condition lab = a.classLabels(sub, labels);
-            FewStepStudent ddim = new FewStepStudent(a.schedule(), trailing(4), false, true);
+            FewStepStudent ddim = new FewStepStudent(a.schedule(), trailing(4), false, true, DataRange.PIXELS);
             ai.djl.ndarray.NDArray xa = ddim.sample(a.denoiser(lab, cfgA), xT, null);
             ai.djl.ndarray.NDArray xb = ddim.sample(b.denoiser(lab, cfgB), xT, null);
             return xa.sub(xb).square().mean().getFloat();

@@ -1,5 +1,6 @@
 package org.imagineflash.distill.imagineflash;
 
+import org.imagineflash.model.DataRange;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.imagineflash.model.Denoiser;
@@ -26,9 +27,18 @@ class TeacherTargetTest {
     void oneStepIsTheTeachersClippedX0() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.create(new float[] {-1.5f, -0.2f, 0.1f, 0.9f, 2.0f});
-            float[] got = new TeacherTarget(SCHEDULE, 1).x0(analytic(), x, 400).toFloatArray();
+            float[] got = new TeacherTarget(SCHEDULE, 1, DataRange.PIXELS).x0(analytic(), x, 400).toFloatArray();
             float[] want = analytic().predict(x, 400).x0().clip(-1, 1).toFloatArray();
             assertArrayEquals(want, got, 0f);
+        }
+    }
+
+    @Test
+    void aLatentTargetIsNotClipped() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(new float[] {-1.5f, -0.2f, 0.1f, 0.9f, 2.0f});
+            float[] want = analytic().predict(x, 400).x0().toFloatArray();
+            assertArrayEquals(want, new TeacherTarget(SCHEDULE, 1, DataRange.LATENTS).x0(analytic(), x, 400).toFloatArray(), 0f);
         }
     }
 
@@ -40,8 +50,8 @@ class TeacherTargetTest {
             double[] mid = SCHEDULE.alphaSigmaAt(300);
             NDArray x300 = p.x0().mul(mid[0]).add(p.eps().mul(mid[1]));
             float[] want = analytic().predict(x300, 300).x0().clip(-1, 1).toFloatArray();
-            assertArrayEquals(want, new TeacherTarget(SCHEDULE, 2).x0(analytic(), x, 600).toFloatArray(), 1e-6f);
-            assertArrayEquals(new double[] {600, 300}, new TeacherTarget(SCHEDULE, 2).times(600), 0);
+            assertArrayEquals(want, new TeacherTarget(SCHEDULE, 2, DataRange.PIXELS).x0(analytic(), x, 600).toFloatArray(), 1e-6f);
+            assertArrayEquals(new double[] {600, 300}, new TeacherTarget(SCHEDULE, 2, DataRange.PIXELS).times(600), 0);
         }
     }
 }

@@ -41,6 +41,12 @@ public final class SceneReport {
     }
 
     public static final String REAL = "real";
+    /**
+     * Marks the figures of student rows measured since latents stopped being clipped to [−1, 1] ({@link
+     * org.imagineflash.model.DataRange}): a student row measured before sampled differently, and is measured again (or,
+     * without its model, reported missing). Teacher samplers never clipped latents; their figures stay.
+     */
+    private static final String UNCLIPPED_LATENTS = "|latents-unclipped";
     /** The prompts of every row's grid: each relation and two held-out pairs (purple trouser, white sneaker). */
     public static final List<String> GRID_PROMPTS = List.of("a red sneaker", "a blue bag left of a yellow sandal",
             "a green dress above a white coat", "an orange pullover right of a cyan trouser", "a purple trouser",
@@ -66,6 +72,11 @@ public final class SceneReport {
         return ae == null ? "" : ModelStore.sha256(Path.of(ae).resolve(ModelStore.WEIGHTS)).substring(0, 16);
     }
 
+    /** Whether a row samples with the model's own student sampler (no teacher sampler named, or {@code student}). */
+    private static boolean studentRow(Row row) {
+        return !REAL.equals(row.model()) && (row.sampler() == null || row.sampler() == SamplerFamily.STUDENT);
+    }
+
     /** Evaluates (or reads from the cache) every row and writes {@code outDir}/README.md, results.json, grids and charts. */
     public static List<Map<String, Object>> run(Config cfg, Path data, Path outDir, PrintStream progress) throws IOException {
         Files.createDirectories(outDir.resolve("cache"));
@@ -82,7 +93,7 @@ public final class SceneReport {
             java.util.Set<Path> used = new java.util.HashSet<>();
             for (Row row : cfg.rows()) {
                 String settings = row.sampler() + "|" + row.steps() + "|" + row.cfg() + "|" + cfg.perPrompt() + "|" + instruments
-                        + org.imagineflash.sampling.Sampler.codeVersionKey();
+                        + org.imagineflash.sampling.Sampler.codeVersionKey() + (studentRow(row) ? UNCLIPPED_LATENTS : "");
                 // names a row's figures without its weights: a model that is not in this checkout (an experiment's
                 // run directory) keeps the figures measured where it was, as in the class-conditional report
                 String rowKey = row.model() + "|" + settings;

@@ -51,7 +51,7 @@ public final class ReportCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("the scene report needs perPrompt ≥ 1 and at least one row");
             }
             Path dir = out.resolve("scenes");
-            List<Map<String, Object>> rows = SceneReport.run(c, data, dir, System.err);
+            List<Map<String, Object>> rows = SceneReport.run(c, data, dir, System.err, speed);
             spec.commandLine().getOut().printf("wrote %s/README.md: %d rows (%d missing models)%n", dir, rows.size(),
                     rows.stream().filter(r -> r.get("missing") != null).count());
             return 0;

@@ -79,6 +79,15 @@ public final class SceneReport {
 
     /** Evaluates (or reads from the cache) every row and writes {@code outDir}/README.md, results.json, grids and charts. */
     public static List<Map<String, Object>> run(Config cfg, Path data, Path outDir, PrintStream progress) throws IOException {
+        return run(cfg, data, outDir, progress, false);
+    }
+
+    /**
+     * As {@link #run(Config, Path, Path, PrintStream)}; with {@code measureSpeed}, the ms/image of every row whose model
+     * is here is measured afresh in this run (a cached row keeps its scores), so the column compares rows on one
+     * machine at one time.
+     */
+    public static List<Map<String, Object>> run(Config cfg, Path data, Path outDir, PrintStream progress, boolean measureSpeed) throws IOException {
         Files.createDirectories(outDir.resolve("cache"));
         Files.createDirectories(outDir.resolve("grids"));
         PromptSuite suite = PromptSuite.read(Path.of(cfg.prompts()));
@@ -115,8 +124,13 @@ public final class SceneReport {
                             + "-" + Integer.toHexString((settings + decoderKey(modelDir)).hashCode());
                     Path cache = outDir.resolve("cache").resolve(key + ".json");
                     used.add(cache);
+                    boolean retimed = false;
                     if (Files.isRegularFile(cache) && Files.isRegularFile(outDir.resolve(grid))) {
                         r = Report.readEntry(cache);
+                        if (measureSpeed && !real) {
+                            r.put("msPerImageBatch1", msPerImage(row, modelDir));
+                            retimed = true;
+                        }
                     } else {
                         if (progress != null) {
                             progress.println("scene report: evaluating " + row.name());
@@ -124,7 +138,7 @@ public final class SceneReport {
                         r = real ? evaluateReal(cfg, suite, data, evaluator, cm, outDir.resolve(grid))
                                 : evaluateModel(cfg, row, suite, modelDir, evaluator, cm, outDir.resolve(grid));
                     }
-                    if (Report.remember(r, rowKey)) { // for a later checkout without the model
+                    if (Report.remember(r, rowKey) | retimed) { // rowKey: for a later checkout without the model
                         ModelStore.writeJson(cache, r);
                     }
                 }
@@ -160,6 +174,22 @@ public final class SceneReport {
         return r;
     }
 
+    /** The median ms of 5 single-image generations of a grid prompt (with the decoder), after the model is loaded. */
+    private static double msPerImage(Generator g, Generator.Options o) {
+        double[] ms = new double[5];
+        for (int i = 0; i < ms.length; i++) {
+            ms[i] = g.generateScenes(List.of(GRID_PROMPTS.get(1)), new long[] {i}, o).millis();
+        }
+        java.util.Arrays.sort(ms);
+        return ms[ms.length / 2];
+    }
+
+    private static double msPerImage(Row row, Path modelDir) throws IOException {
+        try (Generator g = Generator.load(modelDir)) {
+            return msPerImage(g, g.options(row.sampler(), row.steps(), row.cfg(), null));
+        }
+    }
+
     private static Map<String, Object> evaluateModel(Config cfg, Row row, PromptSuite suite, Path modelDir, SceneEvaluator evaluator,
                                                      ContrastiveModel cm, Path grid) throws IOException {
         try (Generator g = Generator.load(modelDir)) {
@@ -179,12 +209,7 @@ public final class SceneReport {
             Generator.Scenes gridScenes = g.generateScenes(GRID_PROMPTS, seeds, o);
             r.put("nfe", gridScenes.nfe() * o.nfePerStep());
             r.putAll(SceneBenchmark.score(evaluator, cm, judged));
-            double[] ms = new double[5];
-            for (int i = 0; i < ms.length; i++) {
-                ms[i] = g.generateScenes(List.of(GRID_PROMPTS.get(1)), new long[] {i}, o).millis();
-            }
-            java.util.Arrays.sort(ms);
-            r.put("msPerImageBatch1", ms[ms.length / 2]);
+            r.put("msPerImageBatch1", msPerImage(g, o));
             PngGrid.write(PngGrid.captioned(gridScenes.images(), GRID_PROMPTS, 48, 48, GRID_PROMPTS.size(), 3), grid);
             Provenance p = ModelStore.readProvenance(modelDir);
             r.put("modelCommand", p == null ? null : p.command());

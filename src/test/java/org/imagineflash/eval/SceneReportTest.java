@@ -40,6 +40,18 @@ class SceneReportTest {
         assertFalse(first.get(0).containsKey("rows"), "the cache's bookkeeping stays out of the results");
         assertTrue(((Number) first.get(0).get("fd")).doubleValue() > 1, "an untrained model is far from real scenes");
         assertTrue(first.get(1).containsKey("missing"));
+
+        // --speed re-times a cached row (its scores stay) and keeps the new time in the cache
+        Path entry;
+        try (var cache = Files.list(out.resolve("cache"))) {
+            entry = cache.findFirst().orElseThrow();
+        }
+        Files.writeString(entry, Files.readString(entry).replaceFirst("\"msPerImageBatch1\" : [0-9.E-]+", "\"msPerImageBatch1\" : -1.0"));
+        assertEquals(-1.0, ((Number) SceneReport.run(cfg, null, out, null).get(0).get("msPerImageBatch1")).doubleValue(), "a cached row keeps its time");
+        List<Map<String, Object>> retimed = SceneReport.run(cfg, null, out, null, true);
+        assertTrue(((Number) retimed.get(0).get("msPerImageBatch1")).doubleValue() > 0, "measured afresh");
+        assertEquals(first.get(0).get("fd"), retimed.get(0).get("fd"));
+        first = retimed;
         for (String f : List.of("weights.params", "config.json", "provenance.json")) {
             Files.delete(model.resolve(f));
         }

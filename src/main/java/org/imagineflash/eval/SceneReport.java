@@ -174,8 +174,9 @@ public final class SceneReport {
         return r;
     }
 
-    /** The median ms of 5 single-image generations of a grid prompt (with the decoder), after the model is loaded. */
+    /** The median ms of 5 single-image generations of a grid prompt (with the decoder), after one untimed warm-up. */
     private static double msPerImage(Generator g, Generator.Options o) {
+        g.generateScenes(List.of(GRID_PROMPTS.get(1)), new long[] {99}, o); // first call: kernel selection, allocations
         double[] ms = new double[5];
         for (int i = 0; i < ms.length; i++) {
             ms[i] = g.generateScenes(List.of(GRID_PROMPTS.get(1)), new long[] {i}, o).millis();

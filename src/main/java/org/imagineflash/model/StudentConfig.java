@@ -17,7 +17,7 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
      * hold the sampler each stepping resembles ({@code LEGACY_IDS}), and stay readable.
      */
     public enum Sampling {
-        /** DDIM-style deterministic steps, x̂_0 clipped to [−1, 1] before re-noising (Imagine Flash, ADD, step). */
+        /** DDIM-style deterministic steps, x̂_0 clipped to the data range before re-noising (Imagine Flash, ADD, step). */
         CLIPPED,
         /** The same steps without clipping (the guidance-distilled networks). */
         UNCLIPPED,
@@ -66,7 +66,7 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
         }
     }
 
-    /** Whether the student's DDIM-style steps clip x̂_0 to [−1, 1] before re-noising. */
+    /** Whether the student's DDIM-style steps clip x̂_0 to the data range ({@link DataRange}) before re-noising. */
     public boolean clipsX0() {
         return sampler != Sampling.UNCLIPPED;
     }

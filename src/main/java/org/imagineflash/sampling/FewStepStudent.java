@@ -54,7 +54,7 @@ public final class FewStepStudent implements Sampler {
         this.ts = timesteps.clone();
         this.noiseCorrection = noiseCorrection;
         this.clipX0 = clipX0;
-        this.range = range;
+        this.range = java.util.Objects.requireNonNull(range, "range");
     }
 
     /** n of the trained timesteps, spread evenly and starting at the first (e.g. [999, 666, 333] → 2: [999, 499]). */

@@ -43,9 +43,9 @@ import java.util.SplittableRandom;
  * "truncated SNR" weighting max(SNR, 1)).
  * {@code --iterations} is the whole budget, split evenly over the stages. The teacher's DDIM steps do not clip x̂_0
  * between steps: clipping with guidance ruins DDIM at many steps (see the comment in the loss). The student samples
- * with x̂_0 clipped to the data range ([−1, 1] for images) before re-noising, as diffusers' DDIM default ({@code clip_sample}) and every other
- * few-step student here: the guidance is distilled into it, so clipping only removes the overshoot of its high-noise
- * x̂_0 (measured on Fashion-MNIST, n = 2000: 4 steps FD 22.3 clipped vs 32.0 unclipped, 8 steps 19.9 vs 26.0).
+ * with x̂_0 clipped to the data range ([−1, 1] for images) before re-noising, as diffusers' DDIM default
+ * ({@code clip_sample}) and every other few-step student here: the guidance is distilled into it, so clipping only
+ * removes the overshoot of its high-noise x̂_0 (measured on Fashion-MNIST, n = 2000: 4 steps FD 22.3 clipped vs 32.0 unclipped, 8 steps 19.9 vs 26.0).
  */
 public final class StepDistillation implements Distillation {
     public static final String METHOD = "step";

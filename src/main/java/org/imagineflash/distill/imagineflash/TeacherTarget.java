@@ -8,8 +8,8 @@ import org.imagineflash.schedule.NoiseSchedule;
 
 /**
  * f_Φ^k of {@code gradientSRL.png}: the (guided) teacher runs k deterministic DDIM steps from x at time τ, on the
- * times τ, τ·(k−1)/k, …, τ/k, and its x̂_0 at the last one, x̂_0(f_Φ^k(χ_τ), ε̂_Φ, τ/k), is the target, clipped to the data range. Called
- * outside any gradient collector: the target carries no gradient (stopgrad on the teacher).
+ * times τ, τ·(k−1)/k, …, τ/k, and its x̂_0 at the last one, x̂_0(f_Φ^k(χ_τ), ε̂_Φ, τ/k), clipped to the data range,
+ * is the target. Called outside any gradient collector: the target carries no gradient (stopgrad on the teacher).
  */
 public final class TeacherTarget {
     private final NoiseSchedule schedule;
@@ -23,7 +23,7 @@ public final class TeacherTarget {
         }
         this.schedule = schedule;
         this.k = k;
-        this.range = range;
+        this.range = java.util.Objects.requireNonNull(range, "range");
     }
 
     /** The teacher's times from τ: τ·(k−j)/k for j = 0..k−1 (descending, last = τ/k). */

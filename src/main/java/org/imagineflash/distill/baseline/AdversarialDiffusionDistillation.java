@@ -129,6 +129,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         int numTrain = teacher.schedule().numTrainTimesteps();
         int b = opt.batchSize();
         Shape shape = DistillationLoop.batchShape(teacher, b);
+        DataRange range = teacher.config().dataRange();
         DistillationLoop.Step step = new DistillationLoop.Step() {
             private NDArray real;
             private NDArray fake;
@@ -164,7 +165,6 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                     DistillationLoop.StudentOutput so = DistillationLoop.forward(student, xs, studentT, lab, sub);
                     fake = so.x0();
                     // the teacher's target carries no gradient (stopgrad on x̂_ψ)
-                    DataRange range = teacher.config().dataRange();
                     NDArray renoised = new NoiseLevels(teacher.schedule()).noise(range.clip(fake.stopGradient()), fresh, teacherT, sub);
                     NDArray goal = range.clip(teacher.predict(renoised, teacherT, lab, opt.cfg()).x0()).stopGradient();
                     NDArray distill = so.regressionTo(goal, Tensors.floats(sub, distillWeight).reshape(-1, 1, 1, 1));

@@ -9,6 +9,7 @@ import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
+import org.imagineflash.model.DataRange;
 import org.imagineflash.model.Denoiser;
 import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
@@ -45,7 +46,8 @@ import java.util.SplittableRandom;
  * between steps: clipping with guidance ruins DDIM at many steps (see the comment in the loss). The student samples
  * with x̂_0 clipped to the data range ([−1, 1] for images) before re-noising, as diffusers' DDIM default
  * ({@code clip_sample}) and every other few-step student here: the guidance is distilled into it, so clipping only
- * removes the overshoot of its high-noise x̂_0 (measured on Fashion-MNIST, n = 2000: 4 steps FD 22.3 clipped vs 32.0 unclipped, 8 steps 19.9 vs 26.0).
+ * removes the overshoot of its high-noise x̂_0 (measured on Fashion-MNIST, n = 2000: 4 steps FD 22.3 clipped vs 32.0
+ * unclipped, 8 steps 19.9 vs 26.0).
  */
 public final class StepDistillation implements Distillation {
     public static final String METHOD = "step";
@@ -137,6 +139,7 @@ public final class StepDistillation implements Distillation {
         int[] ts = sc.student().timesteps();
         int b = opt.batchSize();
         Shape shape = DistillationLoop.batchShape(teacher, b);
+        DataRange range = stageTeacher.config().dataRange();
         DistillationLoop.Step step = new DistillationLoop.Step() {
             @Override
             public float[] loss(long s, SplittableRandom r, NDManager sub) {
@@ -157,7 +160,7 @@ public final class StepDistillation implements Distillation {
                 Prediction p2 = d.predict(zMid, tMid);
                 NDArray target;
                 if (tNext < 0) {
-                    target = stageTeacher.config().dataRange().clip(p2.x0());
+                    target = range.clip(p2.x0());
                 } else {
                     double[] nx = stageTeacher.schedule().alphaSigmaAt(tNext);
                     NDArray z2 = p2.x0().mul(nx[0]).add(p2.eps().mul(nx[1]));

@@ -1,5 +1,7 @@
 package org.imagineflash.distill;
 
+import org.imagineflash.train.LrSchedule;
+
 import java.util.Arrays;
 
 /**
@@ -13,13 +15,14 @@ import java.util.Arrays;
  * @param cfg guidance scale inside the teacher
  * @param iterations optimisation steps
  * @param batchSize batch size
- * @param lr student learning rate (AdamW, constant after a short warm-up)
+ * @param lr student learning rate (AdamW, after a short warm-up)
+ * @param lrSchedule how the rate goes after the warm-up: constant (every method's paper) or cosine to 0 over the budget
  * @param emaDecay EMA decay of the student
  * @param seed seed of every random stream
  * @param checkpointEvery steps between checkpoints (0: only at the end)
  */
 public record DistillOptions(int[] timesteps, String studentPrediction, double cfg, long iterations, int batchSize, double lr,
-                             double emaDecay, long seed, long checkpointEvery) {
+                             LrSchedule.Kind lrSchedule, double emaDecay, long seed, long checkpointEvery) {
     public DistillOptions {
         if (timesteps == null || timesteps.length < 1 || timesteps.length > 8) {
             throw new IllegalArgumentException("the student needs 1..8 timesteps");
@@ -38,6 +41,9 @@ public record DistillOptions(int[] timesteps, String studentPrediction, double c
         }
         if (!(lr > 0 && lr < 1)) {
             throw new IllegalArgumentException("--lr must be in (0, 1), got " + lr);
+        }
+        if (lrSchedule == null) {
+            throw new IllegalArgumentException("--lr-schedule must be constant or cosine");
         }
         if (!(emaDecay >= 0 && emaDecay < 1)) {
             throw new IllegalArgumentException("--ema-decay must be in [0, 1), got " + emaDecay);
@@ -59,7 +65,7 @@ public record DistillOptions(int[] timesteps, String studentPrediction, double c
 
     public Builder toBuilder() {
         return new Builder(timesteps).studentPrediction(studentPrediction).cfg(cfg).iterations(iterations).batchSize(batchSize)
-                .lr(lr).emaDecay(emaDecay).seed(seed).checkpointEvery(checkpointEvery);
+                .lr(lr).lrSchedule(lrSchedule).emaDecay(emaDecay).seed(seed).checkpointEvery(checkpointEvery);
     }
 
     /** Builds {@link DistillOptions}; the constructor validates. */
@@ -70,6 +76,7 @@ public record DistillOptions(int[] timesteps, String studentPrediction, double c
         private long iterations = 600;
         private int batchSize = 32;
         private double lr = 3e-4;
+        private LrSchedule.Kind lrSchedule = LrSchedule.Kind.CONSTANT;
         private double emaDecay = 0.99;
         private long seed;
         private long checkpointEvery;
@@ -103,6 +110,11 @@ public record DistillOptions(int[] timesteps, String studentPrediction, double c
             return this;
         }
 
+        public Builder lrSchedule(LrSchedule.Kind v) {
+            lrSchedule = v;
+            return this;
+        }
+
         public Builder emaDecay(double v) {
             emaDecay = v;
             return this;
@@ -119,13 +131,13 @@ public record DistillOptions(int[] timesteps, String studentPrediction, double c
         }
 
         public DistillOptions build() {
-            return new DistillOptions(timesteps, studentPrediction, cfg, iterations, batchSize, lr, emaDecay, seed, checkpointEvery);
+            return new DistillOptions(timesteps, studentPrediction, cfg, iterations, batchSize, lr, lrSchedule, emaDecay, seed, checkpointEvery);
         }
     }
 
     @Override
     public String toString() {
         return "DistillOptions[timesteps=" + Arrays.toString(timesteps) + ", studentPrediction=" + studentPrediction + ", cfg=" + cfg
-                + ", iterations=" + iterations + ", batch=" + batchSize + ", lr=" + lr + "]";
+                + ", iterations=" + iterations + ", batch=" + batchSize + ", lr=" + lr + (lrSchedule == LrSchedule.Kind.CONSTANT ? "" : ", lrSchedule=" + lrSchedule.name().toLowerCase(java.util.Locale.ROOT)) + "]";
     }
 }

@@ -43,7 +43,7 @@ public final class DistillationLoop {
                                           Checkpoint.Extra extra, Step step, Path checkpointDir, boolean resume,
                                           PrintStream progressOut) throws IOException {
         AdamW adam = AdamW.standard(student.parameters(), 0f);
-        LrSchedule lr = new LrSchedule(LrSchedule.Kind.CONSTANT, opt.lr(), Math.min(50, opt.iterations() / 10), opt.iterations());
+        LrSchedule lr = new LrSchedule(opt.lrSchedule(), opt.lr(), Math.min(50, opt.iterations() / 10), opt.iterations());
         Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.iterations(), opt.batchSize(), opt.lr());
         TrainingLoop.Outcome o = new TrainingLoop(name, opt.iterations(), opt.seed(), stream, lr, adam)
                 .ema(new Ema(student.parameters(), ema.parameters(), opt.emaDecay()))

@@ -129,6 +129,7 @@ class CliTest {
             {"--method", "lcm", "--adv-weight", "0.1"},
             {"--method", "add", "--start-steps", "8"},
             {"--method", "lcm", "--lcm-loss", "l1"},
+            {"--lr-schedule", "linear"},
         };
         for (String[] c : cases) {
             String[] args = new String[6 + c.length];

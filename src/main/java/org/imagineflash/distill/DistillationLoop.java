@@ -44,7 +44,7 @@ public final class DistillationLoop {
                                           PrintStream progressOut) throws IOException {
         AdamW adam = AdamW.standard(student.parameters(), 0f);
         LrSchedule lr = new LrSchedule(opt.lrSchedule(), opt.lr(), Math.min(50, opt.iterations() / 10), opt.iterations());
-        Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.iterations(), opt.batchSize(), opt.lr());
+        Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.iterations(), opt.batchSize(), opt.lr(), opt.lrSchedule());
         TrainingLoop.Outcome o = new TrainingLoop(name, opt.iterations(), opt.seed(), stream, lr, adam)
                 .ema(new Ema(student.parameters(), ema.parameters(), opt.emaDecay()))
                 .checkpoints(checkpointDir == null ? null : new TrainingLoop.Checkpoints(checkpointDir, student, ema, extra, opt.checkpointEvery(), run),

@@ -138,7 +138,7 @@ public final class AutoencoderTraining {
         TrainingLoop loop = new TrainingLoop("train-autoencoder", steps, seed, 43, schedule, adam).progress(progress);
         if (checkpointDir != null) {
             loop.checkpoints(new TrainingLoop.Checkpoints(checkpointDir, null, null, weights, checkpointEvery,
-                    new Checkpoint.Run(seed, steps, batch, lr)), resume);
+                    new Checkpoint.Run(seed, steps, batch, lr, schedule.kind())), resume);
         }
         return loop.run(ae.manager(), step);
     }

@@ -61,17 +61,18 @@ public final class Checkpoint {
     }
 
     /** What must match between a checkpoint and the run that resumes it. */
-    public record Run(long seed, long totalSteps, int batchSize, double lr) {
+    public record Run(long seed, long totalSteps, int batchSize, double lr, LrSchedule.Kind lrSchedule) {
         void into(Map<String, Object> st) {
             st.put("seed", seed);
             st.put("batchSize", batchSize);
             st.put("lr", lr);
+            st.put("lrSchedule", lrSchedule.name().toLowerCase(java.util.Locale.ROOT));
         }
     }
 
     /**
-     * Restores a checkpoint and checks that the resuming run is the same run: same seed, batch size and learning rate
-     * (checkpoints written before these were recorded check the seed only), and a step count not below the
+     * Restores a checkpoint and checks that the resuming run is the same run: same seed, batch size, learning rate and
+     * schedule kind (checkpoints written before these were recorded check the seed only), and a step count not below the
      * checkpoint's (a longer run continues it).
      */
     public static Resumed resume(Path dir, DiffusionModel model, DiffusionModel ema, AdamW opt, Extra extra, Run run)
@@ -85,6 +86,10 @@ public final class Checkpoint {
         }
         if (st.get("lr") instanceof Number lr && lr.doubleValue() != run.lr()) {
             throw new IllegalArgumentException("--lr " + run.lr() + " differs from the checkpoint's " + lr);
+        }
+        if (st.get("lrSchedule") instanceof String k && LrSchedule.Kind.parse(k) != run.lrSchedule()) {
+            throw new IllegalArgumentException("--lr-schedule " + run.lrSchedule().name().toLowerCase(java.util.Locale.ROOT)
+                    + " differs from the checkpoint's " + k);
         }
         long step = ((Number) st.get("step")).longValue();
         if (step > run.totalSteps()) {

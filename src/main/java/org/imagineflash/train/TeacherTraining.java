@@ -101,7 +101,7 @@ public final class TeacherTraining {
         DiffusionModel ema = model.copy(modelConfig);
         AdamW adam = AdamW.standard(model.parameters(), (float) opt.weightDecay());
         LrSchedule lr = new LrSchedule(opt.lrSchedule(), opt.lr(), opt.warmup(), opt.steps());
-        Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.steps(), opt.batchSize(), opt.lr());
+        Checkpoint.Run run = new Checkpoint.Run(opt.seed(), opt.steps(), opt.batchSize(), opt.lr(), opt.lrSchedule());
         int b = opt.batchSize();
         NoiseLevels levels = new NoiseLevels(model.schedule());
         TrainingLoop.Step step = new TrainingLoop.Step() {

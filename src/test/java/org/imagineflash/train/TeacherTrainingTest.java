@@ -91,6 +91,9 @@ class TeacherTrainingTest {
         String batch = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(TinyModels.teacher(),
                 constant(6, 8, 1e-3)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
         assertTrue(batch.contains("--batch-size"), batch);
+        String schedule = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(TinyModels.teacher(),
+                TrainOptions.builder(6).batchSize(4).lr(1e-3).lrSchedule("cosine").warmup(0).emaDecay(0.9).build()).run(TinyModels.shapes(2), ck, true, null)).getMessage();
+        assertTrue(schedule.contains("--lr-schedule"), schedule);
         String shorter = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(TinyModels.teacher(),
                 constant(2, 4, 1e-3)).run(TinyModels.shapes(2), ck, true, null)).getMessage();
         assertTrue(shorter.contains("at step 4"), shorter);

@@ -391,8 +391,8 @@ public final class Generator implements AutoCloseable {
             }
             StudentConfig sc = config.student();
             int[] ts = FewStepStudent.prefix(sc.timesteps(), o.steps(), schedule.numTrainTimesteps());
-            if (sc.sampler() == StudentConfig.Sampling.LCM) {
-                return SamplerFamily.LCM.create(schedule, so);
+            if (sc.sampler() == StudentConfig.Sampling.LCM) { // on the skipping schedule it was trained on
+                return SamplerFamily.LCM.create(schedule, so.toBuilder().originalInferenceSteps(sc.lcmOriginalSteps()).build());
             }
             return new FewStepStudent(schedule, ts, sc.noiseCorrection(), sc.clipsX0(), config.dataRange());
         }

@@ -73,8 +73,13 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--add-teacher-time", defaultValue = "uniform",
             description = "add: the distillation term's teacher time, uniform (t ~ U{1..T-1}, the paper) | student (the student's own timestep)")
     String addTeacherTime;
+    @Option(names = "--add-weighting", defaultValue = "exponential",
+            description = "add: c(t) of the distillation term, exponential (ᾱ_t, the paper) | sds (α_t·σ_t, score distillation's weight)")
+    String addWeighting;
     @Option(names = "--lcm-loss", defaultValue = "huber", description = "lcm: huber (pseudo-Huber, the LCM scripts' default) | l2") String lcmLoss;
     @Option(names = "--lcm-target-decay", defaultValue = "0.95", description = "lcm: EMA decay of the target network") double lcmTargetDecay;
+    @Option(names = "--lcm-original-steps", defaultValue = "50", description = "lcm: N of the skipping schedule, whose solver step spans "
+            + "k = T/N timesteps (the LCM default 50: k = 20); the student records N and samples on the same schedule") int lcmOriginalSteps;
     @Option(names = "--iterations", defaultValue = "600") long iterations;
     @Option(names = "--batch-size", defaultValue = "32") int batchSize;
     @Option(names = "--lr", description = "student learning rate (default, by measurement: 3e-4 for imagine-flash and lcm, "
@@ -125,7 +130,7 @@ public final class DistillCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(teacherDir + " is a distilled student, not a teacher");
             }
             if (timesteps == null) {
-                timesteps = m.timesteps(teacher.schedule().numTrainTimesteps(), steps);
+                timesteps = m.timesteps(teacher.schedule().numTrainTimesteps(), steps, lcmOriginalSteps);
             }
             DistillMethod.requireGuidable(teacherDir, cfg);
             String gamma = shift.equals("auto") ? ImagineFlashDistillation.defaultShift(timesteps.length) : shift;
@@ -138,9 +143,10 @@ public final class DistillCommand implements Callable<Integer> {
                             .srlNoise(ImagineFlashOptions.SrlNoise.parse(srlNoise)).teacherSteps(teacherSteps)
                             .noiseCorrection(noiseCorrection.equals("on")).adversarial(adversarial).build(),
                     startSteps,
-                    new LatentConsistencyDistillation.Options(LatentConsistencyDistillation.Distance.parse(lcmLoss), lcmTargetDecay),
+                    new LatentConsistencyDistillation.Options(LatentConsistencyDistillation.Distance.parse(lcmLoss), lcmTargetDecay, lcmOriginalSteps),
                     m == DistillMethod.ADD ? new AdversarialDiffusionDistillation.Options(adversarial,
-                            AdversarialDiffusionDistillation.TeacherTime.parse(addTeacherTime)) : null);
+                            AdversarialDiffusionDistillation.TeacherTime.parse(addTeacherTime),
+                            AdversarialDiffusionDistillation.Weighting.parse(addWeighting)) : null);
             if (init != null) {
                 Distillation.requireCompatible(teacher, init, Distillation.prediction(teacher, studentPrediction));
             }

@@ -17,7 +17,7 @@ public final class SamplerOptionsMixin {
     @Option(names = "--set-alpha-to-one", defaultValue = "true", negatable = true, fallbackValue = "true") boolean setAlphaToOne;
     @Option(names = "--lower-order-final", defaultValue = "true", negatable = true, fallbackValue = "true") boolean lowerOrderFinal;
     @Option(names = "--final-sigmas-type", defaultValue = "zero", description = "zero | sigma (DPM-Solver++, Euler)") String finalSigmasType;
-    @Option(names = "--original-inference-steps", defaultValue = "50", description = "LCM/TCD skipping base") int originalInferenceSteps;
+    @Option(names = "--original-inference-steps", defaultValue = "50", description = "LCM/TCD skipping base (an LCM student samples on the one it was distilled with)") int originalInferenceSteps;
     @Option(names = "--gamma", defaultValue = "0.3", description = "TCD γ") double gamma;
 
     SamplerOptions toOptions(int steps) {

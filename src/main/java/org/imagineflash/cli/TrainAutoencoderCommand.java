@@ -44,8 +44,14 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
     @Option(names = "--finetune-decoder", paramLabel = "DIR",
             description = "train only the decoder of this autoencoder, its encoder frozen: the latents stay the same, so models trained on them keep working with the new decoder")
     Path finetuneDecoder;
+    @Option(names = "--init", paramLabel = "DIR",
+            description = "start encoder and decoder from this autoencoder and train both (a new latent space near its own: "
+                    + "models trained on its latents must be trained again)") Path init;
     @Option(names = "--gradient-weight", defaultValue = "0",
             description = "weight of the image-gradient term beside L1 (mean |∇x̂ − ∇x|; 0: L1 alone)") double gradientWeight;
+    @Option(names = "--kl-weight", paramLabel = "β",
+            description = "weight of the KL term beside the mean L1 (both means over elements; default ${DEFAULT-VALUE}, the shipped autoencoder's)")
+    double klWeight = AutoencoderTraining.KL_WEIGHT;
     @Option(names = "--decoder-depth", paramLabel = "D",
             description = "residual units after each decoder upsampling (0..4; default: those of --finetune-decoder, else 0); "
                     + "with --finetune-decoder, added units start as the identity") Integer decoderDepth;
@@ -61,6 +67,15 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         if (resume && !Checkpoint.exists(ck)) {
             throw new IllegalArgumentException("--resume: no checkpoint in " + ck);
         }
+        if (init != null && finetuneDecoder != null) {
+            throw new IllegalArgumentException("--init trains encoder and decoder, --finetune-decoder the decoder alone: give one");
+        }
+        for (Path from : new Path[] {init, finetuneDecoder}) {
+            if (from != null && !java.nio.file.Files.isDirectory(from)) {
+                throw new IllegalArgumentException("no autoencoder in " + from);
+            }
+        }
+        AutoencoderTraining.requireWeights(gradientWeight, klWeight);
         if (decoderDepth != null) {
             Autoencoder.Config.scenes().withDecoderDepth(decoderDepth); // the config owns the range; fail before loading data
         }
@@ -72,8 +87,9 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         try (Autoencoder ae = start(seed)) {
             String latentsOf = finetuneDecoder != null ? ae.latents(finetuneDecoder) : null;
             AutoencoderTraining.Part part = finetuneDecoder != null ? AutoencoderTraining.Part.DECODER : AutoencoderTraining.Part.ALL;
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, part, gradientWeight, scenes, steps, batchSize, lr, seed, ck, checkpointEvery, resume, System.err);
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, part, gradientWeight, klWeight, scenes, steps, batchSize, lr, seed, ck, checkpointEvery, resume, System.err);
             if (part == AutoencoderTraining.Part.ALL) {
+                ae.setLatentsOf(null); // a trained encoder makes latents of its own
                 ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, scenes));
             } else {
                 ae.setLatentsOf(latentsOf);
@@ -101,7 +117,14 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
                 }
                 prov.put("latentsOf", latentsOf);
             } else {
-                prov.put("klWeight", AutoencoderTraining.KL_WEIGHT);
+                prov.put("klWeight", klWeight);
+                if (init != null) {
+                    prov.put("initFrom", init.toString());
+                    Path initProv = init.resolve(ModelStore.PROVENANCE);
+                    if (java.nio.file.Files.isRegularFile(initProv)) {
+                        prov.put("init", ModelStore.JSON.readValue(initProv.toFile(), Map.class));
+                    }
+                }
             }
             prov.put("scalingFactor", ae.config().scalingFactor());
             prov.put("psnrSuiteRealScenes", psnr);
@@ -114,12 +137,13 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The autoencoder a run starts from: a new one, or the one whose decoder it fine-tunes (deepened if asked). */
+    /** The autoencoder a run starts from: a new one, --init's, or the one whose decoder it fine-tunes (deepened if asked). */
     private Autoencoder start(long seed) throws java.io.IOException {
-        if (finetuneDecoder == null) {
+        Path from = finetuneDecoder != null ? finetuneDecoder : init;
+        if (from == null) {
             return Autoencoder.create(Autoencoder.Config.scenes().withDecoderDepth(decoderDepth == null ? 0 : decoderDepth), seed);
         }
-        Autoencoder base = Autoencoder.load(finetuneDecoder);
+        Autoencoder base = Autoencoder.load(from);
         if (decoderDepth == null || decoderDepth == base.config().decoderDepth()) {
             return base;
         }

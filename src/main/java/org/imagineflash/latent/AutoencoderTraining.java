@@ -38,7 +38,7 @@ import java.util.List;
  * weight on exactly those edges.
  */
 public final class AutoencoderTraining {
-    /** β: small, so that latents stay informative (the KL term only keeps their scale in check, as in latent diffusion). */
+    /** β of the shipped autoencoder: small, so that latents stay informative (the KL term only keeps their scale in check, as in latent diffusion). */
     public static final double KL_WEIGHT = 1e-4;
     static final int SCALE_SCENES = 2000;
 
@@ -68,13 +68,24 @@ public final class AutoencoderTraining {
         return dx.add(dy);
     }
 
-    /** @param gradientWeight w of the gradient term (0: L1 alone) */
-    public static TrainingLoop.Outcome train(Autoencoder ae, Part part, double gradientWeight, SceneGenerator scenes, long steps, int batch,
-                                             double lr, long seed, Path checkpointDir, long checkpointEvery, boolean resume,
-                                             PrintStream progress) throws IOException {
+    /** Refuses loss weights outside their ranges: w of the gradient term in [0, 100], β of the KL term in (0, 1]. */
+    public static void requireWeights(double gradientWeight, double klWeight) {
         if (!(gradientWeight >= 0 && gradientWeight <= 100)) {
             throw new IllegalArgumentException("--gradient-weight must be in [0, 100], got " + gradientWeight);
         }
+        if (!(klWeight > 0 && klWeight <= 1)) {
+            throw new IllegalArgumentException("--kl-weight must be in (0, 1], got " + klWeight);
+        }
+    }
+
+    /**
+     * @param gradientWeight w of the gradient term (0: L1 alone)
+     * @param klWeight       β of the KL term (ignored by a decoder fine-tune, whose encoder is frozen)
+     */
+    public static TrainingLoop.Outcome train(Autoencoder ae, Part part, double gradientWeight, double klWeight, SceneGenerator scenes,
+                                             long steps, int batch, double lr, long seed, Path checkpointDir, long checkpointEvery,
+                                             boolean resume, PrintStream progress) throws IOException {
+        requireWeights(gradientWeight, klWeight);
         if (part == Part.DECODER) {
             ae.freezeEncoder();
         }
@@ -95,7 +106,7 @@ public final class AutoencoderTraining {
                     ParameterStore ps = new ParameterStore(sub, false);
                     // constants as tensors of the step's manager (Tensors: a scalar DJL creates for mul(float) is
                     // freed at once while autograd may still read it in backward)
-                    NDArray c = Tensors.floats(sub, new float[] {0.5f, 1f, (float) KL_WEIGHT, (float) gradientWeight});
+                    NDArray c = Tensors.floats(sub, new float[] {0.5f, 1f, (float) klWeight, (float) gradientWeight});
                     NDArray xHat;
                     NDArray kl = null;
                     if (part == Part.DECODER) {

@@ -10,8 +10,12 @@ import java.util.Arrays;
  * @param timesteps strictly descending training-schedule timesteps, e.g. [999, 666, 333]
  * @param noiseCorrection use ε = x_T at t = T (Imagine Flash, noise correction equation)
  * @param sampler how the student samples
+ * @param lcmOriginalSteps LCM: N of the skipping schedule it was trained on and samples with (null: not LCM; an LCM
+ *                         config written without it has the LCM default 50)
  */
-public record StudentConfig(String method, int[] timesteps, boolean noiseCorrection, Sampling sampler) {
+public record StudentConfig(String method, int[] timesteps, boolean noiseCorrection, Sampling sampler,
+                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                            Integer lcmOriginalSteps) {
     /**
      * How a student steps through its timesteps; JSON holds the lowercase name. Configs written before these names
      * hold the sampler each stepping resembles ({@code LEGACY_IDS}), and stay readable.
@@ -64,6 +68,19 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
         if (sampler == null) {
             sampler = Sampling.CLIPPED;
         }
+        if (sampler != Sampling.LCM) {
+            lcmOriginalSteps = null;
+        } else if (lcmOriginalSteps == null) {
+            lcmOriginalSteps = 50;
+        } else if (lcmOriginalSteps < timesteps.length) {
+            throw new IllegalArgumentException("an LCM student's skipping schedule needs at least its " + timesteps.length
+                    + " steps, got " + lcmOriginalSteps);
+        }
+    }
+
+    /** A student of a method other than LCM, or an LCM student on the default skipping schedule. */
+    public StudentConfig(String method, int[] timesteps, boolean noiseCorrection, Sampling sampler) {
+        this(method, timesteps, noiseCorrection, sampler, null);
     }
 
     /** Whether the student's DDIM-style steps clip x̂_0 to the data range ({@link DataRange}) before re-noising. */
@@ -78,7 +95,7 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
     @Override
     public boolean equals(Object o) {
         return o instanceof StudentConfig s && method.equals(s.method) && Arrays.equals(timesteps, s.timesteps)
-                && noiseCorrection == s.noiseCorrection && sampler == s.sampler;
+                && noiseCorrection == s.noiseCorrection && sampler == s.sampler && java.util.Objects.equals(lcmOriginalSteps, s.lcmOriginalSteps);
     }
 
     @Override

@@ -30,8 +30,8 @@ public final class LcmMultistep extends IntegerTimestepSampler {
 
     /** LCM/TCD timesteps (diffusers' set_timesteps with strength 1). */
     public static int[] skippingTimesteps(int numTrain, int originalSteps, int steps) {
-        if (originalSteps > numTrain) {
-            throw new IllegalArgumentException("--original-inference-steps (" + originalSteps + ") must be ≤ " + numTrain);
+        if (originalSteps < 1 || originalSteps > numTrain) {
+            throw new IllegalArgumentException("--original-inference-steps (" + originalSteps + ") must be in 1.." + numTrain);
         }
         if (steps > originalSteps) {
             throw new IllegalArgumentException("--steps (" + steps + ") must be ≤ --original-inference-steps (" + originalSteps + ")");

@@ -104,6 +104,31 @@ class CliTest {
     }
 
     @Test
+    void trainAutoencoderRejectsBadOptionsWithOneLineAndWritesNothing() {
+        Path out = dir.resolve("ae-out");
+        String[][] cases = {
+            {"--kl-weight", "0"},
+            {"--kl-weight", "-1e-4"},
+            {"--init", dir.resolve("a").toString(), "--finetune-decoder", dir.resolve("b").toString()},
+            {"--init", dir.resolve("nope").toString()},
+            {"--decoder-depth", "9"},
+        };
+        for (String[] c : cases) {
+            String[] args = new String[4 + c.length];
+            args[0] = "train-autoencoder";
+            args[1] = "--out";
+            args[2] = out.toString();
+            args[3] = "--steps=1";
+            System.arraycopy(c, 0, args, 4, c.length);
+            Run r = run(args);
+            assertTrue(r.code() != 0, String.join(" ", c));
+            assertEquals(1, r.err().strip().lines().count(), String.join(" ", c) + " → " + r.err());
+            assertFalse(r.err().contains("Exception"), r.err());
+            assertFalse(Files.exists(out), String.join(" ", c));
+        }
+    }
+
+    @Test
     void distillRejectsBadInputWithOneLineAndWritesNothing() throws Exception {
         Path out = dir.resolve("student-out");
         String[][] cases = {
@@ -124,11 +149,16 @@ class CliTest {
             {"--method", "lcm", "--student-prediction", "v", "--init", model.toString()},
             {"--method", "guidance", "--init", model.toString()},
             {"--method", "add", "--add-teacher-time", "later"},
+            {"--method", "add", "--add-weighting", "flat"},
+            {"--method", "lcm", "--add-weighting", "sds"},
             {"--disc", "teacher-features-source", "--adv-weight", "0.1"},
             {"--method", "step", "--inputs", "forward"},
             {"--method", "lcm", "--adv-weight", "0.1"},
             {"--method", "add", "--start-steps", "8"},
             {"--method", "lcm", "--lcm-loss", "l1"},
+            {"--method", "lcm", "--lcm-original-steps", "0"},
+            {"--method", "lcm", "--lcm-original-steps", "3"},
+            {"--method", "step", "--lcm-original-steps", "25"},
             {"--lr-schedule", "linear"},
         };
         for (String[] c : cases) {

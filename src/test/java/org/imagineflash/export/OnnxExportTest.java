@@ -182,7 +182,7 @@ class OnnxExportTest {
         try (var base = org.imagineflash.latent.Autoencoder.create(org.imagineflash.latent.Autoencoder.Config.scenes(new int[] {8, 8, 16}, 4), 1);
              var ae = base.withDecoderDepth(2)) {
             // a few decoder steps so that the residual units are no longer the identity
-            org.imagineflash.latent.AutoencoderTraining.train(ae, org.imagineflash.latent.AutoencoderTraining.Part.DECODER, 0, gen, 5, 4, 1e-2, 1, null, 0, false, null);
+            org.imagineflash.latent.AutoencoderTraining.train(ae, org.imagineflash.latent.AutoencoderTraining.Part.DECODER, 0, org.imagineflash.latent.AutoencoderTraining.KL_WEIGHT, gen, 5, 4, 1e-2, 1, null, 0, false, null);
             try (OrtDecoder ort = OrtDecoder.of(ae); NDManager sub = ae.manager().newSubManager()) {
                 float[] z = org.imagineflash.random.Seeds.gaussian(new SplittableRandom(6), 2 * 4 * 12 * 12);
                 float[] expected = ae.decode(new ai.djl.training.ParameterStore(sub, false), Tensors.floats(sub, z, new Shape(2, 4, 12, 12))).toFloatArray();

@@ -51,7 +51,7 @@ class AutoencoderTest {
         List<byte[]> scenes = probes(gen);
         try (Autoencoder ae = Autoencoder.create(tiny(), 1)) {
             double before = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 150, 8, 1e-3, 1, null, 0, false, null);
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, AutoencoderTraining.KL_WEIGHT, gen, 150, 8, 1e-3, 1, null, 0, false, null);
             double firstL1 = o.losses().get(0)[1];
             double lastL1 = o.losses().subList(130, 150).stream().mapToDouble(l -> l[1]).average().orElseThrow();
             assertTrue(lastL1 < firstL1 / 3, firstL1 + " → " + lastL1);
@@ -73,13 +73,13 @@ class AutoencoderTest {
         List<byte[]> probe = List.of(gen.scene(99).rgb());
         float[] trained;
         try (Autoencoder ae = Autoencoder.create(tiny(), 2)) {
-            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, false, null);
+            AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, AutoencoderTraining.KL_WEIGHT, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, false, null);
             trained = decoded(ae, probe);
         }
         try (Autoencoder ae = Autoencoder.create(tiny(), 7)) { // other initial weights: the checkpoint replaces them
             assertThrows(IllegalArgumentException.class,
-                    () -> AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 6, 4, 2e-3, 2, dir.resolve("ck"), 3, true, null));
-            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, true, null);
+                    () -> AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, AutoencoderTraining.KL_WEIGHT, gen, 6, 4, 2e-3, 2, dir.resolve("ck"), 3, true, null));
+            TrainingLoop.Outcome o = AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, AutoencoderTraining.KL_WEIGHT, gen, 6, 4, 1e-3, 2, dir.resolve("ck"), 3, true, null);
             assertEquals(0, o.losses().size(), "the checkpoint is at the last step");
             assertArrayEquals(trained, decoded(ae, probe));
         }
@@ -94,7 +94,7 @@ class AutoencoderTest {
     /** A tiny autoencoder (seed 3) trained end to end for {@code steps} batches of 8, its scaling factor measured. */
     static Autoencoder trainedTiny(SceneGenerator gen, long steps) throws java.io.IOException {
         Autoencoder ae = Autoencoder.create(tiny(), 3);
-        AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, gen, steps, 8, 1e-3, 3, null, 0, false, null);
+        AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, AutoencoderTraining.KL_WEIGHT, gen, steps, 8, 1e-3, 3, null, 0, false, null);
         ae.setScalingFactor(AutoencoderTraining.scalingFactor(ae, gen));
         return ae;
     }
@@ -110,7 +110,7 @@ class AutoencoderTest {
         try (Autoencoder ae = Autoencoder.load(dir.resolve("a"))) {
             float[] before = latents(ae, scenes);
             double psnrBefore = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
-            AutoencoderTraining.train(ae, AutoencoderTraining.Part.DECODER, 0.5, gen, 80, 8, 1e-3, 4, null, 0, false, null);
+            AutoencoderTraining.train(ae, AutoencoderTraining.Part.DECODER, 0.5, AutoencoderTraining.KL_WEIGHT, gen, 80, 8, 1e-3, 4, null, 0, false, null);
             assertArrayEquals(before, latents(ae, scenes), "the frozen encoder makes the same latents");
             double psnrAfter = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(ae, scenes));
             assertTrue(psnrAfter > psnrBefore + 0.5, psnrBefore + " → " + psnrAfter + " dB");
@@ -142,7 +142,7 @@ class AutoencoderTest {
                 assertArrayEquals(z, latents(one, scenes));
                 assertArrayEquals(x, decoded(one, scenes), 1e-6f, "added units start as the identity");
                 double before = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(one, scenes));
-                AutoencoderTraining.train(one, AutoencoderTraining.Part.DECODER, 0, gen, 60, 8, 1e-3, 4, null, 0, false, null);
+                AutoencoderTraining.train(one, AutoencoderTraining.Part.DECODER, 0, AutoencoderTraining.KL_WEIGHT, gen, 60, 8, 1e-3, 4, null, 0, false, null);
                 assertArrayEquals(z, latents(one, scenes), "the frozen encoder makes the same latents");
                 double after = AutoencoderTraining.psnr(scenes, AutoencoderTraining.roundTrip(one, scenes));
                 assertTrue(after > before + 0.5, before + " → " + after + " dB");
@@ -187,10 +187,14 @@ class AutoencoderTest {
     }
 
     @Test
-    void refusesANegativeGradientWeight() {
+    void refusesANegativeGradientWeightAndAKlWeightOutsideItsRange() {
         try (Autoencoder ae = Autoencoder.create(tiny(), 1)) {
             assertThrows(IllegalArgumentException.class,
-                    () -> AutoencoderTraining.train(ae, AutoencoderTraining.Part.DECODER, -1, null, 1, 1, 1e-3, 1, null, 0, false, null));
+                    () -> AutoencoderTraining.train(ae, AutoencoderTraining.Part.DECODER, -1, AutoencoderTraining.KL_WEIGHT, null, 1, 1, 1e-3, 1, null, 0, false, null));
+            for (double beta : new double[] {0, -1e-4, 2, Double.NaN}) {
+                assertThrows(IllegalArgumentException.class,
+                        () -> AutoencoderTraining.train(ae, AutoencoderTraining.Part.ALL, 0, beta, null, 1, 1, 1e-3, 1, null, 0, false, null));
+            }
         }
     }
 

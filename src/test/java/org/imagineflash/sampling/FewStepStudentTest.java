@@ -68,4 +68,20 @@ class FewStepStudentTest {
             throw new AssertionError(e);
         }
     }
+
+    @Test
+    void anLcmStudentKeepsItsSkippingSchedule() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = org.imagineflash.model.ModelStore.JSON;
+        StudentConfig n25 = new StudentConfig("lcm", new int[] {999, 759, 519, 279}, false, StudentConfig.Sampling.LCM, 25);
+        String text = json.writeValueAsString(n25);
+        assertEquals(n25, json.readValue(text, StudentConfig.class));
+        assertEquals(25, json.readValue(text, StudentConfig.class).lcmOriginalSteps());
+        // an LCM config written before the field samples on LCM's default schedule; other students do not record it
+        StudentConfig legacy = json.readValue(text.replaceAll(",\\s*\"lcmOriginalSteps\"\\s*:\\s*25", ""), StudentConfig.class);
+        assertEquals(50, legacy.lcmOriginalSteps());
+        String step = json.writeValueAsString(new StudentConfig("step", new int[] {999, 499}, false, StudentConfig.Sampling.CLIPPED, 25));
+        assertTrue(!step.contains("lcmOriginalSteps"), step);
+        assertThrows(IllegalArgumentException.class,
+                () -> new StudentConfig("lcm", new int[] {999, 759, 519, 279}, false, StudentConfig.Sampling.LCM, 3));
+    }
 }

@@ -32,7 +32,7 @@ import java.util.SplittableRandom;
  *   x_s = α_s x_0 + σ_s ε,  s ∈ student timesteps          (real x_0, label c; s and t drawn per example)
  *   x̂_θ = x̂_0^θ(x_s, s)
  *   x̂_ψ = stopgrad(x̂_0^Φ(α_t x̂_θ + σ_t ε', t)),  t ~ U{1..T−1}  (guided teacher, one step, fresh ε')
- *   L = λ_adv·L_G^hinge(D(x̂_θ, c)) + mean over examples of λ_distill·ᾱ_t·d(x̂_θ, x̂_ψ)   (c(t) = ᾱ_t, λ_distill = 2.5 as the paper)
+ *   L = λ_adv·L_G^hinge(D(x̂_θ, c)) + mean over examples of λ_distill·c(t)·d(x̂_θ, x̂_ψ)   (c(t) = ᾱ_t, λ_distill = 2.5 as the paper)
  * </pre>
  * d is the squared error measured in the student network's output space ({@link DistillationLoop.StudentOutput#regressionTo}):
  * ‖x̂_θ − x̂_ψ‖² for an x_0 student (the paper's choice), its SNR-weighted form for an ε student.
@@ -68,13 +68,38 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         }
     }
 
+    /** c(t), the distillation term's weight per teacher timestep (ADD, Sec. 3.2 and Table 1d). */
+    public enum Weighting {
+        /** c(t) = ᾱ_t, the paper's choice: almost all weight below t ≈ 500, where the re-noised output keeps its content. */
+        EXPONENTIAL,
+        /**
+         * c(t) = α_t·σ_t: score distillation's gradient w(t)·(ε̂ − ε) with DreamFusion's w(t) = σ_t², written in x_0
+         * (ε̂ − ε = (α_t/σ_t)·(x̂_θ − x̂_ψ)); more weight at high noise, where the teacher decides the content.
+         */
+        SDS;
+
+        public static Weighting parse(String s) {
+            for (Weighting v : values()) {
+                if (v.name().toLowerCase(java.util.Locale.ROOT).equals(s)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("--add-weighting must be exponential or sds, got " + s);
+        }
+
+        double at(org.imagineflash.schedule.NoiseSchedule schedule, int t) {
+            return this == EXPONENTIAL ? schedule.alphaBar(t) : schedule.alpha(t) * schedule.sigma(t);
+        }
+    }
+
     /**
      * ADD's own options.
      *
      * @param adversarial the adversarial term (its weight must be > 0)
      * @param teacherTime when the teacher denoises the re-noised student output for the distillation term
+     * @param weighting   c(t) of the distillation term
      */
-    public record Options(Adversarial adversarial, TeacherTime teacherTime) {
+    public record Options(Adversarial adversarial, TeacherTime teacherTime, Weighting weighting) {
         public Options {
             if (adversarial == null || !adversarial.enabled()) {
                 throw new IllegalArgumentException("ADD needs an adversarial term: --adv-weight must be > 0");
@@ -82,6 +107,14 @@ public final class AdversarialDiffusionDistillation implements Distillation {
             if (teacherTime == null) {
                 throw new IllegalArgumentException("--add-teacher-time must be uniform or student");
             }
+            if (weighting == null) {
+                throw new IllegalArgumentException("--add-weighting must be exponential or sds");
+            }
+        }
+
+        /** The paper's weighting c(t) = ᾱ_t. */
+        public Options(Adversarial adversarial, TeacherTime teacherTime) {
+            this(adversarial, teacherTime, Weighting.EXPONENTIAL);
         }
 
         /** The paper's: λ_adv = 1, the critic on frozen teacher features, a uniform teacher time. */
@@ -91,7 +124,8 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
         @Override
         public String toString() {
-            return "AddOptions[" + adversarial + ", teacherTime=" + teacherTime.name().toLowerCase(java.util.Locale.ROOT) + "]";
+            return "AddOptions[" + adversarial + ", teacherTime=" + teacherTime.name().toLowerCase(java.util.Locale.ROOT)
+                    + ", weighting=" + weighting.name().toLowerCase(java.util.Locale.ROOT) + "]";
         }
     }
 
@@ -147,7 +181,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                 for (int i = 0; i < b; i++) {
                     studentT[i] = ts[r.nextInt(ts.length)];
                     teacherT[i] = method.teacherTime() == TeacherTime.STUDENT ? studentT[i] : 1 + r.nextInt(numTrain - 1);
-                    distillWeight[i] = (float) (DISTILL_WEIGHT * teacher.schedule().alphaBar(teacherT[i]));
+                    distillWeight[i] = (float) (DISTILL_WEIGHT * method.weighting().at(teacher.schedule(), teacherT[i]));
                     // the adversarial loss is measured on x̂_0: scaled by 1/|∂x̂_0/∂output| so its gradient on the
                     // network output has the same scale at every student timestep (an ε student's x̂_0 at t = T
                     // moves 156× its output; unscaled, the t = T examples' gradients swamp the others in Adam)

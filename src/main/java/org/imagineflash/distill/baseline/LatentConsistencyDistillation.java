@@ -29,7 +29,8 @@ import java.util.SplittableRandom;
 /**
  * Latent consistency distillation (Luo et al. 2023, Algorithm 1; here in pixel space): the student f_θ learns to map
  * any point of the guided teacher's probability-flow trajectory to its origin, with one DDIM solver step of skipping
- * interval k = T/50 (the LCM default 20 on 1000 steps) as the ODE solver.
+ * interval k = T/N as the ODE solver (N = 50 by default: the LCM default k = 20 on 1000 steps). A smaller N makes the
+ * chain of targets between the anchor at t = 0 and t = T shorter (N links) at the price of a coarser solver step.
  * <pre>
  *   t_{n+k} on the skipping grid {k−1, 2k−1, …, T−1} (one per example),  t_n = max(t_{n+k} − k, 0)
  *   z = α x + σ ε                                                    (real x, label c)
@@ -38,7 +39,8 @@ import java.util.SplittableRandom;
  *   L = d(f_θ(z, t_{n+k}), f_θ⁻(ẑ_{t_n}, t_n))                           (θ⁻: EMA target network, decay 0.95)
  * </pre>
  * d is L2 or the pseudo-Huber distance √(‖a−b‖² + c²) − c with c = 0.001 (per pixel, as the LCM training script).
- * The student samples with {@link LcmMultistep} (any step count up to the number it was configured for).
+ * The student samples with {@link LcmMultistep} on the same skipping schedule (any step count up to the number it was
+ * configured for; N is in its {@link StudentConfig}).
  */
 public final class LatentConsistencyDistillation implements Distillation {
     public static final String METHOD = "lcm";
@@ -77,8 +79,9 @@ public final class LatentConsistencyDistillation implements Distillation {
      *
      * @param distance d of the consistency loss
      * @param targetDecay EMA decay μ of the target network θ⁻
+     * @param originalSteps N of the skipping schedule: the solver step spans k = T/N training timesteps (LCM: 50)
      */
-    public record Options(Distance distance, double targetDecay) {
+    public record Options(Distance distance, double targetDecay, int originalSteps) {
         public Options {
             if (distance == null) {
                 throw new IllegalArgumentException("--lcm-loss must be l2 or huber");
@@ -86,6 +89,14 @@ public final class LatentConsistencyDistillation implements Distillation {
             if (!(targetDecay >= 0 && targetDecay < 1)) {
                 throw new IllegalArgumentException("--lcm-target-decay must be in [0, 1), got " + targetDecay);
             }
+            if (originalSteps < 2 || originalSteps > 1000) {
+                throw new IllegalArgumentException("--lcm-original-steps must be in 2..1000, got " + originalSteps);
+            }
+        }
+
+        /** With the LCM default N = 50. */
+        public Options(Distance distance, double targetDecay) {
+            this(distance, targetDecay, ORIGINAL_STEPS);
         }
 
         /** The LCM training script's: pseudo-Huber, μ = 0.95. */
@@ -101,12 +112,13 @@ public final class LatentConsistencyDistillation implements Distillation {
             throw new IllegalArgumentException("consistency distillation trains on real images: it needs the training data (--data)");
         }
         data.requireFits(teacher);
-        if (teacher.schedule().numTrainTimesteps() % ORIGINAL_STEPS != 0) {
-            throw new IllegalArgumentException("the teacher's training timesteps must be a multiple of " + ORIGINAL_STEPS);
+        int original = method.originalSteps();
+        if (teacher.schedule().numTrainTimesteps() % original != 0) {
+            throw new IllegalArgumentException("the teacher's training timesteps must be a multiple of --lcm-original-steps " + original);
         }
         int numTrain = teacher.schedule().numTrainTimesteps();
         int n = options.timesteps().length;
-        if (!java.util.Arrays.equals(options.timesteps(), LcmMultistep.skippingTimesteps(numTrain, ORIGINAL_STEPS, n))) {
+        if (!java.util.Arrays.equals(options.timesteps(), LcmMultistep.skippingTimesteps(numTrain, original, n))) {
             throw new IllegalArgumentException("an LCM student samples on the LCM schedule: use --steps, not --timesteps");
         }
         this.teacher = teacher;
@@ -118,7 +130,8 @@ public final class LatentConsistencyDistillation implements Distillation {
 
     @Override
     public ModelConfig studentConfig() {
-        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, opt.timesteps(), false, StudentConfig.Sampling.LCM));
+        return Distillation.studentConfig(teacher, opt.studentPrediction(), new StudentConfig(METHOD, opt.timesteps(), false, StudentConfig.Sampling.LCM,
+                method.originalSteps()));
     }
 
     /** f(x, t) = c_skip(t)·x + c_out(t)·x̂_0 (LCMScheduler's boundary condition), one timestep per sample. */
@@ -157,7 +170,8 @@ public final class LatentConsistencyDistillation implements Distillation {
             }
         };
         int numTrain = teacher.schedule().numTrainTimesteps();
-        int k = numTrain / ORIGINAL_STEPS;
+        int original = method.originalSteps();
+        int k = numTrain / original;
         int b = opt.batchSize();
         Shape shape = DistillationLoop.batchShape(teacher, b);
         DistillationLoop.Step step = new DistillationLoop.Step() {
@@ -168,7 +182,7 @@ public final class LatentConsistencyDistillation implements Distillation {
                 int[] tLow = new int[b];
                 double mean = 0;
                 for (int i = 0; i < b; i++) {
-                    tHigh[i] = (r.nextInt(ORIGINAL_STEPS) + 1) * k - 1;
+                    tHigh[i] = (r.nextInt(original) + 1) * k - 1;
                     tLow[i] = Math.max(tHigh[i] - k, 0);
                     mean += tHigh[i] / (double) b;
                 }

@@ -105,12 +105,17 @@ public enum DistillMethod {
         return defaultCritic;
     }
 
-    /** The student's timesteps for {@code steps} steps: LCM's skipping schedule, else trailing. */
+    /** The student's timesteps for {@code steps} steps: LCM's skipping schedule (its default N = 50), else trailing. */
     public int[] timesteps(int numTrain, int steps) {
+        return timesteps(numTrain, steps, LatentConsistencyDistillation.ORIGINAL_STEPS);
+    }
+
+    /** The same, LCM's skipping schedule taken from N = {@code lcmOriginalSteps}. */
+    public int[] timesteps(int numTrain, int steps, int lcmOriginalSteps) {
         if (steps < 1 || steps > 8) {
             throw new IllegalArgumentException("--steps must be in 1..8, got " + steps);
         }
-        return this == LCM ? LcmMultistep.skippingTimesteps(numTrain, LatentConsistencyDistillation.ORIGINAL_STEPS, steps)
+        return this == LCM ? LcmMultistep.skippingTimesteps(numTrain, lcmOriginalSteps, steps)
                 : TimestepSpacing.TRAILING.timesteps(numTrain, steps, 0);
     }
 
@@ -125,7 +130,9 @@ public enum DistillMethod {
         m.put("--start-steps", EnumSet.of(STEP));
         m.put("--lcm-loss", EnumSet.of(LCM));
         m.put("--lcm-target-decay", EnumSet.of(LCM));
+        m.put("--lcm-original-steps", EnumSet.of(LCM));
         m.put("--add-teacher-time", EnumSet.of(ADD));
+        m.put("--add-weighting", EnumSet.of(ADD));
         m.put("--init", EnumSet.complementOf(EnumSet.of(GUIDANCE)));
         return m;
     }

@@ -162,4 +162,18 @@ class BaselineDistillationTest extends MixtureTeacherTest {
                 () -> new AdversarialDiffusionDistillation(teacher, options(trailing(4), "x0", 10, 3e-4), AdversarialDiffusionDistillation.Options.paper(), null, null),
                 "ADD needs data");
     }
+
+    @Test
+    void addWeightingsAreTheirClosedForms() {
+        org.imagineflash.schedule.NoiseSchedule sched = new org.imagineflash.schedule.NoiseSchedule(org.imagineflash.schedule.ScheduleConfig.ddpmLinear());
+        for (int t : new int[] {1, 250, 500, 999}) {
+            double ab = sched.alphaBar(t);
+            org.junit.jupiter.api.Assertions.assertEquals(ab, AdversarialDiffusionDistillation.Weighting.EXPONENTIAL.at(sched, t), 1e-12);
+            org.junit.jupiter.api.Assertions.assertEquals(Math.sqrt(ab * (1 - ab)), AdversarialDiffusionDistillation.Weighting.SDS.at(sched, t), 1e-9);
+        }
+        // c_sds peaks where ᾱ = 1/2 at 1/2; the paper's weight is below it from there on
+        org.junit.jupiter.api.Assertions.assertTrue(AdversarialDiffusionDistillation.Weighting.SDS.at(sched, 700)
+                > 10 * AdversarialDiffusionDistillation.Weighting.EXPONENTIAL.at(sched, 700));
+        assertThrows(IllegalArgumentException.class, () -> AdversarialDiffusionDistillation.Weighting.parse("flat"));
+    }
 }

@@ -105,6 +105,7 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
 
     @Override
     public String toString() {
-        return "StudentConfig[" + method + ", timesteps=" + Arrays.toString(timesteps) + ", noiseCorrection=" + noiseCorrection + "]";
+        return "StudentConfig[" + method + ", timesteps=" + Arrays.toString(timesteps) + ", noiseCorrection=" + noiseCorrection
+                + (lcmOriginalSteps != null ? ", lcmOriginalSteps=" + lcmOriginalSteps : "") + "]";
     }
 }

@@ -32,7 +32,7 @@ import java.util.SplittableRandom;
  *   x_s = α_s x_0 + σ_s ε,  s ∈ student timesteps          (real x_0, label c; s and t drawn per example)
  *   x̂_θ = x̂_0^θ(x_s, s)
  *   x̂_ψ = stopgrad(x̂_0^Φ(α_t x̂_θ + σ_t ε', t)),  t ~ U{1..T−1}  (guided teacher, one step, fresh ε')
- *   L = λ_adv·L_G^hinge(D(x̂_θ, c)) + mean over examples of λ_distill·c(t)·d(x̂_θ, x̂_ψ)   (c(t) = ᾱ_t, λ_distill = 2.5 as the paper)
+ *   L = λ_adv·L_G^hinge(D(x̂_θ, c)) + mean over examples of λ_distill·c(t)·d(x̂_θ, x̂_ψ)   (c(t) = ᾱ_t and λ_distill = 2.5 as the paper; {@link Weighting})
  * </pre>
  * d is the squared error measured in the student network's output space ({@link DistillationLoop.StudentOutput#regressionTo}):
  * ‖x̂_θ − x̂_ψ‖² for an x_0 student (the paper's choice), its SNR-weighted form for an ε student.

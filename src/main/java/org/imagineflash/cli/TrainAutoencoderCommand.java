@@ -70,10 +70,8 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         if (init != null && finetuneDecoder != null) {
             throw new IllegalArgumentException("--init trains encoder and decoder, --finetune-decoder the decoder alone: give one");
         }
-        for (Path from : new Path[] {init, finetuneDecoder}) {
-            if (from != null && !java.nio.file.Files.isDirectory(from)) {
-                throw new IllegalArgumentException("no autoencoder in " + from);
-            }
+        if (startingDir() != null && !java.nio.file.Files.isDirectory(startingDir())) {
+            throw new IllegalArgumentException("no autoencoder in " + startingDir());
         }
         AutoencoderTraining.requireWeights(gradientWeight, klWeight);
         if (decoderDepth != null) {
@@ -111,20 +109,16 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
             prov.put("decoderDepth", ae.config().decoderDepth());
             if (finetuneDecoder != null) {
                 prov.put("decoderFineTunedFrom", finetuneDecoder.toString());
-                java.nio.file.Path initProv = finetuneDecoder.resolve(ModelStore.PROVENANCE);
-                if (java.nio.file.Files.isRegularFile(initProv)) { // how the encoder it keeps was made
-                    prov.put("init", ModelStore.JSON.readValue(initProv.toFile(), Map.class));
-                }
                 prov.put("latentsOf", latentsOf);
             } else {
                 prov.put("klWeight", klWeight);
                 if (init != null) {
                     prov.put("initFrom", init.toString());
-                    Path initProv = init.resolve(ModelStore.PROVENANCE);
-                    if (java.nio.file.Files.isRegularFile(initProv)) {
-                        prov.put("init", ModelStore.JSON.readValue(initProv.toFile(), Map.class));
-                    }
                 }
+            }
+            Path from = startingDir();
+            if (from != null && java.nio.file.Files.isRegularFile(from.resolve(ModelStore.PROVENANCE))) { // how the start was made
+                prov.put("init", ModelStore.JSON.readValue(from.resolve(ModelStore.PROVENANCE).toFile(), Map.class));
             }
             prov.put("scalingFactor", ae.config().scalingFactor());
             prov.put("psnrSuiteRealScenes", psnr);
@@ -137,9 +131,14 @@ public final class TrainAutoencoderCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The autoencoder directory a run starts from: --finetune-decoder's or --init's (null: a new autoencoder). */
+    private Path startingDir() {
+        return finetuneDecoder != null ? finetuneDecoder : init;
+    }
+
     /** The autoencoder a run starts from: a new one, --init's, or the one whose decoder it fine-tunes (deepened if asked). */
     private Autoencoder start(long seed) throws java.io.IOException {
-        Path from = finetuneDecoder != null ? finetuneDecoder : init;
+        Path from = startingDir();
         if (from == null) {
             return Autoencoder.create(Autoencoder.Config.scenes().withDecoderDepth(decoderDepth == null ? 0 : decoderDepth), seed);
         }

@@ -16,6 +16,9 @@ import java.util.Arrays;
 public record StudentConfig(String method, int[] timesteps, boolean noiseCorrection, Sampling sampler,
                             @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
                             Integer lcmOriginalSteps) {
+    /** LCM's default skipping base N (diffusers' original_inference_steps): k = T/50 = 20 on 1000 steps. */
+    public static final int LCM_ORIGINAL_STEPS = 50;
+
     /**
      * How a student steps through its timesteps; JSON holds the lowercase name. Configs written before these names
      * hold the sampler each stepping resembles ({@code LEGACY_IDS}), and stay readable.
@@ -71,7 +74,7 @@ public record StudentConfig(String method, int[] timesteps, boolean noiseCorrect
         if (sampler != Sampling.LCM) {
             lcmOriginalSteps = null;
         } else if (lcmOriginalSteps == null) {
-            lcmOriginalSteps = 50;
+            lcmOriginalSteps = LCM_ORIGINAL_STEPS;
         } else if (lcmOriginalSteps < timesteps.length) {
             throw new IllegalArgumentException("an LCM student's skipping schedule needs at least its " + timesteps.length
                     + " steps, got " + lcmOriginalSteps);

@@ -88,7 +88,7 @@ public record SamplerOptions(int steps, TimestepSpacing spacing, int stepsOffset
         private boolean setAlphaToOne = true;
         private boolean lowerOrderFinal = true;
         private boolean finalSigmaZero = true;
-        private int originalInferenceSteps = 50;
+        private int originalInferenceSteps = org.imagineflash.model.StudentConfig.LCM_ORIGINAL_STEPS;
         private double gamma = 0.3;
 
         private Builder(int steps) {

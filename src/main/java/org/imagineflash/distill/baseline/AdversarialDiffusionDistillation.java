@@ -11,6 +11,7 @@ import org.imagineflash.distill.AdversarialTerm;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
+import org.imagineflash.distill.OptionIds;
 import org.imagineflash.model.DataRange;
 import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
@@ -59,12 +60,12 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         STUDENT;
 
         public static TeacherTime parse(String s) {
-            for (TeacherTime v : values()) {
-                if (v.name().toLowerCase(java.util.Locale.ROOT).equals(s)) {
-                    return v;
-                }
-            }
-            throw new IllegalArgumentException("--add-teacher-time must be uniform or student, got " + s);
+            return OptionIds.parse(TeacherTime.class, s, "--add-teacher-time");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
         }
     }
 
@@ -79,12 +80,12 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         SDS;
 
         public static Weighting parse(String s) {
-            for (Weighting v : values()) {
-                if (v.name().toLowerCase(java.util.Locale.ROOT).equals(s)) {
-                    return v;
-                }
-            }
-            throw new IllegalArgumentException("--add-weighting must be exponential or sds, got " + s);
+            return OptionIds.parse(Weighting.class, s, "--add-weighting");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
         }
 
         double at(org.imagineflash.schedule.NoiseSchedule schedule, int t) {
@@ -124,8 +125,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
         @Override
         public String toString() {
-            return "AddOptions[" + adversarial + ", teacherTime=" + teacherTime.name().toLowerCase(java.util.Locale.ROOT)
-                    + ", weighting=" + weighting.name().toLowerCase(java.util.Locale.ROOT) + "]";
+            return "AddOptions[" + adversarial + ", teacherTime=" + teacherTime + ", weighting=" + weighting + "]";
         }
     }
 

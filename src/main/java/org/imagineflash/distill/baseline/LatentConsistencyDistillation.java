@@ -44,7 +44,7 @@ import java.util.SplittableRandom;
  */
 public final class LatentConsistencyDistillation implements Distillation {
     public static final String METHOD = "lcm";
-    public static final int ORIGINAL_STEPS = 50;
+    public static final int ORIGINAL_STEPS = StudentConfig.LCM_ORIGINAL_STEPS;
     static final double HUBER_C = 0.001;
     private final DiffusionModel teacher;
     private final DistillOptions opt;

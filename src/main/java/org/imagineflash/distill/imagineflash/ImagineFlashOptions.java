@@ -1,6 +1,7 @@
 package org.imagineflash.distill.imagineflash;
 
 import org.imagineflash.distill.Adversarial;
+import org.imagineflash.distill.OptionIds;
 import org.imagineflash.distill.ShiftFunction;
 
 /**
@@ -24,7 +25,7 @@ public record ImagineFlashOptions(Inputs inputs, Target target, ShiftFunction sh
         FORWARD;
 
         public static Inputs parse(String s) {
-            return Ids.parse(Inputs.class, s, "--inputs");
+            return OptionIds.parse(Inputs.class, s, "--inputs");
         }
 
         @Override
@@ -41,7 +42,7 @@ public record ImagineFlashOptions(Inputs inputs, Target target, ShiftFunction sh
         DIRECT;
 
         public static Target parse(String s) {
-            return Ids.parse(Target.class, s, "--target");
+            return OptionIds.parse(Target.class, s, "--target");
         }
 
         @Override
@@ -58,28 +59,12 @@ public record ImagineFlashOptions(Inputs inputs, Target target, ShiftFunction sh
         STUDENT;
 
         public static SrlNoise parse(String s) {
-            return Ids.parse(SrlNoise.class, s, "--srl-noise");
+            return OptionIds.parse(SrlNoise.class, s, "--srl-noise");
         }
 
         @Override
         public String toString() {
             return name().toLowerCase(java.util.Locale.ROOT);
-        }
-    }
-
-    /** Parsing of the lowercase option values. */
-    static final class Ids {
-        private Ids() {
-        }
-
-        static <E extends Enum<E>> E parse(Class<E> type, String s, String flag) {
-            for (E e : type.getEnumConstants()) {
-                if (e.toString().equals(s == null ? null : s.trim().toLowerCase(java.util.Locale.ROOT))) {
-                    return e;
-                }
-            }
-            throw new IllegalArgumentException(flag + " must be one of " + java.util.Arrays.toString(type.getEnumConstants())
-                    .replaceAll("[\\[\\]]", "").replace(", ", " | ") + ", got " + s);
         }
     }
 

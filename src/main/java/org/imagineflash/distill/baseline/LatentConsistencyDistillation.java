@@ -9,6 +9,7 @@ import org.imagineflash.train.TrainingData;
 import org.imagineflash.distill.DistillOptions;
 import org.imagineflash.distill.Distillation;
 import org.imagineflash.distill.DistillationLoop;
+import org.imagineflash.distill.OptionIds;
 import org.imagineflash.model.Condition;
 import org.imagineflash.model.DiffusionModel;
 import org.imagineflash.model.ModelConfig;
@@ -60,12 +61,7 @@ public final class LatentConsistencyDistillation implements Distillation {
         HUBER;
 
         public static Distance parse(String s) {
-            for (Distance d : values()) {
-                if (d.toString().equals(s)) {
-                    return d;
-                }
-            }
-            throw new IllegalArgumentException("--lcm-loss must be l2 or huber, got " + s);
+            return OptionIds.parse(Distance.class, s, "--lcm-loss");
         }
 
         @Override

@@ -76,10 +76,17 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--add-weighting", defaultValue = "exponential",
             description = "add: c(t) of the distillation term, exponential (ᾱ_t, the paper) | sds (α_t·σ_t, score distillation's weight)")
     String addWeighting;
+    @Option(names = "--add-distance", defaultValue = "output",
+            description = "add: where the distillation distance is measured, output (the student's output space; SNR-weighted "
+                    + "x̂_0 error for an ε student) | x0 (the paper's ‖x̂_θ − x̂_ψ‖², scaled per student timestep as the adversarial term)")
+    String addDistance;
     @Option(names = "--lcm-loss", defaultValue = "huber", description = "lcm: huber (pseudo-Huber, the LCM scripts' default) | l2") String lcmLoss;
     @Option(names = "--lcm-target-decay", defaultValue = "0.95", description = "lcm: EMA decay of the target network") double lcmTargetDecay;
     @Option(names = "--lcm-original-steps", defaultValue = "50", description = "lcm: N of the skipping schedule, whose solver step spans "
             + "k = T/N timesteps (the LCM default 50: k = 20); the student records N and samples on the same schedule") int lcmOriginalSteps;
+    @Option(names = "--lcm-gradient", defaultValue = "script", description = "lcm: script (the distance's gradient reaches the "
+            + "output through dx̂_0/doutput, 152 at t = 999 for an ε student) | even (divided by it per example: every timestep alike)")
+    String lcmGradient;
     @Option(names = "--iterations", defaultValue = "600") long iterations;
     @Option(names = "--batch-size", defaultValue = "32") int batchSize;
     @Option(names = "--lr", description = "student learning rate (default, by measurement: 3e-4 for imagine-flash and lcm, "
@@ -143,10 +150,12 @@ public final class DistillCommand implements Callable<Integer> {
                             .srlNoise(ImagineFlashOptions.SrlNoise.parse(srlNoise)).teacherSteps(teacherSteps)
                             .noiseCorrection(noiseCorrection.equals("on")).adversarial(adversarial).build(),
                     startSteps,
-                    new LatentConsistencyDistillation.Options(LatentConsistencyDistillation.Distance.parse(lcmLoss), lcmTargetDecay, lcmOriginalSteps),
+                    new LatentConsistencyDistillation.Options(LatentConsistencyDistillation.Distance.parse(lcmLoss), lcmTargetDecay, lcmOriginalSteps,
+                            LatentConsistencyDistillation.Gradient.parse(lcmGradient)),
                     m == DistillMethod.ADD ? new AdversarialDiffusionDistillation.Options(adversarial,
                             AdversarialDiffusionDistillation.TeacherTime.parse(addTeacherTime),
-                            AdversarialDiffusionDistillation.Weighting.parse(addWeighting)) : null);
+                            AdversarialDiffusionDistillation.Weighting.parse(addWeighting),
+                            AdversarialDiffusionDistillation.Distance.parse(addDistance)) : null);
             if (init != null) {
                 Distillation.requireCompatible(teacher, init, Distillation.prediction(teacher, studentPrediction));
             }

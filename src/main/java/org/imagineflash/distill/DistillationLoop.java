@@ -84,6 +84,15 @@ public final class DistillationLoop {
             return out.sub(target).square().mean();
         }
 
+        /**
+         * x̂_0 with its gradient on the network output divided per example by |∂x̂_0/∂output|
+         * ({@link org.imagineflash.model.Parameterization#x0EvenGradient}): unscaled, an ε student's x̂_0 at t = T moves
+         * σ/α ≈ 152× its output, and those examples' gradients swamp the others in Adam.
+         */
+        public NDArray x0EvenGradient() {
+            return student.parameterization().x0EvenGradient(x0, alpha, sigma);
+        }
+
         /** The same regression with a weight per sample, w of shape (B, 1, 1, 1): mean of w_i·(output − target)². */
         public NDArray regressionTo(NDArray x0Target, NDArray w) {
             NDArray epsTarget = z.sub(x0Target.mul(alpha)).div(sigma);

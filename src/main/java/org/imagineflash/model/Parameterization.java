@@ -72,6 +72,20 @@ public enum Parameterization {
         };
     }
 
+    /**
+     * x̂_0 (computed from this parameterization's output) with the same value and its gradient on the output divided per
+     * sample by {@link #x0Gain}, for α, σ of shape (B, 1, 1, 1): a loss on it moves the output on one scale at every t.
+     */
+    public NDArray x0EvenGradient(NDArray x0, NDArray alpha, NDArray sigma) {
+        NDArray gain = switch (this) {
+            case EPS -> sigma.div(alpha);
+            case V -> sigma;
+            case X0 -> sigma.onesLike();
+        };
+        NDArray held = x0.stopGradient();
+        return held.add(x0.sub(held).div(gain));
+    }
+
     /** x̂_0 from a network output with per-sample α, σ of shape (B, 1, 1, 1). */
     public NDArray x0(NDArray out, NDArray x, NDArray alpha, NDArray sigma) {
         return switch (this) {

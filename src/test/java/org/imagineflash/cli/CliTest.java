@@ -161,6 +161,10 @@ class CliTest {
             {"--method", "lcm", "--lcm-original-steps", "0"},
             {"--method", "lcm", "--lcm-original-steps", "3"},
             {"--method", "step", "--lcm-original-steps", "25"},
+            {"--method", "lcm", "--lcm-gradient", "flat"},
+            {"--method", "add", "--lcm-gradient", "even"},
+            {"--method", "add", "--add-distance", "l1"},
+            {"--method", "lcm", "--add-distance", "x0"},
             {"--lr-schedule", "linear"},
         };
         assertEachRefusedWithOneLine(out, new String[] {"distill", "--teacher", model.toString(), "--out", out.toString(), "--iterations=1"}, cases);

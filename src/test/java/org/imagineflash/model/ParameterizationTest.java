@@ -42,4 +42,26 @@ class ParameterizationTest {
             }
         }
     }
+
+    @Test
+    void evenGradientKeepsX0AndGivesTheOutputAUnitGradientAtEveryNoiseLevel() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray xt = m.randomNormal(new Shape(3, 1, 2, 2));
+            // α, σ at t ≈ 999, 500 and 1 of the linear schedule, one per sample
+            NDArray a = m.create(new float[] {0.0066f, 0.28f, 0.9999f}).reshape(-1, 1, 1, 1);
+            NDArray s = a.square().neg().add(1).sqrt();
+            for (Parameterization p : Parameterization.values()) {
+                NDArray out = m.randomNormal(new Shape(3, 1, 2, 2));
+                out.setRequiresGradient(true);
+                try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                    NDArray x0 = p.x0(out, xt, a, s);
+                    NDArray even = p.x0EvenGradient(x0, a, s);
+                    assertTrue(even.sub(x0).abs().max().getFloat() < 1e-6, p + " value");
+                    gc.backward(even.sum());
+                }
+                NDArray g = out.getGradient().abs();
+                assertTrue(g.sub(1).abs().max().getFloat() < 1e-3, p + ": |∂/∂output| " + java.util.Arrays.toString(g.toFloatArray()));
+            }
+        }
+    }
 }

@@ -35,8 +35,8 @@ import java.util.SplittableRandom;
  *   x̂_ψ = stopgrad(x̂_0^Φ(α_t x̂_θ + σ_t ε', t)),  t ~ U{1..T−1}  (guided teacher, one step, fresh ε')
  *   L = λ_adv·L_G^hinge(D(x̂_θ, c)) + mean over examples of λ_distill·c(t)·d(x̂_θ, x̂_ψ)   (c(t) = ᾱ_t and λ_distill = 2.5 as the paper; {@link Weighting})
  * </pre>
- * d is the squared error measured in the student network's output space ({@link DistillationLoop.StudentOutput#regressionTo}):
- * ‖x̂_θ − x̂_ψ‖² for an x_0 student (the paper's choice), its SNR-weighted form for an ε student.
+ * d is the squared error on x̂_0, the paper's ‖x̂_θ − x̂_ψ‖² ({@link Distance#X0}), or in the student network's output
+ * space ({@link Distance#OUTPUT}), which for an ε student is its SNR-weighted form.
  * The discriminator follows the paper's design, small trainable heads on a frozen pretrained feature network
  * ({@link AdversarialTerm}, {@code --disc teacher-features}): the paper's DINOv2 has no counterpart for our domain
  * that is not the evaluation instrument, so the feature network is the teacher's own encoder, as in LADD. Hinge loss
@@ -93,14 +93,38 @@ public final class AdversarialDiffusionDistillation implements Distillation {
         }
     }
 
+    /** The space in which d(x̂_θ, x̂_ψ) is measured. */
+    public enum Distance {
+        /**
+         * The student network's output space ({@link DistillationLoop.StudentOutput#regressionTo}): for an ε student
+         * ‖ε̂ − ε̂(x̂_ψ)‖² = SNR(s)·‖x̂_θ − x̂_ψ‖², which all but removes the term at high student timesteps (SNR(999) ≈ 4·10⁻⁵).
+         */
+        OUTPUT,
+        /**
+         * The paper's ‖x̂_θ − x̂_ψ‖² on x̂_0, its gradient on the network output scaled per example as the adversarial
+         * term's: both terms of L then reach every student timestep with one scale.
+         */
+        X0;
+
+        public static Distance parse(String s) {
+            return OptionIds.parse(Distance.class, s, "--add-distance");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     /**
      * ADD's own options.
      *
      * @param adversarial the adversarial term (its weight must be > 0)
      * @param teacherTime when the teacher denoises the re-noised student output for the distillation term
      * @param weighting   c(t) of the distillation term
+     * @param distance    where the distillation term's distance is measured
      */
-    public record Options(Adversarial adversarial, TeacherTime teacherTime, Weighting weighting) {
+    public record Options(Adversarial adversarial, TeacherTime teacherTime, Weighting weighting, Distance distance) {
         public Options {
             if (adversarial == null || !adversarial.enabled()) {
                 throw new IllegalArgumentException("ADD needs an adversarial term: --adv-weight must be > 0");
@@ -111,11 +135,14 @@ public final class AdversarialDiffusionDistillation implements Distillation {
             if (weighting == null) {
                 throw new IllegalArgumentException("--add-weighting must be exponential or sds");
             }
+            if (distance == null) {
+                throw new IllegalArgumentException("--add-distance must be output or x0");
+            }
         }
 
         /** The paper's weighting c(t) = ᾱ_t. */
         public Options(Adversarial adversarial, TeacherTime teacherTime) {
-            this(adversarial, teacherTime, Weighting.EXPONENTIAL);
+            this(adversarial, teacherTime, Weighting.EXPONENTIAL, Distance.OUTPUT);
         }
 
         /** The paper's: λ_adv = 1, the critic on frozen teacher features, a uniform teacher time. */
@@ -125,7 +152,7 @@ public final class AdversarialDiffusionDistillation implements Distillation {
 
         @Override
         public String toString() {
-            return "AddOptions[" + adversarial + ", teacherTime=" + teacherTime + ", weighting=" + weighting + "]";
+            return "AddOptions[" + adversarial + ", teacherTime=" + teacherTime + ", weighting=" + weighting + ", distance=" + distance + "]";
         }
     }
 
@@ -177,16 +204,10 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                 int[] studentT = new int[b];
                 int[] teacherT = new int[b];
                 float[] distillWeight = new float[b];
-                float[] advScale = new float[b];
                 for (int i = 0; i < b; i++) {
                     studentT[i] = ts[r.nextInt(ts.length)];
                     teacherT[i] = method.teacherTime() == TeacherTime.STUDENT ? studentT[i] : 1 + r.nextInt(numTrain - 1);
                     distillWeight[i] = (float) (DISTILL_WEIGHT * method.weighting().at(teacher.schedule(), teacherT[i]));
-                    // the adversarial loss is measured on x̂_0: scaled by 1/|∂x̂_0/∂output| so its gradient on the
-                    // network output has the same scale at every student timestep (an ε student's x̂_0 at t = T
-                    // moves 156× its output; unscaled, the t = T examples' gradients swamp the others in Adam)
-                    advScale[i] = (float) (1.0 / student.parameterization().x0Gain(
-                            teacher.schedule().alpha(studentT[i]), teacher.schedule().sigma(studentT[i])));
                 }
                 DistillationLoop.NoisedBatch batch = DistillationLoop.noisedBatch(teacher, data, r, shape, studentT, sub);
                 NDArray fresh = Tensors.floats(sub, Seeds.gaussian(r, (int) shape.size()), shape);
@@ -201,11 +222,12 @@ public final class AdversarialDiffusionDistillation implements Distillation {
                     // the teacher's target carries no gradient (stopgrad on x̂_ψ)
                     NDArray renoised = new NoiseLevels(teacher.schedule()).noise(range.clip(fake.stopGradient()), fresh, teacherT, sub);
                     NDArray goal = range.clip(teacher.predict(renoised, teacherT, lab, opt.cfg()).x0()).stopGradient();
-                    NDArray distill = so.regressionTo(goal, Tensors.floats(sub, distillWeight).reshape(-1, 1, 1, 1));
-                    // same value as x̂_0, gradient scaled per example (Tensors: a scalar DJL creates for mul(float)
-                    // is freed right away while autograd may still read it in backward)
-                    NDArray scale = Tensors.floats(sub, advScale).reshape(-1, 1, 1, 1);
-                    NDArray fakeScaled = fake.stopGradient().add(fake.sub(fake.stopGradient()).mul(scale));
+                    // the adversarial loss is measured on x̂_0 with its gradient on the network output of one scale at
+                    // every student timestep (an ε student's x̂_0 at t = T moves 152× its output)
+                    NDArray fakeScaled = so.x0EvenGradient();
+                    NDArray c = Tensors.floats(sub, distillWeight).reshape(-1, 1, 1, 1);
+                    NDArray distill = method.distance() == Distance.X0 ? fakeScaled.sub(goal).square().mul(c).mean()
+                            : so.regressionTo(goal, c);
                     NDArray gen = adv.generatorLoss(fakeScaled, lab, real, s, sub);
                     NDArray w = Tensors.floats(sub, new float[] {(float) a.weight()});
                     NDArray loss = gen.mul(w).add(distill);

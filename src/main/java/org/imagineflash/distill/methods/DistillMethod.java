@@ -131,8 +131,10 @@ public enum DistillMethod {
         m.put("--lcm-loss", EnumSet.of(LCM));
         m.put("--lcm-target-decay", EnumSet.of(LCM));
         m.put("--lcm-original-steps", EnumSet.of(LCM));
+        m.put("--lcm-gradient", EnumSet.of(LCM));
         m.put("--add-teacher-time", EnumSet.of(ADD));
         m.put("--add-weighting", EnumSet.of(ADD));
+        m.put("--add-distance", EnumSet.of(ADD));
         m.put("--init", EnumSet.complementOf(EnumSet.of(GUIDANCE)));
         return m;
     }
@@ -214,6 +216,8 @@ public enum DistillMethod {
             case LCM -> {
                 m.put("lcmLoss", own.lcm().distance().toString());
                 m.put("lcmTargetDecay", own.lcm().targetDecay());
+                m.put("lcmOriginalSteps", own.lcm().originalSteps());
+                m.put("lcmGradient", own.lcm().gradient().toString());
             }
             case ADD -> m.put("methodOptions", own.add().toString());
             case IMAGINE_FLASH -> m.put("methodOptions", own.imagineFlash().toString());

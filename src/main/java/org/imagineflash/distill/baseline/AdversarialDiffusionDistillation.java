@@ -140,14 +140,15 @@ public final class AdversarialDiffusionDistillation implements Distillation {
             }
         }
 
-        /** The paper's weighting c(t) = ᾱ_t. */
+        /** The paper's weighting c(t) = ᾱ_t, the distance in the student's output space (as the shipped scene ADD was trained). */
         public Options(Adversarial adversarial, TeacherTime teacherTime) {
             this(adversarial, teacherTime, Weighting.EXPONENTIAL, Distance.OUTPUT);
         }
 
-        /** The paper's: λ_adv = 1, the critic on frozen teacher features, a uniform teacher time. */
+        /** The paper's: λ_adv = 1, the critic on frozen teacher features, a uniform teacher time, c(t) = ᾱ_t, the distance on x̂_0. */
         public static Options paper() {
-            return new Options(new Adversarial(1.0, Adversarial.DEFAULT_DISC_LR, AdversarialTerm.Critic.TEACHER_FEATURES), TeacherTime.UNIFORM);
+            return new Options(new Adversarial(1.0, Adversarial.DEFAULT_DISC_LR, AdversarialTerm.Critic.TEACHER_FEATURES), TeacherTime.UNIFORM,
+                    Weighting.EXPONENTIAL, Distance.X0);
         }
 
         @Override

@@ -155,7 +155,9 @@ class SparkJobsTest {
         }
         double fd = (Double) single.get("fd");
         assertEquals(fd, (Double) distributed.get("fd"), 1e-6 * fd, "FD");
-        assertEquals((Double) single.get("clipScore"), (Double) distributed.get("clipScore"), 1e-9, "CLIP score");
+        // the images are identical (above); the contrastive model scores them in shards of another batch size, and
+        // above SSE4.1 oneDNN's float sums depend on the batch (measured 1.7e-8 apart under AVX2 on an AMD EPYC)
+        assertEquals((Double) single.get("clipScore"), (Double) distributed.get("clipScore"), 1e-6, "CLIP score");
         assertEquals(single.get("compBench"), distributed.get("compBench"), "CompBench table");
         assertEquals(50, ((Map<?, ?>) ((Map<?, ?>) distributed.get("compBench")).get("heldOut")).get("scenes"));
         Run scored = spark("eval", "--images", dir.resolve("scenes-p1").toString(), "--contrastive", dir.resolve("none").toString());

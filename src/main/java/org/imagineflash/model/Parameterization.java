@@ -77,11 +77,10 @@ public enum Parameterization {
      * sample by {@link #x0Gain}, for α, σ of shape (B, 1, 1, 1): a loss on it moves the output on one scale at every t.
      */
     public NDArray x0EvenGradient(NDArray x0, NDArray alpha, NDArray sigma) {
-        NDArray gain = switch (this) {
-            case EPS -> sigma.div(alpha);
-            case V -> sigma;
-            case X0 -> sigma.onesLike();
-        };
+        if (this == X0) {
+            return x0; // its gain is 1
+        }
+        NDArray gain = this == EPS ? sigma.div(alpha) : sigma;
         NDArray held = x0.stopGradient();
         return held.add(x0.sub(held).div(gain));
     }

@@ -4,6 +4,8 @@ import org.imagineflash.Generator;
 import org.imagineflash.data.FashionMnist;
 import org.imagineflash.data.PngGrid;
 import org.imagineflash.data.scenes.PromptSuite;
+import org.imagineflash.latent.Autoencoder;
+import org.imagineflash.model.ModelConfig;
 import org.imagineflash.model.ModelStore;
 import org.imagineflash.model.Provenance;
 import org.imagineflash.sampling.SamplerFamily;
@@ -29,7 +31,8 @@ import java.util.TreeMap;
  * {@link SceneBenchmark} (FD and CLIP score from the contrastive model, the CompBench-analogue columns for seen and
  * held-out pairs), NFE and ms/image; a grid of the same prompts for every row; FD and complex score against steps.
  * Rows are cached by the model's weights, its decoder's weights and the row's settings; a row whose model directory is
- * absent (an experiment's run folder on another checkout) keeps the figures and grid measured where it was.
+ * absent (an experiment's run folder on another checkout), or whose model was trained on the latents of an autoencoder
+ * that has since changed, keeps the figures and grid measured where it was.
  */
 public final class SceneReport {
     /** One row: {@code model} is a model directory, or {@value #REAL} for real test-split scenes (the ceiling). */
@@ -72,6 +75,25 @@ public final class SceneReport {
         return ae == null ? "" : ModelStore.sha256(Path.of(ae).resolve(ModelStore.WEIGHTS)).substring(0, 16);
     }
 
+    /**
+     * Why a row's model cannot be evaluated in this checkout, or null when it can: its directory is absent, or it
+     * denoises the latents of an autoencoder that has changed since (an experiment's run folder from before a retrain).
+     */
+    static String unusable(Path modelDir) {
+        if (!Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {
+            return "model directory " + modelDir + " not found";
+        }
+        try {
+            ModelConfig c = ModelStore.readConfig(modelDir);
+            if (c.autoencoder() != null) {
+                Autoencoder.forModel(c, modelDir).close();
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return e.getMessage();
+        }
+    }
+
     /** Whether a row samples with the model's own student sampler (no teacher sampler named, or {@code student}). */
     private static boolean studentRow(Row row) {
         return !REAL.equals(row.model()) && (row.sampler() == null || row.sampler() == SamplerFamily.STUDENT);
@@ -110,10 +132,11 @@ public final class SceneReport {
                 boolean real = REAL.equals(row.model());
                 Path modelDir = real ? null : Path.of(row.model());
                 Map<String, Object> r;
-                if (!real && !Files.isRegularFile(modelDir.resolve(ModelStore.CONFIG))) {
+                String unusable = real ? null : unusable(modelDir);
+                if (unusable != null) {
                     Path earlier = Report.earlier(cachedByRow, rowKey, outDir.resolve(grid));
                     if (earlier == null) {
-                        results.add(new LinkedHashMap<>(Map.of("name", row.name(), "table", row.table(), "missing", "model directory " + row.model() + " not found")));
+                        results.add(new LinkedHashMap<>(Map.of("name", row.name(), "table", row.table(), "missing", unusable)));
                         continue;
                     }
                     r = Report.readEntry(earlier);

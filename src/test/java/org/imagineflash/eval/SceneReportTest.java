@@ -24,10 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The scene report on an untrained tiny text model, scored with the shipped instruments: cache and absent models. */
 class SceneReportTest {
     @Test
-    void aRowKeepsItsFiguresWhenItsModelDirectoryIsGone(@TempDir Path dir) throws Exception {
+    void aRowKeepsItsFiguresWhenItsModelIsGoneOrStale(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("tiny-text");
         UNetConfig u = TinyModels.sceneUnet();
-        ModelConfig c = ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents("models/autoencoder-scenes", null);
+        String latents = ModelStore.sha256(Path.of("models/autoencoder-scenes").resolve(ModelStore.WEIGHTS));
+        ModelConfig c = ModelConfig.teacher(u, ScheduleConfig.ddpmLinear(), Parameterization.EPS).onLatents("models/autoencoder-scenes", latents);
         try (DiffusionModel m = DiffusionModel.create(c, 1)) {
             ModelStore.save(m, model, Provenance.of("test model", 1, "none", 0, 0, Map.of()));
         }
@@ -52,6 +53,15 @@ class SceneReportTest {
         assertTrue(((Number) retimed.get(0).get("msPerImageBatch1")).doubleValue() > 0, "measured afresh");
         assertEquals(first.get(0).get("fd"), retimed.get(0).get("fd"));
         first = retimed;
+
+        // a model trained on the latents of an autoencoder that has changed since (an old run folder) cannot be
+        // sampled; its row keeps the figures measured when it could
+        Path config = model.resolve("config.json");
+        String trained = Files.readString(config);
+        Files.writeString(config, trained.replace(latents, "0".repeat(64)));
+        assertTrue(SceneReport.unusable(model).contains("trained on the latents of another"));
+        assertEquals(first.get(0), SceneReport.run(cfg, null, out, null).get(0), "the stale model's row keeps its figures");
+        Files.writeString(config, trained);
         for (String f : List.of("weights.params", "config.json", "provenance.json")) {
             Files.delete(model.resolve(f));
         }

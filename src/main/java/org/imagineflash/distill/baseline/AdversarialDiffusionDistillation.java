@@ -47,6 +47,11 @@ public final class AdversarialDiffusionDistillation implements Distillation {
     public static final String METHOD = "add";
     /** λ of the distillation term (the paper's value). */
     public static final double DISTILL_WEIGHT = 2.5;
+    /**
+     * The critic's learning rate: at 2e-4 the heads on frozen teacher features lag the student, which drifts below its
+     * start (mixture: 0.1475 against 0.1225 at 1e-3 after 2400 iterations; Fashion-MNIST: FD 96.8 against 49.1 at 800).
+     */
+    public static final double CRITIC_LR = 1e-3;
     private final DiffusionModel teacher;
     private final DistillOptions opt;
     private final TrainingData data;
@@ -145,9 +150,12 @@ public final class AdversarialDiffusionDistillation implements Distillation {
             this(adversarial, teacherTime, Weighting.EXPONENTIAL, Distance.OUTPUT);
         }
 
-        /** The paper's: λ_adv = 1, the critic on frozen teacher features, a uniform teacher time, c(t) = ᾱ_t, the distance on x̂_0. */
+        /**
+         * The paper's: λ_adv = 1, the critic on frozen teacher features (learning at {@link #CRITIC_LR}), a uniform
+         * teacher time, c(t) = ᾱ_t, the distance on x̂_0.
+         */
         public static Options paper() {
-            return new Options(new Adversarial(1.0, Adversarial.DEFAULT_DISC_LR, AdversarialTerm.Critic.TEACHER_FEATURES), TeacherTime.UNIFORM,
+            return new Options(new Adversarial(1.0, CRITIC_LR, AdversarialTerm.Critic.TEACHER_FEATURES), TeacherTime.UNIFORM,
                     Weighting.EXPONENTIAL, Distance.X0);
         }
 

@@ -75,14 +75,12 @@ class BaselineDistillationTest extends MixtureTeacherTest {
     void adversariallyDistilledFourStepStudentImprovesWithBudgetAndBeatsFourStepDdim(@TempDir Path dir) throws Exception {
         // the paper's ADD: critic heads on the frozen teacher's features (the MLP's two hidden layers at t_D ≤ 500),
         // hinge loss + R1, λ_adv = 1, distance on x̂_0 weighted c(t) = ᾱ_t, a uniform teacher time; ε student from the
-        // teacher. The critic learns at 1e-3: at the default 2e-4 it lags the student (0.1475 at 2400 iterations).
+        // teacher. The critic learns at 1e-3: at 2e-4 it lags the student (0.1475 at 2400 iterations).
         // Measured (the better of clipped / unclipped, 1200 → 4800 iterations): 0.1549 → 0.0811 vs DDIM-4 0.1304, the
         // same under SSE41, AVX2 and AVX512_CORE (AMD EPYC with AVX-512). The distillation term alone pulls the samples toward the class mean (0.30 at 2400): the
         // critic carries the method here, and a pixel critic from scratch does not (0.18–0.26)
         double bar = ddimBar(4);
-        AdversarialDiffusionDistillation.Options add = new AdversarialDiffusionDistillation.Options(
-                new Adversarial(1.0, 1e-3, AdversarialTerm.Critic.TEACHER_FEATURES), AdversarialDiffusionDistillation.TeacherTime.UNIFORM,
-                AdversarialDiffusionDistillation.Weighting.EXPONENTIAL, AdversarialDiffusionDistillation.Distance.X0);
+        AdversarialDiffusionDistillation.Options add = AdversarialDiffusionDistillation.Options.paper();
         long[] budgets = {1200, 4800};
         double[] atBudget = new double[budgets.length];
         for (int i = 0; i < budgets.length; i++) {

@@ -77,8 +77,9 @@ class BaselineDistillationTest extends MixtureTeacherTest {
         // hinge loss + R1, λ_adv = 1, distance on x̂_0 weighted c(t) = ᾱ_t, a uniform teacher time; ε student from the
         // teacher. The critic learns at 1e-3: at 2e-4 it lags the student (0.1475 at 2400 iterations).
         // Measured (the better of clipped / unclipped, 1200 → 4800 iterations): 0.1549 → 0.0811 vs DDIM-4 0.1304, the
-        // same under SSE41, AVX2 and AVX512_CORE (AMD EPYC with AVX-512). The distillation term alone pulls the samples toward the class mean (0.30 at 2400): the
-        // critic carries the method here, and a pixel critic from scratch does not (0.18–0.26)
+        // same under SSE41, AVX2 and AVX512_CORE (AMD EPYC with AVX-512). The distillation term alone pulls the samples
+        // toward the class mean (0.29 at 2400): the critic carries the method here, and a pixel critic trained from
+        // scratch does not (0.18–0.26)
         double bar = ddimBar(4);
         AdversarialDiffusionDistillation.Options add = AdversarialDiffusionDistillation.Options.paper();
         long[] budgets = {1200, 4800};

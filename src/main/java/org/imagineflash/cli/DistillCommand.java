@@ -117,13 +117,13 @@ public final class DistillCommand implements Callable<Integer> {
             lr = m.defaultLr();
         }
         if (advWeight == null) {
-            advWeight = m.defaultAdvWeight();
+            advWeight = m.defaultAdversarial().weight();
         }
         if (discLr == null) {
-            discLr = m.defaultDiscLr();
+            discLr = m.defaultAdversarial().discLr();
         }
         m.requireTakes(spec.commandLine().getParseResult().matchedOptions().stream().map(o -> o.longestName()).toList());
-        AdversarialTerm.Critic critic = disc != null ? AdversarialTerm.Critic.parse(disc) : m.defaultCritic();
+        AdversarialTerm.Critic critic = disc != null ? AdversarialTerm.Critic.parse(disc) : m.defaultAdversarial().critic();
         if (disc != null && advWeight == 0) {
             throw new IllegalArgumentException("--disc needs an adversarial term (--adv-weight > 0, or --method add)");
         }

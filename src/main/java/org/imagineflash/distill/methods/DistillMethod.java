@@ -33,19 +33,25 @@ import java.util.Set;
  */
 public enum DistillMethod {
     /** Imagine Flash: v students start from a reinterpreted output, so the larger rate; the pixel critic its students were trained with. */
-    IMAGINE_FLASH(ImagineFlashDistillation.METHOD, 3e-4, "v", 0.0, AdversarialTerm.Critic.PIXELS, Adversarial.DEFAULT_DISC_LR),
+    IMAGINE_FLASH(ImagineFlashDistillation.METHOD, 3e-4, "v", Adversarial.none()),
     /** Step distillation fine-tunes the teacher's own function: 3e-4 measured FD 41.6 against 31.9 at 1e-4. */
-    STEP(StepDistillation.METHOD, 1e-4, "same", 0.0, AdversarialTerm.Critic.TEACHER_FEATURES, Adversarial.DEFAULT_DISC_LR),
+    STEP(StepDistillation.METHOD, 1e-4, "same", Defaults.NO_CRITIC),
     /** Latent consistency distillation. */
-    LCM(LatentConsistencyDistillation.METHOD, 3e-4, "same", 0.0, AdversarialTerm.Critic.TEACHER_FEATURES, Adversarial.DEFAULT_DISC_LR),
+    LCM(LatentConsistencyDistillation.METHOD, 3e-4, "same", Defaults.NO_CRITIC),
     /**
-     * Adversarial diffusion distillation: ADD's critic on frozen teacher features, λ_adv = 1; the student at 1e-5 and
-     * the critic at {@link AdversarialDiffusionDistillation#CRITIC_LR} (on Fashion-MNIST the student at 3e-5 collapsed,
-     * FD 95.5 against 49.1 at 800 iterations, and the critic at 2e-4 lagged it, 96.8).
+     * Adversarial diffusion distillation: the paper's adversarial term ({@link AdversarialDiffusionDistillation.Options#paper}:
+     * λ_adv = 1, the critic on frozen teacher features at {@link AdversarialDiffusionDistillation#CRITIC_LR}); the student
+     * at 1e-5 (on Fashion-MNIST at 3e-5 it collapsed, FD 95.5 against 49.1 at 800 iterations).
      */
-    ADD(AdversarialDiffusionDistillation.METHOD, 1e-5, "same", 1.0, AdversarialTerm.Critic.TEACHER_FEATURES, AdversarialDiffusionDistillation.CRITIC_LR),
+    ADD(AdversarialDiffusionDistillation.METHOD, 1e-5, "same", AdversarialDiffusionDistillation.Options.paper().adversarial()),
     /** Guidance distillation (Meng et al.'s stage one). */
-    GUIDANCE(GuidanceDistillation.METHOD, 1e-4, "same", 0.0, AdversarialTerm.Critic.TEACHER_FEATURES, Adversarial.DEFAULT_DISC_LR);
+    GUIDANCE(GuidanceDistillation.METHOD, 1e-4, "same", Defaults.NO_CRITIC);
+
+    /** Constants the enum's constructors may name (an enum cannot refer to its own static fields there). */
+    private static final class Defaults {
+        /** No adversarial term; a critic named with --adv-weight > 0 defaults to teacher features. */
+        static final Adversarial NO_CRITIC = new Adversarial(0, Adversarial.DEFAULT_DISC_LR, AdversarialTerm.Critic.TEACHER_FEATURES);
+    }
 
     /**
      * The options each method takes besides the common ones; a run passes its method only that method's own.
@@ -70,18 +76,13 @@ public enum DistillMethod {
     private final String id;
     private final double defaultLr;
     private final String defaultPrediction;
-    private final double defaultAdvWeight;
-    private final AdversarialTerm.Critic defaultCritic;
-    private final double defaultDiscLr;
+    private final Adversarial defaultAdversarial;
 
-    DistillMethod(String id, double defaultLr, String defaultPrediction, double defaultAdvWeight, AdversarialTerm.Critic defaultCritic,
-                  double defaultDiscLr) {
+    DistillMethod(String id, double defaultLr, String defaultPrediction, Adversarial defaultAdversarial) {
         this.id = id;
         this.defaultLr = defaultLr;
         this.defaultPrediction = defaultPrediction;
-        this.defaultAdvWeight = defaultAdvWeight;
-        this.defaultCritic = defaultCritic;
-        this.defaultDiscLr = defaultDiscLr;
+        this.defaultAdversarial = defaultAdversarial;
     }
 
     public static DistillMethod parse(String s) {
@@ -105,16 +106,9 @@ public enum DistillMethod {
         return defaultPrediction;
     }
 
-    public double defaultAdvWeight() {
-        return defaultAdvWeight;
-    }
-
-    public AdversarialTerm.Critic defaultCritic() {
-        return defaultCritic;
-    }
-
-    public double defaultDiscLr() {
-        return defaultDiscLr;
+    /** The adversarial term a run gets where --adv-weight, --disc and --disc-lr are not given. */
+    public Adversarial defaultAdversarial() {
+        return defaultAdversarial;
     }
 
     /** The student's timesteps for {@code steps} steps: LCM's skipping schedule (its default N = 50), else trailing. */
